@@ -1,0 +1,95 @@
+"""do_execve and the format-handler loop, as fs/exec.c has them.
+
+`do_execve` opens the file through the task's root policy, reads the first
+BINPRM_BUF_SIZE bytes into `bprm.buf` and asks each format handler in turn
+(`search_binary_handler`). A handler returns ENOEXEC to pass; binfmt_script rewrites
+the bprm and asks again, at most 5 times (`exec_binprm`'s depth limit), then ELOOP.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass, field
+
+BINPRM_BUF_SIZE = 256
+MAX_REWRITES = 5          # exec_binprm: "for (depth = 0;; depth++) if (depth > 5) -ELOOP"
+MAX_ARG_STRLEN = 32 * 4096
+
+
+class ExecError(Exception):
+    """exec failed before the point of no return; errno as the kernel returns it."""
+
+    def __init__(self, code: int, message: str = ""):
+        super().__init__(message or os.strerror(code))
+        self.errno = code
+
+
+@dataclass
+class LinuxBinprm:
+    """struct linux_binprm: what is being executed, and what the handlers learned."""
+    filename: str                  # the name execve was given (AT_EXECFN, the trace line)
+    interp: str                    # the file being loaded now (changes with #! rewrites)
+    argv: list[bytes]
+    envp: list[bytes]
+    buf: bytes = b""               # first BINPRM_BUF_SIZE bytes of `interp`
+    data: bytes = b""              # the whole file (ELF images are mapped from it)
+    host_path: bytes = b""
+    st: os.stat_result | None = None
+    depth: int = 0
+    steps: list[str] = field(default_factory=list)   # what each handler decided, for `explain`
+    # filled by load_elf_binary for the loader, the trace and `explain`:
+    load_bias: int = 0
+    entry: int = 0                 # where the CPU starts (ld.so's entry when it runs)
+    interp_base: int = 0           # AT_BASE
+    interp_path: str | None = None
+    sp: int = 0
+    image: object = None           # the executable's ElfImage
+    auxv: list = field(default_factory=list)         # [(AT_*, value)] as placed on the stack
+
+
+def open_exec(task, path: str) -> tuple[bytes, os.stat_result, bytes]:
+    """Find and read an executable as open_exec does; ENOENT/EACCES/ENOEXEC as the kernel."""
+    if not path:
+        raise ExecError(errno.ENOENT)
+    try:
+        host = task.root.host_path(os.fsencode(path))
+        st = os.stat(host)
+    except OSError as e:
+        raise ExecError(e.errno or errno.ENOENT) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ExecError(errno.EACCES, f"{path}: not a regular file")
+    if not os.access(host, os.X_OK):
+        raise ExecError(errno.EACCES)
+    try:
+        with open(host, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ExecError(e.errno or errno.EACCES) from None
+    return host, st, data
+
+
+def prepare_binprm(task, bprm: LinuxBinprm) -> None:
+    bprm.host_path, bprm.st, bprm.data = open_exec(task, bprm.interp)
+    bprm.buf = bprm.data[:BINPRM_BUF_SIZE]
+
+
+def search_binary_handler(task, bprm: LinuxBinprm) -> None:
+    from .elf import load_elf_binary
+    from .script import load_script
+    for handler in (load_script, load_elf_binary):
+        if handler(task, bprm) != -errno.ENOEXEC:
+            return
+    bprm.steps.append("no format handler accepts the file")
+    raise ExecError(errno.ENOEXEC, f"{bprm.interp}: exec format error (not ELF, no #!)")
+
+
+def do_execve(task, filename: str, argv: list[bytes], envp: list[bytes]) -> LinuxBinprm:
+    """Load `filename` into the task; on return the CPU is ready at the entry point."""
+    for s in argv + envp:
+        if len(s) + 1 > MAX_ARG_STRLEN:
+            raise ExecError(errno.E2BIG)
+    bprm = LinuxBinprm(filename=filename, interp=filename, argv=list(argv), envp=list(envp))
+    prepare_binprm(task, bprm)
+    search_binary_handler(task, bprm)
+    return bprm

@@ -1,0 +1,152 @@
+"""The `pyloader` command line: argument parsing only; the work is in Process and friends."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_NOT_FOUND, EXIT_CANNOT_EXEC, EXIT_USAGE = 127, 126, 2
+
+
+def _run_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("run", help="run a program in the emulator and trace its system calls",
+                       usage="pyloader run [options] [--] PROGRAM [ARGS...]")
+    p.add_argument("-o", dest="output", metavar="FILE", help="write the trace to FILE")
+    p.add_argument("-e", dest="exprs", action="append", default=[], metavar="EXPR",
+                   help="trace=SET (names, !, %%class, /regex, none)")
+    p.add_argument("-s", dest="strsize", type=int, default=32, metavar="SIZE",
+                   help="print at most SIZE bytes of each string (default 32)")
+    p.add_argument("-c", dest="summary", action="store_true", help="count calls; print a summary")
+    p.add_argument("-y", dest="paths", action="store_true", help="print paths of descriptors")
+    p.add_argument("-T", dest="times", action="store_true", help="print time spent in each call")
+    p.add_argument("-t", dest="stamps", action="count", default=0,
+                   help="prefix lines with the time of day (-tt: with us, -ttt: epoch)")
+    p.add_argument("-r", dest="relative", action="store_true", help="print relative timestamps")
+    p.add_argument("-z", dest="only_ok", action="store_true", help="print only successful calls")
+    p.add_argument("-Z", dest="only_failed", action="store_true", help="print only failed calls")
+    p.add_argument("-X", dest="xlat", choices=("raw", "abbrev", "verbose"), default="abbrev",
+                   help="how constants print")
+    p.add_argument("-v", dest="verbose", action="store_true", help="unabbreviated structures")
+    p.add_argument("-E", dest="env", action="append", default=[], metavar="VAR[=VAL]",
+                   help="set VAR=VAL, or remove VAR, in the program's environment")
+    p.add_argument("--rootfs", default="/", metavar="DIR", help="guest / is DIR (default /)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="kill the program (SIGKILL, exit 137) after SECONDS")
+    p.add_argument("--seed", type=int, help="make AT_RANDOM and getrandom reproducible")
+    p.add_argument("--ld", choices=("system", "python"), default="system",
+                   help="who links dynamic programs: the real ld.so in the emulator, or ours")
+    p.add_argument("program", metavar="PROGRAM")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+    return p
+
+
+def find_program(name: str, env: dict[str, str], root: str) -> str | None:
+    """A name without '/' is looked up in $PATH inside the guest root, as strace does."""
+    if "/" in name:
+        return name
+    for d in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":"):
+        cand = os.path.join(d or ".", name)
+        host = os.path.join(root, cand.lstrip("/")) if root != "/" else cand
+        if os.path.isfile(host) and os.access(host, os.X_OK):
+            return cand
+    return None
+
+
+def _trace_selection(exprs: list[str]):
+    from .trace.filters import parse_trace_expr
+    selected = None
+    for e in exprs:
+        key, eq, val = e.partition("=")
+        if not eq:
+            key, val = "trace", e
+        if key in ("trace", "t"):
+            selected = parse_trace_expr(val)
+        else:
+            raise ValueError(f"unsupported -e qualifier '{key}'")
+    return selected
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    for item in a.env:
+        k, eq, v = item.partition("=")
+        if eq:
+            env[k] = v
+        else:
+            env.pop(k, None)
+    try:
+        selected = _trace_selection(a.exprs)
+    except ValueError as e:
+        print(f"pyloader: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if not os.path.isdir(a.rootfs):
+        print(f"pyloader: --rootfs {a.rootfs}: not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    path = find_program(a.program, env, a.rootfs)
+    if path is None:
+        print(f"pyloader: {a.program}: command not found", file=sys.stderr)
+        return EXIT_NOT_FOUND
+
+    out = None
+    if a.output:
+        try:
+            out = open(a.output, "w", buffering=1 << 16)
+        except OSError as e:
+            print(f"pyloader: {a.output}: {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+    tracer = None
+    if selected is None or selected or a.summary:
+        from .trace import Tracer
+        tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
+                        show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
+                        relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
+                        xlat_style=a.xlat, verbose=a.verbose)
+    from .binfmt import ExecError
+    from .process import Process
+    proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,
+                   timeout=a.timeout)
+    try:
+        ex = proc.run(path)
+    except ExecError as e:
+        msg = str(e)
+        print(f"pyloader: {a.program}: {msg}" if a.program not in msg else f"pyloader: {msg}",
+              file=sys.stderr)
+        return EXIT_NOT_FOUND if e.errno == 2 else EXIT_CANNOT_EXEC
+    finally:
+        if out is not None:
+            out.close()
+    return 128 + ex.signo if ex.signo else ex.status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pyloader",
+                                     description="Run Linux x86-64 programs in Unicorn; trace "
+                                                 "them as strace does.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _run_parser(sub)
+    a = parser.parse_args(argv)
+    if a.command == "run":
+        if a.args[:1] == ["--"]:
+            a.args = a.args[1:]
+        return cmd_run(a)
+    return EXIT_USAGE
+
+
+def entry() -> None:
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        code = 141
+    except Exception as e:  # never a traceback for the user; PYLOADER_DEBUG=1 shows it
+        if os.environ.get("PYLOADER_DEBUG"):
+            raise
+        print(f"pyloader: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        code = 70          # EX_SOFTWARE
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass
+    sys.exit(code)

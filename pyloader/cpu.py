@@ -1,0 +1,147 @@
+"""Cpu: the Unicorn engine for one x86-64 guest, and the cheap paths into it.
+
+The syscall hook is the hot path: arguments are read with one raw `uc_reg_read_batch`
+call into a preallocated array (the binding's per-register reads cost ~2 us each).
+Faults are not hooked while running (any memory hook disables Unicorn's fast TLB); when
+emu_start reports one, `fault_detail` replays the single instruction with a hook to learn
+the address and access kind.
+"""
+from __future__ import annotations
+
+import ctypes
+
+from unicorn import (UC_ARCH_X86, UC_HOOK_INSN, UC_HOOK_INTR, UC_HOOK_MEM_INVALID,
+                     UC_MODE_64, UC_TLB_VIRTUAL, Uc, UcError)
+from unicorn import unicorn_const as UCC
+from unicorn import x86_const as X
+
+try:  # the binding's loaded library, for raw batch calls
+    from unicorn.unicorn_py3.unicorn import uclib as _uclib
+except ImportError:  # pragma: no cover - other binding layouts
+    from unicorn.unicorn import _uc as _uclib
+
+# syscall argument registers in the kernel's order, after rax (the number)
+SYSCALL_REGS = (X.UC_X86_REG_RAX, X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX,
+                X.UC_X86_REG_R10, X.UC_X86_REG_R8, X.UC_X86_REG_R9)
+
+# general registers, in struct user_regs_struct / sigcontext order where it matters
+REG = {name: getattr(X, "UC_X86_REG_" + name.upper()) for name in (
+    "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
+    "r13", "r14", "r15", "rip", "eflags", "fs_base", "gs_base")}
+
+# the kernel's names for the exceptions Unicorn reports through UC_HOOK_INTR
+INTR_DE, INTR_DB, INTR_BP, INTR_UD, INTR_GP, INTR_PF = 0, 1, 3, 6, 13, 14
+
+FAULT_ERRORS = {
+    UCC.UC_ERR_READ_UNMAPPED: ("read", "unmapped"),
+    UCC.UC_ERR_WRITE_UNMAPPED: ("write", "unmapped"),
+    UCC.UC_ERR_FETCH_UNMAPPED: ("exec", "unmapped"),
+    UCC.UC_ERR_READ_PROT: ("read", "prot"),
+    UCC.UC_ERR_WRITE_PROT: ("write", "prot"),
+    UCC.UC_ERR_FETCH_PROT: ("exec", "prot"),
+    UCC.UC_ERR_READ_UNALIGNED: ("read", "unaligned"),
+    UCC.UC_ERR_WRITE_UNALIGNED: ("write", "unaligned"),
+    UCC.UC_ERR_FETCH_UNALIGNED: ("exec", "unaligned"),
+}
+
+
+class Cpu:
+    def __init__(self) -> None:
+        self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
+        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        self._h = self.uc._uch
+        n = len(SYSCALL_REGS)
+        self._regids = (ctypes.c_int * n)(*SYSCALL_REGS)
+        self._vals = (ctypes.c_uint64 * n)()
+        base = ctypes.addressof(self._vals)
+        self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+        self._rax = ctypes.c_uint64()
+        self._read_batch = _uclib.uc_reg_read_batch
+        self._write = _uclib.uc_reg_write
+
+    # --- registers ---------------------------------------------------------------------------
+    def syscall_args(self) -> ctypes.Array:
+        """rax, rdi, rsi, rdx, r10, r8, r9 as one uint64 array (valid until the next call)."""
+        self._read_batch(self._h, self._regids, self._ptrs, 7)
+        return self._vals
+
+    def set_rax(self, value: int) -> None:
+        self._rax.value = value & 0xFFFFFFFFFFFFFFFF
+        self._write(self._h, X.UC_X86_REG_RAX, ctypes.byref(self._rax))
+
+    def reg(self, name: str) -> int:
+        return self.uc.reg_read(REG[name])
+
+    def set_reg(self, name: str, value: int) -> None:
+        self.uc.reg_write(REG[name], value & 0xFFFFFFFFFFFFFFFF)
+
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(X.UC_X86_REG_RIP)
+
+    def set_fs_base(self, value: int) -> None:
+        self.uc.reg_write(X.UC_X86_REG_FS_BASE, value)
+
+    def fs_base(self) -> int:
+        return self.uc.reg_read(X.UC_X86_REG_FS_BASE)
+
+    def set_gs_base(self, value: int) -> None:
+        self.uc.reg_write(X.UC_X86_REG_GS_BASE, value)
+
+    def gs_base(self) -> int:
+        return self.uc.reg_read(X.UC_X86_REG_GS_BASE)
+
+    # --- hooks -------------------------------------------------------------------------------
+    def on_syscall(self, callback) -> None:
+        self.uc.hook_add(UC_HOOK_INSN, lambda uc, ud: callback(), None, 1, 0, X.UC_X86_INS_SYSCALL)
+
+    def on_interrupt(self, callback) -> None:
+        self.uc.hook_add(UC_HOOK_INTR, lambda uc, intno, ud: callback(intno))
+
+    def run(self, begin: int, timeout_us: int = 0) -> None:
+        """Run from `begin` until emu_stop; UcError propagates (faults)."""
+        self.uc.emu_start(begin, 0xFFFFFFFFFFFFFFFF, timeout=timeout_us)
+
+    def stop(self) -> None:
+        self.uc.emu_stop()
+
+    def fault_detail(self, pc: int) -> tuple[int, str] | None:
+        """Replay the faulting instruction with a memory hook; (address, access) or None."""
+        seen: list[tuple[int, str]] = []
+
+        def hook(uc, access, address, size, value, ud):
+            kind = {UCC.UC_MEM_WRITE_UNMAPPED: "write", UCC.UC_MEM_WRITE_PROT: "write",
+                    UCC.UC_MEM_FETCH_UNMAPPED: "exec", UCC.UC_MEM_FETCH_PROT: "exec"}.get(
+                        access, "read")
+            seen.append((address, kind))
+            return False
+
+        h = self.uc.hook_add(UC_HOOK_MEM_INVALID, hook)
+        try:
+            self.uc.emu_start(pc, 0xFFFFFFFFFFFFFFFF, count=1)
+        except UcError:
+            pass
+        finally:
+            self.uc.hook_del(h)
+            self.uc.reg_write(X.UC_X86_REG_RIP, pc)
+        return seen[0] if seen else None
+
+    def cpuid(self, leaf: int, subleaf: int = 0) -> tuple[int, int, int, int]:
+        """Execute CPUID on the emulated CPU (for AT_HWCAP and the x86-64 ISA level).
+
+        Uses a scratch page at 0x1000 (below mmap_min_addr, never a guest address)."""
+        uc, page = self.uc, 0x1000
+        uc.mem_map(page, 0x1000)
+        try:
+            uc.mem_write(page, b"\x0f\xa2")
+            uc.reg_write(X.UC_X86_REG_RAX, leaf)
+            uc.reg_write(X.UC_X86_REG_RCX, subleaf)
+            uc.emu_start(page, page + 2)
+            return tuple(uc.reg_read(r) & 0xFFFFFFFF for r in (
+                X.UC_X86_REG_RAX, X.UC_X86_REG_RBX, X.UC_X86_REG_RCX, X.UC_X86_REG_RDX))
+        finally:
+            uc.mem_unmap(page, 0x1000)
+
+
+def is_fault(err: UcError) -> bool:
+    return err.errno in FAULT_ERRORS

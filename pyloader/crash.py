@@ -1,0 +1,43 @@
+"""One line that says where a guest crashed: address, object+offset, symbol, instruction."""
+from __future__ import annotations
+
+from .elf import ElfError, symbolize
+
+SIGNAMES = {4: "SIGILL", 5: "SIGTRAP", 8: "SIGFPE", 11: "SIGSEGV"}
+
+
+def where(task, addr: int) -> str:
+    vma = task.mem.find(addr)
+    if vma is None or not vma.name:
+        return "unmapped memory" if vma is None else "anonymous memory"
+    base = min((v.start - v.offset for v in task.mem.vmas if v.name == vma.name and v.inode),
+               default=vma.start)
+    off = addr - base
+    sym = ""
+    if vma.inode:
+        try:
+            sym = symbolize(task.root.host_path(vma.name.encode()), off)
+        except (OSError, ElfError):
+            sym = ""
+    return f"{vma.name}+{off:#x}" + (f" ({sym})" if sym else "")
+
+
+def disassemble(task, pc: int) -> str:
+    try:
+        import capstone
+        code = task.mem.read(pc, 16)
+    except (ImportError, OSError):
+        return ""
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    for insn in md.disasm(code, pc):
+        return f"{insn.mnemonic} {insn.op_str}".strip()
+    return "(bad instruction bytes)"
+
+
+def describe_crash(task, signo: int, code: int, addr: int, access: str) -> str:
+    pc = task.cpu.pc
+    name = SIGNAMES.get(signo, str(signo))
+    insn = disassemble(task, pc)
+    what = f"{access} of {addr:#x}: " if signo == 11 and addr else ""
+    return (f"pyloader: {name}: {what}pc {pc:#x} in {where(task, pc)}"
+            + (f": {insn}" if insn else ""))

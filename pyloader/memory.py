@@ -1,0 +1,243 @@
+"""AddressSpace: the guest's memory, kept as the kernel's mm keeps it.
+
+A sorted list of VMAs (start, end, prot, flags, backing file) is the single truth; every
+VMA is also one Unicorn region with the same permissions, so Unicorn enforces them. Placement
+follows the kernel with ASLR off: the stack ends at TASK_SIZE, the mmap area grows down from
+mmap_base, brk starts after the executable. /proc/self/maps is rendered from the VMAs.
+"""
+from __future__ import annotations
+
+import bisect
+import os
+from dataclasses import dataclass
+
+from unicorn import UcError
+
+PAGE_SIZE = 4096
+PAGE_MASK = ~(PAGE_SIZE - 1)
+TASK_SIZE = 0x7FFFFFFFF000          # arch/x86/include/asm/page_64_types.h (47-bit)
+STACK_TOP = TASK_SIZE
+STACK_SIZE = 8 << 20                # RLIMIT_STACK's default; pages are host-lazy anyway
+MMAP_BASE = TASK_SIZE - (128 << 20)  # mmap_base(): TASK_SIZE - MIN_GAP with ASLR off
+MMAP_MIN_ADDR = 0x10000
+
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_SHARED, MAP_PRIVATE = 0x01, 0x02
+
+
+def page_align(n: int) -> int:
+    return (n + PAGE_SIZE - 1) & PAGE_MASK
+
+
+class Fault(OSError):
+    """A guest pointer that does not point at mapped memory: EFAULT to the guest."""
+
+    def __init__(self, addr: int):
+        super().__init__(14, f"bad address 0x{addr:x}")  # EFAULT
+        self.addr = addr
+
+
+@dataclass(slots=True)
+class Vma:
+    start: int
+    end: int
+    prot: int
+    shared: bool = False
+    name: str = ""            # file path, "[heap]", "[stack]" or "" for anonymous
+    offset: int = 0           # file offset of `start`
+    dev: int = 0
+    inode: int = 0
+    host_fd: int = -1         # MAP_SHARED file mappings: written back on msync/munmap/exit
+
+    def split(self, at: int) -> Vma:
+        """Cut at `at`; self keeps the low part, the returned VMA is the high part."""
+        hi = Vma(at, self.end, self.prot, self.shared, self.name,
+                 self.offset + (at - self.start) if self.inode else 0,
+                 self.dev, self.inode, self.host_fd)
+        self.end = at
+        return hi
+
+    def perms_text(self) -> str:
+        return ("r" if self.prot & PROT_READ else "-") + ("w" if self.prot & PROT_WRITE else "-") \
+            + ("x" if self.prot & PROT_EXEC else "-") + ("s" if self.shared else "p")
+
+
+class AddressSpace:
+    def __init__(self, uc):
+        self.uc = uc
+        self.vmas: list[Vma] = []
+        self._starts: list[int] = []
+        self.mmap_base = MMAP_BASE
+        self.start_brk = self.brk = 0
+        self.stack_start = 0       # lowest address of the [stack] VMA
+
+    # --- lookup ----------------------------------------------------------------------------
+    def find(self, addr: int) -> Vma | None:
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0 and self.vmas[i].end > addr:
+            return self.vmas[i]
+        return None
+
+    def is_free(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._starts, end)
+        return i == 0 or self.vmas[i - 1].end <= start
+
+    def get_unmapped_area(self, length: int, hint: int = 0) -> int:
+        """Top-down search from mmap_base, as arch_get_unmapped_area_topdown does."""
+        if hint:
+            hint = page_align(hint)
+            if MMAP_MIN_ADDR <= hint and hint + length <= TASK_SIZE and self.is_free(hint, hint + length):
+                return hint
+        top = self.mmap_base
+        for vma in reversed(self.vmas):
+            if vma.start >= top:
+                continue
+            if vma.end <= top - length:
+                return top - length
+            top = min(top, vma.start)
+        if top - length >= MMAP_MIN_ADDR:
+            return top - length
+        raise OSError(12, "out of address space")  # ENOMEM
+
+    # --- changing the map ------------------------------------------------------------------
+    def _insert(self, vma: Vma) -> None:
+        i = bisect.bisect_left(self._starts, vma.start)
+        self.vmas.insert(i, vma)
+        self._starts.insert(i, vma.start)
+
+    def _carve(self, start: int, end: int) -> list[Vma]:
+        """Split VMAs at start and end; return the VMAs now wholly inside [start, end)."""
+        for cut in (start, end):
+            v = self.find(cut)
+            if v is not None and v.start < cut:
+                self._insert(v.split(cut))
+        lo = bisect.bisect_left(self._starts, start)
+        hi = bisect.bisect_left(self._starts, end)
+        return self.vmas[lo:hi]
+
+    def map(self, start: int, length: int, prot: int, *, name: str = "", offset: int = 0,
+            shared: bool = False, dev: int = 0, inode: int = 0, host_fd: int = -1,
+            data: bytes | memoryview | None = None) -> Vma:
+        """Create a VMA at a fixed page-aligned address, replacing whatever was there."""
+        length = page_align(length)
+        end = start + length
+        if start & ~PAGE_MASK or length <= 0 or end > TASK_SIZE or start < 0:
+            raise OSError(22, "bad mapping range")  # EINVAL
+        if not self.is_free(start, end):
+            self.unmap(start, length)
+        self.uc.mem_map(start, length, prot & 7)
+        if data:
+            self.uc.mem_write(start, bytes(data[:length]))
+        vma = Vma(start, end, prot, shared, name, offset, dev, inode, host_fd)
+        self._insert(vma)
+        return vma
+
+    def unmap(self, start: int, length: int) -> None:
+        end = start + page_align(length)
+        for vma in self._carve(start, end):
+            self._writeback(vma)
+            self.uc.mem_unmap(vma.start, vma.end - vma.start)
+            i = bisect.bisect_left(self._starts, vma.start)
+            del self.vmas[i]
+            del self._starts[i]
+            if vma.host_fd >= 0 and not any(v.host_fd == vma.host_fd for v in self.vmas):
+                os.close(vma.host_fd)
+
+    def protect(self, start: int, length: int, prot: int) -> None:
+        end = start + page_align(length)
+        # the kernel fails with ENOMEM when part of the range is not mapped
+        addr = start
+        for vma in self.vmas[bisect.bisect_right(self._starts, start) - 1 if self.vmas else 0:]:
+            if vma.end <= addr:
+                continue
+            if vma.start > addr or addr >= end:
+                break
+            addr = vma.end
+        if addr < end:
+            raise OSError(12, "range not mapped")
+        for vma in self._carve(start, end):
+            vma.prot = prot
+            self.uc.mem_protect(vma.start, vma.end - vma.start, prot & 7)
+
+    def _writeback(self, vma: Vma) -> None:
+        if vma.shared and vma.host_fd >= 0 and vma.prot & PROT_WRITE:
+            data = self.uc.mem_read(vma.start, vma.end - vma.start)
+            size = os.fstat(vma.host_fd).st_size
+            n = max(0, min(len(data), size - vma.offset))   # never grow the file
+            if n:
+                os.pwrite(vma.host_fd, bytes(data[:n]), vma.offset)
+
+    def sync(self, start: int = 0, length: int = TASK_SIZE) -> None:
+        """msync, and exit: write MAP_SHARED file pages back to their files."""
+        end = start + length
+        for vma in self.vmas:
+            if vma.shared and vma.host_fd >= 0 and vma.end > start and vma.start < end:
+                self._writeback(vma)
+
+    # --- brk -------------------------------------------------------------------------------
+    def set_brk_start(self, addr: int) -> None:
+        self.start_brk = self.brk = addr
+
+    def do_brk(self, new: int) -> int:
+        """sys_brk: move the break; returns the (possibly unchanged) break."""
+        if new < self.start_brk:
+            return self.brk
+        old_top, new_top = page_align(self.brk), page_align(new)
+        if new_top > old_top:
+            if not self.is_free(old_top, new_top) or new_top > self.mmap_base - STACK_SIZE:
+                return self.brk
+            heap = self.find(old_top - 1) if old_top > self.start_brk else None
+            self.uc.mem_map(old_top, new_top - old_top, PROT_READ | PROT_WRITE)
+            if heap is not None and heap.name == "[heap]":
+                heap.end = new_top
+            else:
+                self._insert(Vma(old_top, new_top, PROT_READ | PROT_WRITE, name="[heap]"))
+        elif new_top < old_top:
+            self.unmap(new_top, old_top - new_top)
+        self.brk = new
+        return new
+
+    # --- guest memory access (bad pointers raise Fault) -----------------------------------
+    def read(self, addr: int, size: int) -> bytes:
+        if size <= 0:
+            return b""
+        try:
+            return bytes(self.uc.mem_read(addr, size))
+        except (UcError, OverflowError):
+            raise Fault(addr) from None
+
+    def write(self, addr: int, data: bytes) -> None:
+        if not data:
+            return
+        try:
+            self.uc.mem_write(addr, bytes(data))
+        except (UcError, OverflowError):
+            raise Fault(addr) from None
+
+    def read_cstr(self, addr: int, limit: int = 4096) -> bytes:
+        """A NUL-terminated string, at most `limit` bytes (without the NUL)."""
+        out = b""
+        while len(out) < limit:
+            chunk = min(PAGE_SIZE - (addr & ~PAGE_MASK), limit - len(out))
+            part = self.read(addr, chunk)
+            nul = part.find(b"\0")
+            if nul >= 0:
+                return out + part[:nul]
+            out += part
+            addr += chunk
+        return out
+
+    def read_u64(self, addr: int) -> int:
+        return int.from_bytes(self.read(addr, 8), "little")
+
+    def write_u64(self, addr: int, value: int) -> None:
+        self.write(addr, (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little"))
+
+    # --- /proc/self/maps --------------------------------------------------------------------
+    def maps_text(self) -> str:
+        lines = []
+        for v in self.vmas:
+            head = (f"{v.start:08x}-{v.end:08x} {v.perms_text()} {v.offset:08x} "
+                    f"{os.major(v.dev):02x}:{os.minor(v.dev):02x} {v.inode} ")
+            lines.append(head.ljust(73) + v.name if v.name else head)
+        return "".join(line + "\n" for line in lines)

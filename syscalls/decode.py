@@ -1,0 +1,523 @@
+"""Argument kinds -> strace text. One generic decoder for every syscall in the table.
+
+`format_call(sc, args, ret, ctx)` returns "name(arg, arg, ...)" and `format_ret` the
+" = ..." part. Kinds are described in syscalls/table.py. Struct decoders live in
+`STRUCTS`; each prints strace's abbreviated form, or every field with -v.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .table import Syscall
+
+AT_FDCWD = -100
+
+
+@dataclass
+class Ctx:
+    """What a decoder may look at: guest memory, options, the call's result."""
+    mem: object
+    strsize: int = 32
+    verbose: bool = False
+    xlat_style: str = "abbrev"        # -X raw|abbrev|verbose
+    fd_paths: dict[int, bytes] = field(default_factory=dict)   # -y: filled at syscall entry
+    show_paths: bool = False
+    ret: int = 0
+    args: tuple = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.ret is not None and -4096 < self.ret < 0
+
+
+# --- scalars -----------------------------------------------------------------------------------
+def s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def s64(v: int) -> int:
+    return v - (1 << 64) if v & (1 << 63) else v
+
+
+def hexs(v: int) -> str:
+    return "0" if v == 0 else f"{v:#x}"
+
+
+def ptr(v: int) -> str:
+    return "NULL" if v == 0 else f"{v:#x}"
+
+
+# --- strings (strace's string_quote: C escapes, octal for the rest) -------------------------------
+_ESC = {9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 34: '\\"', 92: "\\\\"}
+
+
+def quote(data: bytes, limit: int | None = None, force_hex: bool = False,
+          cstring: bool = False) -> str:
+    """Quote bytes as strace does; `limit` bytes at most, then '...' after the quote."""
+    more = limit is not None and len(data) > limit
+    if more:
+        data = data[:limit]
+    out = []
+    n = len(data)
+    for i, c in enumerate(data):
+        if force_hex:
+            out.append(f"\\x{c:02x}")
+        elif c in _ESC:
+            out.append(_ESC[c])
+        elif 32 <= c < 127:
+            out.append(chr(c))
+        else:
+            nxt = data[i + 1] if i + 1 < n else 0
+            out.append(f"\\{c:03o}" if 48 <= nxt <= 55 else f"\\{c:o}")
+    return '"' + "".join(out) + '"' + ("..." if more else "")
+
+
+def read_cstring(ctx: Ctx, addr: int, limit: int) -> tuple[bytes, bool] | None:
+    """A C string of at most `limit` bytes; (bytes, truncated) or None on a bad pointer."""
+    try:
+        s = ctx.mem.read_cstr(addr, limit + 1)
+    except OSError:
+        return None
+    return (s[:limit], len(s) > limit)
+
+
+def fmt_path(ctx: Ctx, v: int) -> str:
+    if v == 0:
+        return "NULL"
+    got = read_cstring(ctx, v, 4096)
+    if got is None:
+        return f"{v:#x}"
+    return quote(got[0]) + ("..." if got[1] else "")
+
+
+def fmt_str(ctx: Ctx, v: int) -> str:
+    if v == 0:
+        return "NULL"
+    got = read_cstring(ctx, v, ctx.strsize)
+    if got is None:
+        return f"{v:#x}"
+    return quote(got[0]) + ("..." if got[1] else "")
+
+
+def fmt_buf(ctx: Ctx, v: int, length: int, force_hex: bool = False) -> str:
+    if v == 0 and length:
+        return "NULL"
+    try:
+        data = ctx.mem.read(v, min(length, ctx.strsize + 1))
+    except OSError:
+        return f"{v:#x}"
+    return quote(data[:ctx.strsize], force_hex=force_hex) + ("..." if length > ctx.strsize else "")
+
+
+def fmt_fd(ctx: Ctx, v: int) -> str:
+    fd = s32(v)
+    if ctx.show_paths and fd in ctx.fd_paths:
+        return f"{fd}<{ctx.fd_paths[fd].decode('utf-8', 'backslashreplace')}>"
+    return str(fd)
+
+
+def fmt_dirfd(ctx: Ctx, v: int) -> str:
+    return "AT_FDCWD" if s32(v) == AT_FDCWD else fmt_fd(ctx, v)
+
+
+def fmt_flags(ctx: Ctx, table: str, v: int) -> str:
+    from .xlat import XLAT
+    x = XLAT.get(table)
+    if x is None or ctx.xlat_style == "raw":
+        return hexs(v)
+    text = x.flags(v)
+    if ctx.xlat_style == "verbose":
+        return f"{hexs(v)} /* {text} */"
+    return text
+
+
+def fmt_enum(ctx: Ctx, table: str, v: int) -> str:
+    from .xlat import XLAT
+    x = XLAT.get(table)
+    if x is None or ctx.xlat_style == "raw":
+        return hexs(v) if v > 9 else str(v)
+    text = x.enum(v)
+    if ctx.xlat_style == "verbose":
+        return f"{hexs(v)} /* {text} */"
+    return text
+
+
+def signame(sig: int) -> str:
+    from .xlat import SIGNALS
+    return SIGNALS.get(sig, str(sig))
+
+
+def fmt_argv(ctx: Ctx, v: int) -> str:
+    if v == 0:
+        return "NULL"
+    items = []
+    try:
+        for i in range(4096):
+            p = ctx.mem.read_u64(v + 8 * i)
+            if p == 0:
+                break
+            if ctx.verbose or i < ctx.strsize:   # strace's -s also caps the element count
+                items.append(fmt_str(ctx, p))
+            else:
+                items.append("...")
+                break
+    except OSError:
+        return f"{v:#x}"
+    return "[" + ", ".join(items) + "]"
+
+
+def fmt_envp(ctx: Ctx, v: int) -> str:
+    if ctx.verbose:
+        return fmt_argv(ctx, v)
+    if v == 0:
+        return "NULL"
+    n = 0
+    try:
+        while ctx.mem.read_u64(v + 8 * n):
+            n += 1
+    except OSError:
+        return f"{v:#x}"
+    return f"{v:#x} /* {n} var{'s' if n != 1 else ''} */"
+
+
+def fmt_iov(ctx: Ctx, v: int, cnt: int, total: int | None) -> str:
+    """[{iov_base="...", iov_len=N}, ...]; for output vectors only `total` bytes are shown."""
+    if v == 0:
+        return "NULL"
+    parts = []
+    left = total
+    try:
+        for i in range(min(cnt, 1024)):
+            base, ln = struct.unpack("<QQ", ctx.mem.read(v + 16 * i, 16))
+            if i >= ctx.strsize and not ctx.verbose:
+                parts.append("...")
+                break
+            show = ln if left is None else max(0, min(ln, left))
+            if left is not None:
+                left -= show
+            parts.append(f"{{iov_base={fmt_buf(ctx, base, show)}, iov_len={ln}}}")
+    except OSError:
+        return f"{v:#x}"
+    return "[" + ", ".join(parts) + "]"
+
+
+def fmt_sigset_bits(bits: int) -> str:
+    names = [signame(i + 1)[3:] if signame(i + 1).startswith("SIG") else str(i + 1)
+             for i in range(64) if bits >> i & 1]
+    if len(names) > 32:
+        rest = [signame(i + 1)[3:] if signame(i + 1).startswith("SIG") else str(i + 1)
+                for i in range(64) if not bits >> i & 1 and i not in (31, 32)]
+        return "~[" + " ".join(rest) + "]"
+    return "[" + " ".join(names) + "]"
+
+
+# --- structs ---------------------------------------------------------------------------------------
+def _mode(ctx: Ctx, m: int) -> str:
+    from .xlat import XLAT
+    ftype = m & 0o170000
+    x = XLAT.get("file_types") or XLAT.get("st_mode")
+    tname = x.enum(ftype) if x else f"{ftype:#o}"
+    perm = m & 0o7777
+    return f"{tname}|{perm:04o}" if perm or True else tname
+
+
+def _dev(d: int) -> str:
+    major = ((d >> 32) & 0xFFFFF000) | ((d >> 8) & 0xFFF)
+    minor = ((d >> 12) & 0xFFFFFF00) | (d & 0xFF)
+    return f"makedev({major:#x}, {minor:#x})"
+
+
+def _ts(sec: int, nsec: int) -> str:
+    return f"{{tv_sec={sec}, tv_nsec={nsec}}}"
+
+
+def st_stat(ctx: Ctx, raw: bytes) -> str:
+    (dev, ino, nlink, mode, uid, gid, _pad, rdev, size, blksize, blocks, at, atn, mt, mtn, ct,
+     ctn) = struct.unpack_from("<QQQIIIIQqqqqqqqqq", raw)
+    ftype = mode & 0o170000
+    if not ctx.verbose:
+        if ftype in (0o020000, 0o060000):     # character/block devices show st_rdev
+            return f"{{st_mode={_mode(ctx, mode)}, st_rdev={_dev(rdev)}, ...}}"
+        return f"{{st_mode={_mode(ctx, mode)}, st_size={size}, ...}}"
+    size_or_rdev = f"st_rdev={_dev(rdev)}" if ftype in (0o020000, 0o060000) else f"st_size={size}"
+    return (f"{{st_dev={_dev(dev)}, st_ino={ino}, st_mode={_mode(ctx, mode)}, st_nlink={nlink}, "
+            f"st_uid={uid}, st_gid={gid}, st_blksize={blksize}, st_blocks={blocks}, "
+            f"{size_or_rdev}, st_atime={at} /* {_iso(at, atn)} */, st_atime_nsec={atn}, "
+            f"st_mtime={mt} /* {_iso(mt, mtn)} */, st_mtime_nsec={mtn}, "
+            f"st_ctime={ct} /* {_iso(ct, ctn)} */, st_ctime_nsec={ctn}}}")
+
+
+def _iso(sec: int, nsec: int) -> str:
+    import time
+    t = time.localtime(sec)
+    off = time.strftime("%z", t)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{nsec:09d}" + off[:3] + off[3:]
+
+
+def st_statx(ctx: Ctx, raw: bytes) -> str:
+    from .xlat import XLAT
+    mask, blksize, attrs, nlink, uid, gid, mode = struct.unpack_from("<IIQIIIH", raw)
+    ino, size, blocks = struct.unpack_from("<QQQ", raw, 0x20)
+    x = XLAT.get("statx_mask")
+    m = x.flags(mask) if x else hexs(mask)
+    if not ctx.verbose:
+        return (f"{{stx_mask={m}, stx_attributes={hexs(attrs) if attrs else 0}, "
+                f"stx_mode={_mode(ctx, mode)}, stx_size={size}, ...}}")
+    return (f"{{stx_mask={m}, stx_blksize={blksize}, stx_attributes={hexs(attrs) if attrs else 0}, "
+            f"stx_nlink={nlink}, stx_uid={uid}, stx_gid={gid}, stx_mode={_mode(ctx, mode)}, "
+            f"stx_ino={ino}, stx_size={size}, stx_blocks={blocks}, ...}}")
+
+
+def st_timespec(ctx: Ctx, raw: bytes) -> str:
+    return _ts(*struct.unpack_from("<qq", raw))
+
+
+def st_timeval(ctx: Ctx, raw: bytes) -> str:
+    s, us = struct.unpack_from("<qq", raw)
+    return f"{{tv_sec={s}, tv_usec={us}}}"
+
+
+def _rlim(v: int) -> str:
+    if v == 0xFFFFFFFFFFFFFFFF:
+        return "RLIM64_INFINITY"
+    if v and v % 1024 == 0:
+        return f"{v // 1024}*1024"
+    return str(v)
+
+
+def st_rlimit(ctx: Ctx, raw: bytes) -> str:
+    cur, mx = struct.unpack_from("<QQ", raw)
+    return f"{{rlim_cur={_rlim(cur)}, rlim_max={_rlim(mx)}}}"
+
+
+def st_utsname(ctx: Ctx, raw: bytes) -> str:
+    fields = [raw[i * 65:(i + 1) * 65].split(b"\0")[0] for i in range(6)]
+    names = ("sysname", "nodename", "release", "version", "machine", "domainname")
+    if not ctx.verbose:
+        return f"{{sysname={quote(fields[0])}, nodename={quote(fields[1])}, ...}}"
+    return "{" + ", ".join(f"{n}={quote(v)}" for n, v in zip(names, fields)) + "}"
+
+
+def st_sigset(ctx: Ctx, raw: bytes) -> str:
+    return fmt_sigset_bits(int.from_bytes(raw[:8], "little"))
+
+
+def st_sigaction(ctx: Ctx, raw: bytes) -> str:
+    handler, flags, restorer, mask = struct.unpack_from("<QQQQ", raw)
+    h = {0: "SIG_DFL", 1: "SIG_IGN"}.get(handler, f"{handler:#x}")
+    fl = fmt_flags(ctx, "sa_flags", flags) if flags else "0"
+    s = f"{{sa_handler={h}, sa_mask={fmt_sigset_bits(mask)}, sa_flags={fl}"
+    if flags & 0x04000000:
+        s += f", sa_restorer={restorer:#x}"
+    return s + "}"
+
+
+def st_winsize(ctx: Ctx, raw: bytes) -> str:
+    r, c, x, y = struct.unpack_from("<HHHH", raw)
+    return f"{{ws_row={r}, ws_col={c}, ws_xpixel={x}, ws_ypixel={y}}}"
+
+
+def st_statfs(ctx: Ctx, raw: bytes) -> str:
+    (ftype, bsize, blocks, bfree, bavail, files, ffree, fsid0, fsid1, namelen, frsize,
+     flags) = struct.unpack_from("<qqQQQQQiiqqq", raw)
+    from .xlat import XLAT
+    x = XLAT.get("fs_magic")
+    t = x.enum(ftype) if x else hexs(ftype)
+    return (f"{{f_type={t}, f_bsize={bsize}, f_blocks={blocks}, f_bfree={bfree}, "
+            f"f_bavail={bavail}, f_files={files}, f_ffree={ffree}, "
+            f"f_fsid={{val=[{hexs(fsid0 & 0xFFFFFFFF)}, {hexs(fsid1 & 0xFFFFFFFF)}]}}, "
+            f"f_namelen={namelen}, f_frsize={frsize}, f_flags={fmt_flags(ctx, 'statfs_flags', flags)}}}")
+
+
+def st_sysinfo(ctx: Ctx, raw: bytes) -> str:
+    up, l1, l5, l15, tot, free, shared, buf, stot, sfree, procs = struct.unpack_from(
+        "<qQQQQQQQQQH", raw)
+    return (f"{{uptime={up}, loads=[{l1}, {l5}, {l15}], totalram={tot}, freeram={free}, "
+            f"sharedram={shared}, bufferram={buf}, totalswap={stot}, freeswap={sfree}, "
+            f"procs={procs}, totalhigh=0, freehigh=0, mem_unit=1}}")
+
+
+def st_tms(ctx: Ctx, raw: bytes) -> str:
+    a, b, c, d = struct.unpack_from("<qqqq", raw)
+    return f"{{tms_utime={a}, tms_stime={b}, tms_cutime={c}, tms_cstime={d}}}"
+
+
+def st_rusage(ctx: Ctx, raw: bytes) -> str:
+    us, uus, ss, sus = struct.unpack_from("<qqqq", raw)
+    maxrss = struct.unpack_from("<q", raw, 32)[0]
+    return (f"{{ru_utime={{tv_sec={us}, tv_usec={uus}}}, ru_stime={{tv_sec={ss}, tv_usec={sus}}}, "
+            f"ru_maxrss={maxrss}, ...}}")
+
+
+def st_fds2(ctx: Ctx, raw: bytes) -> str:
+    a, b = struct.unpack_from("<ii", raw)
+    return f"[{a}, {b}]"
+
+
+def st_int(ctx: Ctx, raw: bytes) -> str:
+    return f"[{struct.unpack_from('<i', raw)[0]}]"
+
+
+def st_robust_list(ctx: Ctx, raw: bytes) -> str:
+    return ptr(struct.unpack_from("<Q", raw)[0])
+
+
+# name -> (size in bytes, decoder)
+STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
+    "stat": (144, st_stat),
+    "statx": (256, st_statx),
+    "timespec": (16, st_timespec),
+    "timeval": (16, st_timeval),
+    "rlimit": (16, st_rlimit),
+    "utsname": (390, st_utsname),
+    "sigset": (8, st_sigset),
+    "sigaction": (32, st_sigaction),
+    "winsize": (8, st_winsize),
+    "statfs": (120, st_statfs),
+    "sysinfo": (112, st_sysinfo),
+    "tms": (32, st_tms),
+    "rusage": (144, st_rusage),
+    "fds2": (8, st_fds2),
+    "int": (4, st_int),
+}
+
+
+def fmt_struct(ctx: Ctx, name: str, v: int, output: bool) -> str:
+    if v == 0:
+        return "NULL"
+    spec = STRUCTS.get(name)
+    if spec is None or (output and ctx.failed):
+        return f"{v:#x}"
+    try:
+        raw = ctx.mem.read(v, spec[0])
+    except OSError:
+        return f"{v:#x}"
+    return spec[1](ctx, raw)
+
+
+# --- arguments that depend on another argument (strace's per-syscall printing) ----------------------
+O_CREAT, O_TMPFILE = 0o100, 0o20000000
+
+
+def shown_args(sc: Syscall, args: tuple) -> int:
+    """How many arguments strace prints for this call (some depend on flags or commands)."""
+    n = len(sc.args)
+    name = sc.name
+    if name in ("openat", "open"):
+        fl = args[2 if name == "openat" else 1]
+        if not fl & (O_CREAT | O_TMPFILE):
+            return n - 1
+    elif name == "fcntl" and args[1] & 0xFFFFFFFF in (1, 3, 9, 1025, 1032, 1034):  # F_GET*
+        return 2
+    elif name == "ioctl" and False:
+        return 2
+    return n
+
+
+def fmt_arg(ctx: Ctx, kind: str, v: int, args: tuple, sc: Syscall) -> str:
+    k, _, param = kind.partition(":")
+    if k == "d":
+        return str(s32(v))
+    if k == "ld":
+        return str(s64(v))
+    if k == "u":
+        return str(v)
+    if k == "x":
+        return hexs(v)
+    if k == "p":
+        return ptr(v)
+    if k == "o":
+        return f"{v & 0xFFFFFFFF:#o}" if v else "000"
+    if k == "fd":
+        return fmt_fd(ctx, v)
+    if k == "dirfd":
+        return fmt_dirfd(ctx, v)
+    if k == "path":
+        return fmt_path(ctx, v)
+    if k == "str":
+        return fmt_str(ctx, v)
+    if k == "ibuf":
+        return fmt_buf(ctx, v, args[int(param)])
+    if k == "obuf":
+        if ctx.failed or ctx.ret is None:
+            return ptr(v)
+        return fmt_buf(ctx, v, ctx.ret, force_hex=sc.name == "getrandom")
+    if k == "iov":
+        return fmt_iov(ctx, v, args[int(param)], None)
+    if k == "oiov":
+        return ptr(v) if ctx.failed else fmt_iov(ctx, v, args[int(param)], ctx.ret)
+    if k == "flags":
+        return fmt_flags(ctx, param, v)
+    if k == "enum":
+        return fmt_enum(ctx, param, v)
+    if k == "sig":
+        return signame(s32(v))
+    if k == "argv":
+        return fmt_argv(ctx, v)
+    if k == "envp":
+        return fmt_envp(ctx, v)
+    if k == "s":
+        return fmt_struct(ctx, param, v, output=False)
+    if k == "os":
+        return fmt_struct(ctx, param, v, output=True)
+    if k == "fds2":
+        return ptr(v) if ctx.failed else fmt_struct(ctx, "fds2", v, output=True)
+    return hexs(v)
+
+
+def format_call(sc: Syscall, args: tuple, ctx: Ctx) -> str:
+    n = shown_args(sc, args)
+    ctx.args = args
+    if sc.name == "ioctl":
+        return _format_ioctl(sc, args, ctx)
+    return f"{sc.name}(" + ", ".join(fmt_arg(ctx, k, args[i], args, sc)
+                                      for i, k in enumerate(sc.args[:n])) + ")"
+
+
+IOCTL_ARGS = {0x5413: "winsize", 0x5414: "winsize", 0x540F: "int", 0x5410: "int",
+              0x541B: "int", 0x5421: "int", 0x5429: "int"}
+
+
+def _format_ioctl(sc: Syscall, args: tuple, ctx: Ctx) -> str:
+    req = args[1] & 0xFFFFFFFF
+    head = f"ioctl({fmt_fd(ctx, args[0])}, {fmt_enum(ctx, 'ioctl', req)}"
+    if req in (0x5450, 0x5451):          # FIONCLEX, FIOCLEX take no argument
+        return head + ")"
+    if req in (0x5401,) and not ctx.failed:
+        return head + ", " + _termios(ctx, args[2]) + ")"
+    name = IOCTL_ARGS.get(req)
+    if name and not ctx.failed:
+        return head + ", " + fmt_struct(ctx, name, args[2], output=True) + ")"
+    return head + ", " + ptr(args[2]) + ")"
+
+
+def _termios(ctx: Ctx, v: int) -> str:
+    try:
+        iflag, oflag, cflag, lflag = struct.unpack("<IIII", ctx.mem.read(v, 16))
+    except OSError:
+        return f"{v:#x}"
+    speeds = {0o17: "B38400", 0o15: "B9600", 0o10002: "B115200", 0o10001: "B57600"}
+    parts = [speeds.get(cflag & 0o10017, f"B{cflag & 0o10017:#o}")]
+    parts.append("opost" if oflag & 1 else "-opost")
+    parts.append("isig" if lflag & 1 else "-isig")
+    parts.append("icanon" if lflag & 2 else "-icanon")
+    parts.append("echo" if lflag & 8 else "-echo")
+    return "{" + " ".join(parts) + " ...}"
+
+
+def format_ret(sc: Syscall, ret: int | None, ctx: Ctx) -> str:
+    """The text after ' = '."""
+    if ret is None or sc.ret == "none":
+        return "?"
+    if -4096 < ret < 0:
+        from .xlat import ERRNO
+        name, msg = ERRNO.get(-ret, (f"errno {-ret}", "Unknown error"))
+        return f"-1 {name} ({msg})"
+    if sc.ret == "x":
+        return f"{ret:#x}"
+    if sc.ret == "fd" and ctx.show_paths and ctx.fd_paths.get(ret) is not None:
+        return fmt_fd(ctx, ret)
+    return str(ret)

@@ -1,0 +1,751 @@
+"""File system and descriptor calls (the kernel's fs/).
+
+Guest descriptors map to host descriptors through the task's FdTable; guest paths map to
+host paths through the root policy (`at_path`). Calls whose results are kernel structs run
+on the host with a host buffer copied to the guest byte for byte (same ABI).
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat as st_
+
+from . import procfs, syscall
+from .host import buffer, from_bytes, host_syscall
+from .table import BY_NAME
+from .vfs import AT_FDCWD, err
+
+NR = {name: sc.nr for name, sc in BY_NAME.items()}
+PATH_MAX = 4096
+MAX_RW_COUNT = 0x7FFFF000
+IO_CHUNK = 1 << 24          # largest single host read we allocate for
+
+O_ACCMODE, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_TMPFILE = 3, 0o100, 0o200000, \
+    0o400000, 0o2000000, 0o20200000
+AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x100, 0x200, 0x400, 0x1000
+F_DUPFD, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 1, 2, 1030
+FD_CLOEXEC = 1
+
+
+def sint(v: int) -> int:
+    """A C int argument (the low 32 bits, signed)."""
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def slong(v: int) -> int:
+    return v - (1 << 64) if v & (1 << 63) else v
+
+
+def read_path(t, ptr: int) -> bytes:
+    path = t.mem.read_cstr(ptr, PATH_MAX + 1)
+    if len(path) > PATH_MAX:
+        raise err(errno.ENAMETOOLONG)
+    return path
+
+
+def at_path(t, dirfd: int, path: bytes, follow: bool = True) -> tuple[int, bytes]:
+    """(host dirfd, host path) for a guest (dirfd, path) pair."""
+    dirfd = sint(dirfd)
+    if path.startswith(b"/proc/"):
+        rest = procfs.split(t, path)
+        if rest is not None:
+            if follow or rest not in (b"/exe",) and not rest.startswith(b"/fd/"):
+                return AT_FDCWD, procfs.host_path(t, rest)
+    if t.root.is_host:
+        if path.startswith(b"/") or dirfd == AT_FDCWD:
+            return AT_FDCWD, path
+        return t.fds.host(dirfd), path
+    dir_path = None
+    if not path.startswith(b"/") and dirfd != AT_FDCWD:
+        dir_path = t.fds.get(dirfd).path or b"/"
+    return AT_FDCWD, t.root.resolve(path, dir_path, follow)
+
+
+def guest_fd_path(t, dirfd: int, path: bytes) -> bytes:
+    """The absolute guest path a new descriptor was opened by (for -y and rootfs lookups)."""
+    if path.startswith(b"/"):
+        return os.path.normpath(path)
+    base = t.root.guest_cwd() if sint(dirfd) == AT_FDCWD else t.fds.get(sint(dirfd)).path
+    return os.path.normpath(os.path.join(base or b"/", path))
+
+
+# --- open / close --------------------------------------------------------------------------
+def do_open(t, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
+    path = read_path(t, path_ptr)
+    if not path:
+        return -errno.ENOENT
+    flags &= 0xFFFFFFFF
+    rest = procfs.split(t, path) if path.startswith(b"/proc/") else None
+    if rest is not None:
+        data = procfs.content(t, rest)
+        if data is not None:
+            return t.fds.install(procfs.memfd(data), path, bool(flags & O_CLOEXEC))
+    hdir, hpath = at_path(t, dirfd, path, follow=not flags & O_NOFOLLOW)
+    fd = host_syscall(NR["openat"], hdir, hpath, flags | O_CLOEXEC, mode & 0o7777)
+    if fd < 0:
+        return fd
+    return t.fds.install(fd, guest_fd_path(t, dirfd, path), bool(flags & O_CLOEXEC))
+
+
+@syscall("openat")
+def sys_openat(t, dirfd, path, flags, mode, *_):
+    return do_open(t, dirfd, path, flags, mode)
+
+
+@syscall("open")
+def sys_open(t, path, flags, mode, *_):
+    return do_open(t, AT_FDCWD, path, flags, mode)
+
+
+@syscall("creat")
+def sys_creat(t, path, mode, *_):
+    return do_open(t, AT_FDCWD, path, 0o1101, mode)   # O_CREAT|O_WRONLY|O_TRUNC
+
+
+@syscall("openat2")
+def sys_openat2(t, dirfd, path, how, size, *_):
+    if size < 24:
+        return -errno.EINVAL
+    raw = t.mem.read(how, 24)
+    flags = int.from_bytes(raw[:8], "little")
+    mode = int.from_bytes(raw[8:16], "little")
+    return do_open(t, dirfd, path, flags, mode)
+
+
+@syscall("close")
+def sys_close(t, fd, *_):
+    t.fds.close(sint(fd))
+    return 0
+
+
+@syscall("close_range")
+def sys_close_range(t, first, last, flags, *_):
+    first, last = first & 0xFFFFFFFF, last & 0xFFFFFFFF
+    if first > last:
+        return -errno.EINVAL
+    for fd in [fd for fd in t.fds.files if first <= fd <= last]:
+        if flags & 4:                     # CLOSE_RANGE_CLOEXEC
+            t.fds.files[fd].cloexec = True
+        else:
+            t.fds.close(fd)
+    return 0
+
+
+# --- read / write --------------------------------------------------------------------------
+@syscall("read")
+def sys_read(t, fd, buf, count, *_):
+    h = t.fds.host(sint(fd))
+    count = min(count, MAX_RW_COUNT, IO_CHUNK)
+    if count and t.mem.find(buf) is None:
+        return -errno.EFAULT
+    data = os.read(h, count)
+    t.mem.write(buf, data)
+    return len(data)
+
+
+@syscall("write")
+def sys_write(t, fd, buf, count, *_):
+    h = t.fds.host(sint(fd))
+    data = t.mem.read(buf, min(count, MAX_RW_COUNT))
+    return os.write(h, data)
+
+
+@syscall("pread64")
+def sys_pread64(t, fd, buf, count, off, *_):
+    h = t.fds.host(sint(fd))
+    data = os.pread(h, min(count, MAX_RW_COUNT, IO_CHUNK), slong(off))
+    t.mem.write(buf, data)
+    return len(data)
+
+
+@syscall("pwrite64")
+def sys_pwrite64(t, fd, buf, count, off, *_):
+    h = t.fds.host(sint(fd))
+    return os.pwrite(h, t.mem.read(buf, min(count, MAX_RW_COUNT)), slong(off))
+
+
+def read_iovec(t, iov: int, cnt: int) -> list[tuple[int, int]]:
+    if cnt > 1024:
+        raise err(errno.EINVAL)
+    raw = t.mem.read(iov, 16 * cnt)
+    return [(int.from_bytes(raw[i:i + 8], "little"), int.from_bytes(raw[i + 8:i + 16], "little"))
+            for i in range(0, 16 * cnt, 16)]
+
+
+def do_writev(t, fd, iov, cnt, off=None):
+    h = t.fds.host(sint(fd))
+    data = b"".join(t.mem.read(base, ln) for base, ln in read_iovec(t, iov, cnt))
+    return os.write(h, data) if off is None else os.pwrite(h, data, off)
+
+
+def do_readv(t, fd, iov, cnt, off=None):
+    h = t.fds.host(sint(fd))
+    vecs = read_iovec(t, iov, cnt)
+    total = min(sum(ln for _, ln in vecs), IO_CHUNK)
+    data = os.read(h, total) if off is None else os.pread(h, total, off)
+    pos = 0
+    for base, ln in vecs:
+        if pos >= len(data):
+            break
+        t.mem.write(base, data[pos:pos + ln])
+        pos += ln
+    return len(data)
+
+
+@syscall("writev")
+def sys_writev(t, fd, iov, cnt, *_):
+    return do_writev(t, fd, iov, cnt)
+
+
+@syscall("readv")
+def sys_readv(t, fd, iov, cnt, *_):
+    return do_readv(t, fd, iov, cnt)
+
+
+@syscall("pwritev", "pwritev2")
+def sys_pwritev(t, fd, iov, cnt, off, *_):
+    off = slong(off)
+    return do_writev(t, fd, iov, cnt, None if off == -1 else off)
+
+
+@syscall("preadv", "preadv2")
+def sys_preadv(t, fd, iov, cnt, off, *_):
+    off = slong(off)
+    return do_readv(t, fd, iov, cnt, None if off == -1 else off)
+
+
+@syscall("lseek")
+def sys_lseek(t, fd, off, whence, *_):
+    return os.lseek(t.fds.host(sint(fd)), slong(off), whence)
+
+
+@syscall("sendfile")
+def sys_sendfile(t, out_fd, in_fd, offp, count, *_):
+    hout, hin = t.fds.host(sint(out_fd)), t.fds.host(sint(in_fd))
+    count = min(count, MAX_RW_COUNT)
+    if offp:
+        off = slong(t.mem.read_u64(offp))
+        n = os.sendfile(hout, hin, off, count)
+        t.mem.write_u64(offp, off + n)
+        return n
+    return os.sendfile(hout, hin, None, count)
+
+
+@syscall("copy_file_range")
+def sys_copy_file_range(t, fd_in, off_in, fd_out, off_out, length, flags):
+    hin, hout = t.fds.host(sint(fd_in)), t.fds.host(sint(fd_out))
+    oi = slong(t.mem.read_u64(off_in)) if off_in else None
+    oo = slong(t.mem.read_u64(off_out)) if off_out else None
+    n = os.copy_file_range(hin, hout, min(length, MAX_RW_COUNT), oi, oo)
+    if off_in:
+        t.mem.write_u64(off_in, oi + n)
+    if off_out:
+        t.mem.write_u64(off_out, oo + n)
+    return n
+
+
+# --- metadata: the host fills the struct, the guest gets its bytes ---------------------------
+def struct_call(t, name: str, size: int, out: int, *args, at: int = -1) -> int:
+    """Run `name` on the host with a struct buffer of `size` bytes at argument position `at`
+    (default: last), then copy the struct to guest address `out`."""
+    buf = buffer(size)
+    args = list(args)
+    args.insert(len(args) if at < 0 else at, buf)
+    r = host_syscall(NR[name], *args)
+    if r >= 0:
+        t.mem.write(out, buf.raw)
+    return r
+
+
+@syscall("newfstatat")
+def sys_newfstatat(t, dirfd, path_ptr, statbuf, flags, *_):
+    path = read_path(t, path_ptr)
+    if not path and flags & AT_EMPTY_PATH:
+        fd = sint(dirfd)
+        hfd = AT_FDCWD if fd == AT_FDCWD else t.fds.host(fd)
+        return struct_call(t, "newfstatat", 144, statbuf, hfd, b"", flags, at=2)
+    hdir, hpath = at_path(t, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
+    return struct_call(t, "newfstatat", 144, statbuf, hdir, hpath, flags, at=2)
+
+
+@syscall("stat")
+def sys_stat(t, path, statbuf, *_):
+    return sys_newfstatat(t, AT_FDCWD, path, statbuf, 0)
+
+
+@syscall("lstat")
+def sys_lstat(t, path, statbuf, *_):
+    return sys_newfstatat(t, AT_FDCWD, path, statbuf, AT_SYMLINK_NOFOLLOW)
+
+
+@syscall("fstat")
+def sys_fstat(t, fd, statbuf, *_):
+    return struct_call(t, "fstat", 144, statbuf, t.fds.host(sint(fd)))
+
+
+@syscall("statx")
+def sys_statx(t, dirfd, path_ptr, flags, mask, buf, *_):
+    path = read_path(t, path_ptr)
+    if not path and flags & AT_EMPTY_PATH and sint(dirfd) != AT_FDCWD:
+        return struct_call(t, "statx", 256, buf, t.fds.host(sint(dirfd)), b"", flags, mask)
+    hdir, hpath = at_path(t, dirfd, path or b".", follow=not flags & AT_SYMLINK_NOFOLLOW)
+    return struct_call(t, "statx", 256, buf, hdir, hpath, flags & ~AT_EMPTY_PATH, mask)
+
+
+@syscall("statfs")
+def sys_statfs(t, path_ptr, buf, *_):
+    _, hpath = at_path(t, AT_FDCWD, read_path(t, path_ptr))
+    return struct_call(t, "statfs", 120, buf, hpath)
+
+
+@syscall("fstatfs")
+def sys_fstatfs(t, fd, buf, *_):
+    return struct_call(t, "fstatfs", 120, buf, t.fds.host(sint(fd)))
+
+
+def access_at(t, dirfd, path_ptr, mode, flags):
+    path = read_path(t, path_ptr)
+    hdir, hpath = at_path(t, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
+    return host_syscall(NR["faccessat2"], hdir, hpath, mode, flags)
+
+
+@syscall("access")
+def sys_access(t, path, mode, *_):
+    return access_at(t, AT_FDCWD, path, mode, 0)
+
+
+@syscall("faccessat")
+def sys_faccessat(t, dirfd, path, mode, *_):
+    return access_at(t, dirfd, path, mode, 0)
+
+
+@syscall("faccessat2")
+def sys_faccessat2(t, dirfd, path, mode, flags, *_):
+    return access_at(t, dirfd, path, mode, flags)
+
+
+def readlink_at(t, dirfd, path_ptr, buf, size):
+    if sint(size) <= 0:
+        return -errno.EINVAL
+    path = read_path(t, path_ptr)
+    target = None
+    rest = procfs.split(t, path) if path.startswith(b"/proc/") else None
+    if rest is not None:
+        target = procfs.link(t, rest)
+    if target is None:
+        hdir, hpath = at_path(t, dirfd, path, follow=False)
+        target = os.readlink(hpath, dir_fd=None if hdir == AT_FDCWD else hdir)
+        if not t.root.is_host and target.startswith(t.root.root):
+            target = t.root.to_guest(target)
+    target = target[:size]
+    t.mem.write(buf, target)
+    return len(target)
+
+
+@syscall("readlink")
+def sys_readlink(t, path, buf, size, *_):
+    return readlink_at(t, AT_FDCWD, path, buf, size)
+
+
+@syscall("readlinkat")
+def sys_readlinkat(t, dirfd, path, buf, size, *_):
+    return readlink_at(t, dirfd, path, buf, size)
+
+
+@syscall("getdents64", "getdents")
+def sys_getdents64(t, fd, dirp, count, *_):
+    count = min(count, 1 << 20)
+    buf = buffer(count)
+    nr = NR["getdents64"] if t.current_nr == NR["getdents64"] else NR["getdents"]
+    r = host_syscall(nr, t.fds.host(sint(fd)), buf, count)
+    if r > 0:
+        t.mem.write(dirp, buf.raw[:r])
+    return r
+
+
+# --- descriptors ---------------------------------------------------------------------------------
+@syscall("dup")
+def sys_dup(t, fd, *_):
+    f = t.fds.get(sint(fd))
+    return t.fds.install(os.dup(f.host_fd), f.path)
+
+
+@syscall("dup2")
+def sys_dup2(t, old, new, *_):
+    old, new = sint(old), sint(new)
+    f = t.fds.get(old)
+    if old == new:
+        return new
+    return t.fds.install_at(new, os.dup(f.host_fd), f.path)
+
+
+@syscall("dup3")
+def sys_dup3(t, old, new, flags, *_):
+    old, new = sint(old), sint(new)
+    if old == new or flags & ~O_CLOEXEC:
+        return -errno.EINVAL
+    f = t.fds.get(old)
+    return t.fds.install_at(new, os.dup(f.host_fd), f.path, bool(flags & O_CLOEXEC))
+
+
+@syscall("fcntl")
+def sys_fcntl(t, fd, cmd, arg, *_):
+    fd = sint(fd)
+    f = t.fds.get(fd)
+    cmd = sint(cmd)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        return t.fds.install(os.dup(f.host_fd), f.path, cmd == F_DUPFD_CLOEXEC, start=sint(arg))
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if f.cloexec else 0
+    if cmd == F_SETFD:
+        f.cloexec = bool(arg & FD_CLOEXEC)
+        return 0
+    if cmd in (5, 6, 7, 36, 37, 38):      # F_GETLK F_SETLK F_SETLKW and the OFD variants
+        buf = from_bytes(t.mem.read(arg, 32))
+        r = host_syscall(NR["fcntl"], f.host_fd, cmd, buf)
+        if r >= 0:
+            t.mem.write(arg, buf.raw[:32])
+        return r
+    return host_syscall(NR["fcntl"], f.host_fd, cmd, arg)
+
+
+# ioctl requests answered by the host: request -> (argument size in bytes, direction)
+# direction: "r" the kernel writes to the guest, "w" it reads from it, "v" the arg is a value
+IOCTLS = {
+    0x5401: (60, "r"),   # TCGETS (struct termios)
+    0x5402: (60, "w"), 0x5403: (60, "w"), 0x5404: (60, "w"),   # TCSETS, TCSETSW, TCSETSF
+    0x540B: (0, "v"),    # TCFLSH
+    0x540A: (0, "v"),    # TCXONC
+    0x5409: (0, "v"),    # TCSBRK
+    0x540F: (4, "r"),    # TIOCGPGRP
+    0x5410: (4, "w"),    # TIOCSPGRP
+    0x5413: (8, "r"),    # TIOCGWINSZ
+    0x5414: (8, "w"),    # TIOCSWINSZ
+    0x541B: (4, "r"),    # FIONREAD
+    0x5421: (4, "w"),    # FIONBIO
+    0x5429: (4, "r"),    # TIOCGSID
+    0x5452: (4, "w"),    # FIOASYNC
+    0x80045430: (4, "r"),  # TIOCGPTN
+}
+FIONCLEX, FIOCLEX = 0x5450, 0x5451
+
+
+@syscall("ioctl")
+def sys_ioctl(t, fd, req, arg, *_):
+    f = t.fds.get(sint(fd))
+    req &= 0xFFFFFFFF
+    if req in (FIOCLEX, FIONCLEX):
+        f.cloexec = req == FIOCLEX
+        return 0
+    spec = IOCTLS.get(req)
+    if spec is None:
+        return -errno.ENOTTY
+    size, how = spec
+    if how == "v":
+        return host_syscall(NR["ioctl"], f.host_fd, req, arg)
+    buf = from_bytes(t.mem.read(arg, size)) if how == "w" else buffer(size)
+    r = host_syscall(NR["ioctl"], f.host_fd, req, buf)
+    if r >= 0 and how == "r":
+        t.mem.write(arg, buf.raw[:size])
+    return r
+
+
+@syscall("pipe2")
+def sys_pipe2(t, fds, flags, *_):
+    r, w = os.pipe2((flags & ~O_CLOEXEC) | os.O_CLOEXEC)
+    cloexec = bool(flags & O_CLOEXEC)
+    gr = t.fds.install(r, b"", cloexec)
+    try:
+        gw = t.fds.install(w, b"", cloexec)
+    except OSError:
+        t.fds.close(gr)
+        raise
+    t.mem.write(fds, gr.to_bytes(4, "little") + gw.to_bytes(4, "little"))
+    return 0
+
+
+@syscall("pipe")
+def sys_pipe(t, fds, *_):
+    return sys_pipe2(t, fds, 0)
+
+
+# --- the directory tree ---------------------------------------------------------------------------
+@syscall("getcwd")
+def sys_getcwd(t, buf, size, *_):
+    cwd = t.root.guest_cwd() + b"\0"
+    if len(cwd) > size:
+        return -errno.ERANGE
+    t.mem.write(buf, cwd)
+    return len(cwd)
+
+
+@syscall("chdir")
+def sys_chdir(t, path_ptr, *_):
+    _, hpath = at_path(t, AT_FDCWD, read_path(t, path_ptr))
+    os.chdir(hpath)
+    return 0
+
+
+@syscall("fchdir")
+def sys_fchdir(t, fd, *_):
+    os.fchdir(t.fds.host(sint(fd)))
+    return 0
+
+
+def path_call(t, name, dirfd, path_ptr, *rest, follow=True):
+    hdir, hpath = at_path(t, dirfd, read_path(t, path_ptr), follow=follow)
+    return host_syscall(NR[name], hdir, hpath, *rest)
+
+
+@syscall("mkdirat")
+def sys_mkdirat(t, dirfd, path, mode, *_):
+    return path_call(t, "mkdirat", dirfd, path, mode, follow=False)
+
+
+@syscall("mkdir")
+def sys_mkdir(t, path, mode, *_):
+    return path_call(t, "mkdirat", AT_FDCWD, path, mode, follow=False)
+
+
+@syscall("mknodat")
+def sys_mknodat(t, dirfd, path, mode, dev, *_):
+    return path_call(t, "mknodat", dirfd, path, mode, dev, follow=False)
+
+
+@syscall("mknod")
+def sys_mknod(t, path, mode, dev, *_):
+    return path_call(t, "mknodat", AT_FDCWD, path, mode, dev, follow=False)
+
+
+@syscall("unlinkat")
+def sys_unlinkat(t, dirfd, path, flags, *_):
+    return path_call(t, "unlinkat", dirfd, path, flags, follow=False)
+
+
+@syscall("unlink")
+def sys_unlink(t, path, *_):
+    return path_call(t, "unlinkat", AT_FDCWD, path, 0, follow=False)
+
+
+@syscall("rmdir")
+def sys_rmdir(t, path, *_):
+    return path_call(t, "unlinkat", AT_FDCWD, path, AT_REMOVEDIR, follow=False)
+
+
+def two_paths(t, name, olddir, oldp, newdir, newp, *rest, follow_old=False):
+    od, op = at_path(t, olddir, read_path(t, oldp), follow=follow_old)
+    nd, np_ = at_path(t, newdir, read_path(t, newp), follow=False)
+    return host_syscall(NR[name], od, op, nd, np_, *rest)
+
+
+@syscall("renameat2")
+def sys_renameat2(t, olddir, oldp, newdir, newp, flags, *_):
+    return two_paths(t, "renameat2", olddir, oldp, newdir, newp, flags)
+
+
+@syscall("renameat")
+def sys_renameat(t, olddir, oldp, newdir, newp, *_):
+    return two_paths(t, "renameat2", olddir, oldp, newdir, newp, 0)
+
+
+@syscall("rename")
+def sys_rename(t, oldp, newp, *_):
+    return two_paths(t, "renameat2", AT_FDCWD, oldp, AT_FDCWD, newp, 0)
+
+
+@syscall("linkat")
+def sys_linkat(t, olddir, oldp, newdir, newp, flags, *_):
+    return two_paths(t, "linkat", olddir, oldp, newdir, newp, flags,
+                     follow_old=bool(flags & AT_SYMLINK_FOLLOW))
+
+
+@syscall("link")
+def sys_link(t, oldp, newp, *_):
+    return two_paths(t, "linkat", AT_FDCWD, oldp, AT_FDCWD, newp, 0)
+
+
+@syscall("symlinkat")
+def sys_symlinkat(t, target, newdir, linkpath, *_):
+    tgt = read_path(t, target)
+    nd, np_ = at_path(t, newdir, read_path(t, linkpath), follow=False)
+    return host_syscall(NR["symlinkat"], tgt, nd, np_)
+
+
+@syscall("symlink")
+def sys_symlink(t, target, linkpath, *_):
+    return sys_symlinkat(t, target, AT_FDCWD, linkpath)
+
+
+@syscall("fchmodat")
+def sys_fchmodat(t, dirfd, path, mode, *_):
+    return path_call(t, "fchmodat", dirfd, path, mode)
+
+
+@syscall("chmod")
+def sys_chmod(t, path, mode, *_):
+    return path_call(t, "fchmodat", AT_FDCWD, path, mode)
+
+
+@syscall("fchmod")
+def sys_fchmod(t, fd, mode, *_):
+    return host_syscall(NR["fchmod"], t.fds.host(sint(fd)), mode)
+
+
+@syscall("fchownat")
+def sys_fchownat(t, dirfd, path, uid, gid, flags, *_):
+    return path_call(t, "fchownat", dirfd, path, uid, gid, flags,
+                     follow=not flags & AT_SYMLINK_NOFOLLOW)
+
+
+@syscall("chown")
+def sys_chown(t, path, uid, gid, *_):
+    return path_call(t, "fchownat", AT_FDCWD, path, uid, gid, 0)
+
+
+@syscall("lchown")
+def sys_lchown(t, path, uid, gid, *_):
+    return path_call(t, "fchownat", AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW, follow=False)
+
+
+@syscall("fchown")
+def sys_fchown(t, fd, uid, gid, *_):
+    return host_syscall(NR["fchown"], t.fds.host(sint(fd)), uid, gid)
+
+
+@syscall("umask")
+def sys_umask(t, mask, *_):
+    old = t.umask
+    t.umask = mask & 0o777
+    os.umask(t.umask)
+    return old
+
+
+@syscall("utimensat")
+def sys_utimensat(t, dirfd, path_ptr, times, flags, *_):
+    tbuf = from_bytes(t.mem.read(times, 32)) if times else None
+    if not path_ptr:      # futimens: the descriptor itself
+        return host_syscall(NR["utimensat"], t.fds.host(sint(dirfd)), None, tbuf, flags)
+    hdir, hpath = at_path(t, dirfd, read_path(t, path_ptr), follow=not flags & AT_SYMLINK_NOFOLLOW)
+    return host_syscall(NR["utimensat"], hdir, hpath, tbuf, flags)
+
+
+@syscall("truncate")
+def sys_truncate(t, path, length, *_):
+    _, hpath = at_path(t, AT_FDCWD, read_path(t, path))
+    return host_syscall(NR["truncate"], hpath, length)
+
+
+@syscall("ftruncate")
+def sys_ftruncate(t, fd, length, *_):
+    return host_syscall(NR["ftruncate"], t.fds.host(sint(fd)), length)
+
+
+@syscall("fsync", "fdatasync", "syncfs")
+def sys_fsync(t, fd, *_):
+    return host_syscall(t.current_nr, t.fds.host(sint(fd)))
+
+
+@syscall("sync")
+def sys_sync(t, *_):
+    return 0
+
+
+@syscall("flock")
+def sys_flock(t, fd, op, *_):
+    return host_syscall(NR["flock"], t.fds.host(sint(fd)), op)
+
+
+@syscall("fadvise64")
+def sys_fadvise64(t, fd, off, length, advice, *_):
+    return host_syscall(NR["fadvise64"], t.fds.host(sint(fd)), off, length, advice)
+
+
+@syscall("fallocate")
+def sys_fallocate(t, fd, mode, off, length, *_):
+    return host_syscall(NR["fallocate"], t.fds.host(sint(fd)), mode, off, length)
+
+
+@syscall("readahead")
+def sys_readahead(t, fd, *_):
+    t.fds.host(sint(fd))
+    return 0
+
+
+# --- waiting for descriptors -------------------------------------------------------------------
+@syscall("poll", "ppoll")
+def sys_poll(t, fds, nfds, timeout, *_):
+    import select
+    if nfds > t.fds.limit:
+        return -errno.EINVAL
+    raw = bytearray(t.mem.read(fds, 8 * nfds))
+    if t.current_nr == NR["ppoll"]:
+        if timeout:
+            ts = t.mem.read(timeout, 16)
+            ms = int.from_bytes(ts[:8], "little") * 1000 + int.from_bytes(ts[8:], "little") // 10**6
+        else:
+            ms = None
+    else:
+        ms = sint(timeout)
+        ms = None if ms < 0 else ms
+    p = select.poll()
+    hosts = {}
+    for i in range(nfds):
+        fd = sint(int.from_bytes(raw[8 * i:8 * i + 4], "little"))
+        ev = int.from_bytes(raw[8 * i + 4:8 * i + 6], "little")
+        if fd >= 0:
+            f = t.fds.files.get(fd)
+            if f is None:
+                continue
+            hosts[f.host_fd] = fd
+            p.register(f.host_fd, ev)
+    ready = dict(p.poll(ms))
+    n = 0
+    for i in range(nfds):
+        fd = sint(int.from_bytes(raw[8 * i:8 * i + 4], "little"))
+        f = t.fds.files.get(fd) if fd >= 0 else None
+        rev = 0x20 if fd >= 0 and f is None else ready.get(f.host_fd, 0) if f else 0  # POLLNVAL
+        raw[8 * i + 6:8 * i + 8] = rev.to_bytes(2, "little")
+        n += bool(rev)
+    t.mem.write(fds, bytes(raw))
+    return n
+
+
+@syscall("select", "pselect6")
+def sys_select(t, nfds, rfds, wfds, efds, timeout, *_):
+    import select
+    nfds = sint(nfds)
+    if nfds < 0 or nfds > t.fds.limit:
+        return -errno.EINVAL
+    nbytes = (nfds + 63) // 64 * 8
+    sets = [t.mem.read(p, nbytes) if p else None for p in (rfds, wfds, efds)]
+    lists = []
+    for s in sets:
+        fds = []
+        if s:
+            bits = int.from_bytes(s, "little")
+            for fd in range(nfds):
+                if bits >> fd & 1:
+                    fds.append(t.fds.host(fd))
+        lists.append(fds)
+    secs = None
+    if timeout:
+        tv = t.mem.read(timeout, 16)
+        frac = int.from_bytes(tv[8:], "little")
+        secs = int.from_bytes(tv[:8], "little") + frac / (1e9 if t.current_nr == NR["pselect6"]
+                                                          else 1e6)
+    r, w, x = select.select(*lists, secs)
+    back = {f.host_fd: fd for fd, f in t.fds.files.items()}
+    n = 0
+    for ptr, ready in zip((rfds, wfds, efds), (r, w, x)):
+        if ptr:
+            bits = 0
+            for h in ready:
+                bits |= 1 << back[h]
+                n += 1
+            t.mem.write(ptr, bits.to_bytes(nbytes, "little"))
+    return n
+
+
+def is_dir(mode: int) -> bool:
+    return st_.S_ISDIR(mode)

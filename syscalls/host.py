@@ -1,0 +1,37 @@
+"""Calling the host kernel directly: the guest and the host share the x86-64 Linux ABI, so
+calls whose results are kernel structs (stat, statx, statfs, uname, getdents64, ...) are
+made on the host with a host buffer whose bytes are copied to the guest unchanged."""
+from __future__ import annotations
+
+import ctypes
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+_c_long = ctypes.c_long
+
+
+def host_syscall(nr: int, *args) -> int:
+    """syscall(2) on the host; returns the result or -errno. Buffers may be passed as
+    ctypes buffers, paths as bytes; ints are passed as longs."""
+    cargs = [a if not isinstance(a, int) else _c_long(a if a < 1 << 63 else a - (1 << 64))
+             for a in args]
+    ctypes.set_errno(0)
+    r = _syscall(_c_long(nr), *cargs)
+    if r == -1:
+        return -ctypes.get_errno()
+    return r
+
+
+def buffer(size: int) -> ctypes.Array:
+    return ctypes.create_string_buffer(size)
+
+
+def raw(buf: ctypes.Array, size: int | None = None) -> bytes:
+    return buf.raw if size is None else buf.raw[:size]
+
+
+def from_bytes(data: bytes) -> ctypes.Array:
+    b = ctypes.create_string_buffer(max(len(data), 1))
+    ctypes.memmove(b, data, len(data))
+    return b

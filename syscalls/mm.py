@@ -1,0 +1,163 @@
+"""Memory calls (the kernel's mm/): mmap, munmap, mprotect, mremap, brk, msync, madvise."""
+from __future__ import annotations
+
+import errno
+import os
+
+from . import syscall
+from .fs import sint
+
+PAGE = 4096
+MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 1, 2, 3
+MAP_TYPE = 0xF
+MAP_FIXED, MAP_ANONYMOUS, MAP_32BIT = 0x10, 0x20, 0x40
+MAP_FIXED_NOREPLACE = 0x100000
+MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
+PROT_WRITE = 2
+
+
+def page_align(n: int) -> int:
+    return (n + PAGE - 1) & ~(PAGE - 1)
+
+
+@syscall("mmap")
+def sys_mmap(t, addr, length, prot, flags, fd, off):
+    mem = t.mem
+    flags &= 0xFFFFFFFF
+    if not length or off & (PAGE - 1) or length > 1 << 47:
+        return -errno.EINVAL
+    if flags & MAP_TYPE not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
+        return -errno.EINVAL
+    size = page_align(length)
+    fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)
+    if fixed:
+        if addr & (PAGE - 1):
+            return -errno.EINVAL
+        if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and not mem.is_free(addr, addr + size):
+            return -errno.EEXIST
+        start = addr
+    elif flags & MAP_32BIT:
+        start = None
+        top = 0x80000000
+        for cand in range(top - size, 0x40000000, -PAGE):
+            if mem.is_free(cand, cand + size):
+                start = cand
+                break
+        if start is None:
+            return -errno.ENOMEM
+    else:
+        start = mem.get_unmapped_area(size, addr)
+    shared = flags & MAP_TYPE != MAP_PRIVATE
+    if flags & MAP_ANONYMOUS:
+        mem.map(start, size, prot, shared=shared)
+        return start
+    f = t.fds.get(sint(fd))
+    stt = os.fstat(f.host_fd)
+    data = os.pread(f.host_fd, size, off) if stt.st_size > off else b""
+    host_fd = os.dup(f.host_fd) if shared and prot & PROT_WRITE else -1
+    name = t.fd_path(sint(fd))
+    mem.map(start, size, prot, name=name.decode("utf-8", "surrogateescape"), offset=off,
+            shared=shared, dev=stt.st_dev, inode=stt.st_ino, host_fd=host_fd, data=data)
+    return start
+
+
+@syscall("munmap")
+def sys_munmap(t, addr, length, *_):
+    if addr & (PAGE - 1) or not length:
+        return -errno.EINVAL
+    t.mem.unmap(addr, length)
+    return 0
+
+
+@syscall("mprotect", "pkey_mprotect")
+def sys_mprotect(t, addr, length, prot, *_):
+    if addr & (PAGE - 1):
+        return -errno.EINVAL
+    if length:
+        t.mem.protect(addr, length, prot & 7)
+    return 0
+
+
+@syscall("brk")
+def sys_brk(t, addr, *_):
+    return t.mem.do_brk(addr)
+
+
+@syscall("mremap")
+def sys_mremap(t, old, old_size, new_size, flags, new_addr, *_):
+    mem = t.mem
+    if old & (PAGE - 1) or not new_size:
+        return -errno.EINVAL
+    old_size, new_size = page_align(old_size), page_align(new_size)
+    vma = mem.find(old)
+    if vma is None or vma.end < old + old_size:
+        return -errno.EFAULT
+    if flags & MREMAP_FIXED:
+        dest = new_addr
+    elif new_size <= old_size:
+        if new_size < old_size:
+            mem.unmap(old + new_size, old_size - new_size)
+        return old
+    elif mem.is_free(old + old_size, old + new_size):
+        # grow in place: the new tail continues the VMA (file pages from the file)
+        mem.map(old + old_size, new_size - old_size, vma.prot, shared=vma.shared, name=vma.name,
+                offset=vma.offset + (old + old_size - vma.start) if vma.inode else 0,
+                dev=vma.dev, inode=vma.inode)
+        return old
+    elif not flags & MREMAP_MAYMOVE:
+        return -errno.ENOMEM
+    else:
+        dest = mem.get_unmapped_area(new_size)
+    data = mem.read(old, min(old_size, new_size))
+    mem.map(dest, new_size, vma.prot, shared=vma.shared, name=vma.name,
+            offset=vma.offset + (old - vma.start) if vma.inode else 0, dev=vma.dev,
+            inode=vma.inode, data=data)
+    if not flags & MREMAP_DONTUNMAP:
+        mem.unmap(old, old_size)
+    return dest
+
+
+@syscall("msync")
+def sys_msync(t, addr, length, flags, *_):
+    if addr & (PAGE - 1):
+        return -errno.EINVAL
+    t.mem.sync(addr, length)
+    return 0
+
+
+@syscall("madvise")
+def sys_madvise(t, addr, length, advice, *_):
+    if addr & (PAGE - 1):
+        return -errno.EINVAL
+    if advice == 4 and length:          # MADV_DONTNEED: private anonymous pages read as zero
+        end = addr + page_align(length)
+        a = addr
+        while a < end:
+            vma = t.mem.find(a)
+            if vma is None:
+                return -errno.ENOMEM
+            stop = min(end, vma.end)
+            if not vma.inode and not vma.shared and vma.prot & 2:
+                t.mem.write(a, bytes(stop - a))
+            a = stop
+    return 0
+
+
+@syscall("mincore")
+def sys_mincore(t, addr, length, vec, *_):
+    pages = page_align(length) // PAGE
+    for a in range(addr, addr + pages * PAGE, PAGE):
+        if t.mem.find(a) is None:
+            return -errno.ENOMEM
+    t.mem.write(vec, b"\x01" * pages)
+    return 0
+
+
+@syscall("mlock", "munlock", "mlock2", "mlockall", "munlockall")
+def sys_mlock(t, *_):
+    return 0
+
+
+@syscall("membarrier")
+def sys_membarrier(t, cmd, *_):
+    return 0      # one CPU runs the guest: every barrier is already there

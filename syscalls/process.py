@@ -1,0 +1,349 @@
+"""Process calls (the kernel's kernel/): exit, ids, limits, TLS setup, rseq, uname, ..."""
+from __future__ import annotations
+
+import errno
+import os
+
+from . import syscall
+from .fs import NR, sint
+from .host import buffer, from_bytes, host_syscall
+
+ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
+PR_SET_NAME, PR_GET_NAME = 15, 16
+RLIMIT_NOFILE = 7
+
+
+@syscall("exit_group")
+def sys_exit_group(t, status, *_):
+    t.do_exit(status & 0xFF)
+
+
+@syscall("exit")
+def sys_exit(t, status, *_):
+    t.do_exit(status & 0xFF)   # one thread per guest until threads exist: the process ends
+
+
+@syscall("getpid")
+def sys_getpid(t, *_):
+    return t.pid
+
+
+@syscall("gettid")
+def sys_gettid(t, *_):
+    return t.tid
+
+
+@syscall("getppid")
+def sys_getppid(t, *_):
+    return os.getppid()
+
+
+@syscall("getuid")
+def sys_getuid(t, *_):
+    return t.creds.uid
+
+
+@syscall("geteuid")
+def sys_geteuid(t, *_):
+    return t.creds.euid
+
+
+@syscall("getgid")
+def sys_getgid(t, *_):
+    return t.creds.gid
+
+
+@syscall("getegid")
+def sys_getegid(t, *_):
+    return t.creds.egid
+
+
+@syscall("getresuid")
+def sys_getresuid(t, r, e, s, *_):
+    for p, v in ((r, t.creds.uid), (e, t.creds.euid), (s, t.creds.euid)):
+        t.mem.write(p, v.to_bytes(4, "little"))
+    return 0
+
+
+@syscall("getresgid")
+def sys_getresgid(t, r, e, s, *_):
+    for p, v in ((r, t.creds.gid), (e, t.creds.egid), (s, t.creds.egid)):
+        t.mem.write(p, v.to_bytes(4, "little"))
+    return 0
+
+
+@syscall("getgroups")
+def sys_getgroups(t, size, lst, *_):
+    groups = os.getgroups()
+    size = sint(size)
+    if size == 0:
+        return len(groups)
+    if size < len(groups):
+        return -errno.EINVAL
+    t.mem.write(lst, b"".join(g.to_bytes(4, "little") for g in groups))
+    return len(groups)
+
+
+@syscall("setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
+         "setfsuid", "setfsgid")
+def sys_setid(t, *args):
+    # the guest may only "change" to what it already is; anything else is a privilege it lacks
+    ids = {t.creds.uid, t.creds.euid, t.creds.gid, t.creds.egid}
+    name = t.current_name
+    if name in ("setfsuid", "setfsgid"):
+        return t.creds.euid if name == "setfsuid" else t.creds.egid
+    if name == "setgroups":
+        return 0 if t.creds.euid == 0 else -errno.EPERM
+    n = {"setuid": 1, "setgid": 1, "setreuid": 2, "setregid": 2}.get(name, 3)
+    if t.creds.euid == 0 or all(sint(a) == -1 or (a & 0xFFFFFFFF) in ids for a in args[:n]):
+        return 0
+    return -errno.EPERM
+
+
+@syscall("getpgrp")
+def sys_getpgrp(t, *_):
+    return os.getpgrp()
+
+
+@syscall("getpgid")
+def sys_getpgid(t, pid, *_):
+    return os.getpgid(sint(pid) or t.pid if sint(pid) != t.pid else 0)
+
+
+@syscall("getsid")
+def sys_getsid(t, pid, *_):
+    return os.getsid(0 if sint(pid) in (0, t.pid) else sint(pid))
+
+
+@syscall("setpgid")
+def sys_setpgid(t, pid, pgid, *_):
+    return host_syscall(NR["setpgid"], 0 if sint(pid) in (0, t.pid) else sint(pid), sint(pgid))
+
+
+@syscall("setsid")
+def sys_setsid(t, *_):
+    return host_syscall(NR["setsid"])
+
+
+@syscall("set_tid_address")
+def sys_set_tid_address(t, tidptr, *_):
+    t.clear_child_tid = tidptr
+    return t.tid
+
+
+@syscall("set_robust_list")
+def sys_set_robust_list(t, head, length, *_):
+    if length != 24:
+        return -errno.EINVAL
+    t.robust_list = (head, length)
+    return 0
+
+
+@syscall("get_robust_list")
+def sys_get_robust_list(t, pid, headp, lenp, *_):
+    t.mem.write_u64(headp, t.robust_list[0])
+    t.mem.write_u64(lenp, t.robust_list[1] or 24)
+    return 0
+
+
+@syscall("rseq")
+def sys_rseq(t, rseq, length, flags, sig, *_):
+    if flags & 1:                       # RSEQ_FLAG_UNREGISTER
+        t.rseq = 0
+        return 0
+    if length < 32 or rseq & 31:
+        return -errno.EINVAL
+    if getattr(t, "rseq", 0):
+        return -errno.EBUSY
+    # the kernel fills cpu_id_start, cpu_id, node_id, mm_cid on registration: one CPU, 0
+    t.mem.write(rseq, bytes(8))
+    t.mem.write(rseq + 20, bytes(8))
+    t.rseq = rseq
+    return 0
+
+
+@syscall("arch_prctl")
+def sys_arch_prctl(t, code, addr, *_):
+    if code == ARCH_SET_FS:
+        t.cpu.set_fs_base(addr)
+        return 0
+    if code == ARCH_SET_GS:
+        t.cpu.set_gs_base(addr)
+        return 0
+    if code == ARCH_GET_FS:
+        t.mem.write_u64(addr, t.cpu.fs_base())
+        return 0
+    if code == ARCH_GET_GS:
+        t.mem.write_u64(addr, t.cpu.gs_base())
+        return 0
+    return -errno.EINVAL
+
+
+@syscall("prctl")
+def sys_prctl(t, option, a2, a3, a4, a5, *_):
+    if option == PR_SET_NAME:
+        t.comm = t.mem.read_cstr(a2, 15)
+        return 0
+    if option == PR_GET_NAME:
+        name = getattr(t, "comm", None) or os.path.basename(os.fsencode(t.exe))[:15]
+        t.mem.write(a2, name + b"\0")
+        return 0
+    if option in (3, 4, 1, 2, 36, 37, 38, 39):
+        # GET/SET_DUMPABLE, PDEATHSIG, CHILD_SUBREAPER, NO_NEW_PRIVS: the host's answer
+        if option in (2, 37):            # GET_PDEATHSIG / GET_CHILD_SUBREAPER write an int
+            buf = buffer(4)
+            r = host_syscall(NR["prctl"], option, buf, 0, 0, 0)
+            if r >= 0:
+                t.mem.write(a2, buf.raw)
+            return r
+        return host_syscall(NR["prctl"], option, a2, a3, a4, a5)
+    return -errno.EINVAL
+
+
+def struct_out(t, name: str, size: int, out: int, *args) -> int:
+    buf = buffer(size)
+    r = host_syscall(NR[name], *args, buf)
+    if r >= 0:
+        t.mem.write(out, buf.raw)
+    return r
+
+
+@syscall("uname")
+def sys_uname(t, buf, *_):
+    return struct_out(t, "uname", 390, buf)
+
+
+@syscall("sysinfo")
+def sys_sysinfo(t, buf, *_):
+    return struct_out(t, "sysinfo", 112, buf)
+
+
+@syscall("getrusage")
+def sys_getrusage(t, who, buf, *_):
+    return struct_out(t, "getrusage", 144, buf, sint(who))
+
+
+@syscall("times")
+def sys_times(t, buf, *_):
+    b = buffer(32)
+    r = host_syscall(NR["times"], b)
+    if buf:
+        t.mem.write(buf, b.raw)
+    return r
+
+
+@syscall("prlimit64")
+def sys_prlimit64(t, pid, resource, new, old, *_):
+    if sint(pid) not in (0, t.pid):
+        return -errno.ESRCH
+    nbuf = from_bytes(t.mem.read(new, 16)) if new else None
+    obuf = buffer(16) if old else None
+    r = host_syscall(NR["prlimit64"], 0, resource, nbuf, obuf)
+    if r >= 0 and old:
+        t.mem.write(old, obuf.raw)
+    if r >= 0 and new and resource == RLIMIT_NOFILE:
+        t.fds.limit = min(int.from_bytes(nbuf.raw[:8], "little"), 1 << 20)
+    return r
+
+
+@syscall("getrlimit")
+def sys_getrlimit(t, resource, old, *_):
+    return sys_prlimit64(t, 0, resource, 0, old)
+
+
+@syscall("setrlimit")
+def sys_setrlimit(t, resource, new, *_):
+    return sys_prlimit64(t, 0, resource, new, 0)
+
+
+@syscall("sched_getaffinity")
+def sys_sched_getaffinity(t, pid, size, mask, *_):
+    # the guest runs on one emulated CPU
+    if size < 8 or size & 7:
+        return -errno.EINVAL
+    t.mem.write(mask, b"\x01" + bytes(7))
+    return 8
+
+
+@syscall("sched_setaffinity")
+def sys_sched_setaffinity(t, *_):
+    return 0
+
+
+@syscall("sched_yield")
+def sys_sched_yield(t, *_):
+    return 0
+
+
+@syscall("getcpu")
+def sys_getcpu(t, cpu, node, *_):
+    if cpu:
+        t.mem.write(cpu, bytes(4))
+    if node:
+        t.mem.write(node, bytes(4))
+    return 0
+
+
+@syscall("getpriority")
+def sys_getpriority(t, which, who, *_):
+    return host_syscall(NR["getpriority"], which, 0 if sint(who) == t.pid else who)
+
+
+@syscall("setpriority")
+def sys_setpriority(t, which, who, prio, *_):
+    return host_syscall(NR["setpriority"], which, 0 if sint(who) == t.pid else who, prio)
+
+
+@syscall("sched_getscheduler")
+def sys_sched_getscheduler(t, *_):
+    return 0     # SCHED_OTHER
+
+
+@syscall("sched_getparam")
+def sys_sched_getparam(t, pid, param, *_):
+    t.mem.write(param, bytes(4))
+    return 0
+
+
+@syscall("sched_get_priority_max", "sched_get_priority_min")
+def sys_sched_prio(t, policy, *_):
+    return 99 if policy in (1, 2) and t.current_name.endswith("max") else \
+        1 if policy in (1, 2) else 0
+
+
+@syscall("personality")
+def sys_personality(t, persona, *_):
+    return 0
+
+
+@syscall("capget")
+def sys_capget(t, hdr, data, *_):
+    h = from_bytes(t.mem.read(hdr, 8))
+    d = buffer(24)
+    r = host_syscall(NR["capget"], h, d if data else None)
+    if data and r >= 0:
+        t.mem.write(data, d.raw)
+    t.mem.write(hdr, h.raw[:8])
+    return r
+
+
+@syscall("wait4", "waitid")
+def sys_wait4(t, *_):
+    return -errno.ECHILD        # no children: fork arrives with the processes work
+
+
+@syscall("kill", "tgkill", "tkill")
+def sys_kill(t, *args):
+    name = t.current_name
+    target, sig = (args[1], args[2]) if name == "tgkill" else (args[0], args[1])
+    target, sig = sint(target), sint(sig)
+    if sig < 0 or sig > 64:
+        return -errno.EINVAL
+    if target in (t.pid, t.tid, 0) or (name == "kill" and target == -1):
+        if sig:
+            t.send_signal(sig)
+        return 0
+    if name == "kill":
+        os.kill(target, sig)
+        return 0
+    return -errno.ESRCH

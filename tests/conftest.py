@@ -1,0 +1,61 @@
+"""Test fixtures: examples/ built with the system gcc, and helpers to run pyloader on them."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+BUILD = ROOT / "tests" / "_build"
+
+# name -> (source, extra gcc flags)
+BUILDS = {
+    "hello_world": ("hello_world.c", ["-w"]),
+    "hello_name": ("hello_name.c", ["-w"]),
+    "hello_static": ("hello_name.c", ["-w", "-static"]),
+    "hello_static_pie": ("hello_name.c", ["-w", "-static-pie"]),
+    "hello_nopie": ("hello_name.c", ["-w", "-no-pie"]),
+    "show_auxv": ("show_auxv.c", []),
+    "show_auxv_static": ("show_auxv.c", ["-static"]),
+    "mmap_shared": ("mmap_shared.c", []),
+    "crash": ("crash.c", ["-O0"]),
+    "syscall_heavy": ("syscall_heavy.c", ["-O2"]),
+    "syscall_heavy_static": ("syscall_heavy.c", ["-O2", "-static"]),
+    "cpu_bound": ("cpu_bound.c", ["-O2"]),
+}
+
+
+def build(name: str) -> Path:
+    src, flags = BUILDS[name]
+    out = BUILD / name
+    source = EXAMPLES / src
+    if not out.exists() or out.stat().st_mtime < source.stat().st_mtime:
+        BUILD.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["gcc", *flags, "-o", str(out), str(source)], check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def examples() -> dict[str, Path]:
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    return {name: build(name) for name in BUILDS}
+
+
+def pyloader(*args: str, input: bytes | None = None, timeout: float = 120, cwd=None,
+             env=None) -> subprocess.CompletedProcess:
+    """Run `python -m pyloader ARGS` the way a user runs the command."""
+    return subprocess.run([sys.executable, "-m", "pyloader", *args], input=input,
+                          capture_output=True, timeout=timeout, cwd=cwd,
+                          env=env if env is not None else os.environ.copy())
+
+
+def native(*args: str, input: bytes | None = None, timeout: float = 60, cwd=None,
+           env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), input=input, capture_output=True, timeout=timeout,
+                          cwd=cwd, env=env)
