@@ -151,6 +151,10 @@ class Process:
     def do_exit(self, status: int) -> None:
         raise GuestExit(status)
 
+    def do_exit_signal(self, signo: int) -> None:
+        """The guest dies of `signo` (SIGKILL for a deadlock, as nothing else could end it)."""
+        raise GuestExit(signo=signo, core=signo in CORE_SIGNALS)
+
     def send_signal(self, signo: int) -> None:
         """A signal to the guest itself. Handlers are not run yet (no delivery): a signal
         the guest ignores is dropped, any other takes its default action."""
