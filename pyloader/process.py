@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from unicorn import UcError
+from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 
 from syscalls import dispatch_table
 from syscalls.table import SYSCALLS
@@ -190,8 +191,10 @@ class Process:
                 except UcError as e:
                     if e.errno in FAULT_ERRORS:
                         self._memory_fault(e.errno)
-                    else:
-                        raise GuestExit(signo=SIGSEGV, core=True) from None
+                    elif e.errno == UC_ERR_INSN_INVALID:
+                        self._fault = (SIGILL, ILL_ILLOPN, self.cpu.pc, "exec")
+                    else:   # anything else the engine refuses: a general protection fault
+                        self._fault = (SIGSEGV, SI_KERNEL, 0, "exec")
                 if self._fault:
                     self._deliver_fault()
                 if self.pending:

@@ -120,7 +120,10 @@ def fmt_fd(ctx: Ctx, v: int) -> str:
 
 
 def fmt_dirfd(ctx: Ctx, v: int) -> str:
-    return "AT_FDCWD" if s32(v) == AT_FDCWD else fmt_fd(ctx, v)
+    if s32(v) == AT_FDCWD:
+        return "-100" if ctx.xlat_style == "raw" else \
+            "-100 /* AT_FDCWD */" if ctx.xlat_style == "verbose" else "AT_FDCWD"
+    return fmt_fd(ctx, v)
 
 
 def fmt_flags(ctx: Ctx, table: str, v: int) -> str:

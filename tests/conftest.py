@@ -27,6 +27,7 @@ BUILDS = {
     "syscall_heavy": ("syscall_heavy.c", ["-O2"]),
     "syscall_heavy_static": ("syscall_heavy.c", ["-O2", "-static"]),
     "cpu_bound": ("cpu_bound.c", ["-O2"]),
+    "runaway": ("runaway.c", ["-O0"]),
 }
 
 

@@ -8,6 +8,7 @@ after the executable's bss.
 from __future__ import annotations
 
 import errno
+import os
 
 from ..elf import (ET_DYN, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, ElfError, ElfImage)
 from ..memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, page_align
@@ -27,6 +28,11 @@ def _parse(data: bytes, path: str) -> ElfImage:
         return ElfImage(data, path)
     except ElfError as e:
         raise ExecError(errno.ENOEXEC, str(e)) from None
+
+
+def mapping_name(task, host_path: bytes) -> str:
+    """The name /proc/self/maps shows: the file's real path, as the guest sees it."""
+    return os.fsdecode(task.root.to_guest(os.path.realpath(host_path)))
 
 
 def elf_load(task, img: ElfImage, bias: int, name: str, st) -> None:
@@ -65,7 +71,7 @@ def load_elf_interp(task, path: str) -> tuple[ElfImage, int]:
     size = total_mapping_size(img)
     base = task.mem.get_unmapped_area(size) if img.e_type == ET_DYN else 0
     bias = base - lo if img.e_type == ET_DYN else 0
-    elf_load(task, img, bias, path, st)
+    elf_load(task, img, bias, mapping_name(task, host), st)
     return img, bias
 
 
@@ -91,7 +97,7 @@ def load_elf_binary(task, bprm: LinuxBinprm) -> int:
             load_bias = mem.get_unmapped_area(total_mapping_size(img)) - lo
     else:
         load_bias = 0
-    elf_load(task, img, load_bias, bprm.interp, bprm.st)
+    elf_load(task, img, load_bias, mapping_name(task, bprm.host_path), bprm.st)
     bprm.load_bias = load_bias
 
     # brk: the page after the highest segment end (start_brk == brk with ASLR off)

@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""Benchmark pyloader against native execution, strace and qemu-x86_64.
+
+Usage::
+
+    python3 scripts/bench.py [--repeat N] [--only NAME] [--json FILE] [--strict]
+
+The examples are compiled with gcc into a temporary directory, then every
+workload is run by every runner and timed (wall clock, ``time.perf_counter``
+around ``subprocess.run``, so process start-up is included):
+
+runners
+    native; ``strace -f -o FILE``; ``qemu-x86_64`` (if installed);
+    ``python3 -m pyloader run -o FILE`` (trace on, to a file) and
+    ``python3 -m pyloader run -e trace=none`` (trace off); for the dynamic
+    hello also pyloader with ``--ld=python`` (n/a if that fails).
+workloads
+    hello-dyn / hello-static (examples/hello_name.c), cpu (examples/cpu_bound.c
+    -O2), syscall-heavy (examples/syscall_heavy.c -O2, 20000 writes to
+    /dev/null), ls (``/bin/ls /usr/include``), and syscall-0 / syscall-200k
+    (syscall_heavy with N=0 and N=200000) for the per-syscall cost.
+
+Each runner is run once untimed (warm-up, and to find the runs that fail) and
+then ``--repeat`` times, round robin, so slow drift affects all rows alike.
+The table shows medians and ratios against native and against qemu; the
+target checks after it are informational unless ``--strict`` is given, in
+which case any FAIL makes the exit status 1.  Standard library only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+# `python3 -m pyloader` that works from any cwd and leaves os.environ alone
+# (pyloader hands its own environment to the guest, so PYTHONPATH would leak).
+_BOOT = ("import runpy, sys; sys.path.insert(0, {repo!r}); "
+         "runpy.run_module('pyloader', run_name='__main__', alter_sys=True)")
+
+SYSCOST_N = 200_000          # writes in the per-syscall cost measurement
+HEAVY_N = 20_000             # writes in the syscall-heavy workload
+
+
+def pyloader_command(extra: list[str]) -> list[str]:
+    """The argv prefix that runs `python3 -m pyloader run EXTRA`."""
+    return [sys.executable, "-c", _BOOT.format(repo=str(REPO)), "run", *extra]
+
+
+# ---------------------------------------------------------------- building
+
+SOURCES = {  # binary name: (source, gcc flags)
+    "hello_name": ("hello_name.c", []),
+    "hello_name_static": ("hello_name.c", ["-static"]),
+    "cpu_bound": ("cpu_bound.c", ["-O2"]),
+    "syscall_heavy": ("syscall_heavy.c", ["-O2"]),
+}
+
+
+def build(outdir: str) -> dict[str, str | None]:
+    """Compile the examples; a binary that does not build maps to None."""
+    built: dict[str, str | None] = {}
+    for name, (src, flags) in SOURCES.items():
+        out = os.path.join(outdir, name)
+        p = subprocess.run(["gcc", "-w", *flags, "-o", out, str(EXAMPLES / src)],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            print(f"bench: cannot build {name}: {p.stderr.strip().splitlines()[-1:]}",
+                  file=sys.stderr)
+        built[name] = out if p.returncode == 0 else None
+    return built
+
+
+# ---------------------------------------------------------------- model
+
+@dataclass
+class Workload:
+    name: str
+    argv: list[str]
+    runners: list[str]               # runner keys, in table order
+
+
+@dataclass
+class Result:
+    times: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times and not self.error else None
+
+
+RUNNER_LABELS = {
+    "native": "native",
+    "strace": "strace -f -o FILE",
+    "qemu": "qemu-x86_64",
+    "py-trace": "pyloader, trace to FILE",
+    "py-notrace": "pyloader, trace off",
+    "py-trace-ldpy": "pyloader, trace to FILE, --ld=python",
+    "py-notrace-ldpy": "pyloader, trace off, --ld=python",
+}
+ALL = ["native", "strace", "qemu", "py-trace", "py-notrace"]
+
+
+def command(runner: str, argv: list[str], trace_file: str) -> list[str]:
+    """The full command line that runs ARGV under RUNNER."""
+    if runner == "native":
+        return argv
+    if runner == "strace":
+        return ["strace", "-f", "-o", trace_file, "--", *argv]
+    if runner == "qemu":
+        return ["qemu-x86_64", *argv]
+    ld = ["--ld=python"] if runner.endswith("-ldpy") else []
+    if runner.startswith("py-trace"):
+        return pyloader_command(["-o", trace_file, *ld, "--", *argv])
+    return pyloader_command(["-e", "trace=none", *ld, "--", *argv])
+
+
+def workloads(bins: dict[str, str | None]) -> list[Workload]:
+    hello, static = bins["hello_name"], bins["hello_name_static"]
+    cpu, heavy = bins["cpu_bound"], bins["syscall_heavy"]
+    wl = [
+        Workload("hello-dyn", [hello, "bench"] if hello else [],
+                 ALL + ["py-notrace-ldpy", "py-trace-ldpy"]),
+        Workload("hello-static", [static, "bench"] if static else [], ALL),
+        Workload("cpu", [cpu] if cpu else [], ALL),
+        Workload("syscall-heavy", [heavy, str(HEAVY_N)] if heavy else [], ALL),
+        Workload("ls", ["/bin/ls", "/usr/include"], ALL),
+        Workload("syscall-0", [heavy, "0"] if heavy else [],
+                 ["native", "py-trace", "py-notrace"]),
+        Workload(f"syscall-{SYSCOST_N // 1000}k", [heavy, str(SYSCOST_N)] if heavy else [],
+                 ["native", "py-trace", "py-notrace"]),
+    ]
+    return wl
+
+
+# ---------------------------------------------------------------- running
+
+def run_once(cmd: list[str], timeout: float) -> tuple[float, int | None, str]:
+    """Run CMD with stdout to /dev/null; return (seconds, exit status, stderr tail)."""
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return time.perf_counter() - t0, None, f"timed out after {timeout:g} s"
+    except OSError as e:
+        return 0.0, None, str(e)
+    elapsed = time.perf_counter() - t0
+    lines = p.stderr.decode(errors="replace").strip().splitlines()
+    return elapsed, p.returncode, (lines[-1] if lines else "")
+
+
+def bench_workload(wl: Workload, runners: list[str], repeat: int, warmup: int,
+                   timeout: float, tmp: str) -> dict[str, Result]:
+    """Warm up each runner (dropping those that fail), then time them round robin."""
+    results = {r: Result() for r in runners}
+    trace_file = os.path.join(tmp, "trace.out")
+    expected: int | None = None
+    for r in runners:                     # native first: its exit status is the reference
+        print(f"  {wl.name}: {RUNNER_LABELS[r]} ...", file=sys.stderr, flush=True)
+        for _ in range(max(warmup, 1)):
+            _, rc, err = run_once(command(r, wl.argv, trace_file), timeout)
+            if r == "native":
+                expected = rc
+            if rc is None or rc != expected:
+                status = "no exit status" if rc is None else f"exit {rc}, native {expected}"
+                results[r].error = f"{status}: {err}" if err else status
+                break
+    live = [r for r in runners if not results[r].error]
+    for _ in range(repeat):
+        for r in live:
+            if results[r].error:
+                continue
+            elapsed, rc, err = run_once(command(r, wl.argv, trace_file), timeout)
+            if rc != expected:
+                results[r].error = f"exit {rc} on a later run: {err}"
+            else:
+                results[r].times.append(elapsed)
+    if os.path.exists(trace_file):
+        os.unlink(trace_file)
+    return results
+
+
+# ---------------------------------------------------------------- reporting
+
+def fmt_time(t: float | None) -> str:
+    if t is None:
+        return "n/a"
+    return f"{t * 1000:.1f} ms" if t < 10 else f"{t:.2f} s"
+
+
+def fmt_ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a is not None and b else "-"
+
+
+def print_table(all_results: dict[str, dict[str, Result]]) -> None:
+    print(f"{'workload':<14} {'runner':<38} {'median':>10} {'vs native':>10} {'vs qemu':>9}")
+    print("-" * 85)
+    for wname, res in all_results.items():
+        native = res["native"].median if "native" in res else None
+        qemu = res["qemu"].median if "qemu" in res else None
+        for k, (r, result) in enumerate(res.items()):
+            label = wname if k == 0 else ""
+            if result.error:
+                print(f"{label:<14} {RUNNER_LABELS[r]:<38} {'n/a':>10}   ({result.error[:60]})")
+                continue
+            m = result.median
+            print(f"{label:<14} {RUNNER_LABELS[r]:<38} {fmt_time(m):>10} "
+                  f"{fmt_ratio(m, native):>10} {fmt_ratio(m, qemu):>9}")
+        print()
+
+
+@dataclass
+class Check:
+    status: str                      # PASS, FAIL, SKIP or INFO
+    text: str
+    value: float | None = None
+
+
+def median_of(res: dict[str, dict[str, Result]], wl: str, runner: str) -> float | None:
+    r = res.get(wl, {}).get(runner)
+    return r.median if r else None
+
+
+def checks(res: dict[str, dict[str, Result]]) -> list[Check]:
+    out: list[Check] = []
+
+    def verdict(ok: bool | None) -> str:
+        return "SKIP" if ok is None else ("PASS" if ok else "FAIL")
+
+    hello = median_of(res, "hello-dyn", "py-notrace")
+    out.append(Check(verdict(None if hello is None else hello < 0.100),
+                     f"dynamic hello end to end under 100 ms (pyloader, trace off): "
+                     f"{fmt_time(hello)}", hello))
+
+    py, st = median_of(res, "syscall-heavy", "py-trace"), median_of(res, "syscall-heavy", "strace")
+    speedup = st / py if py and st else None
+    out.append(Check(verdict(None if speedup is None else speedup >= 5),
+                     f"syscall-heavy traced to a file at least 5x faster than strace -f: "
+                     + (f"{speedup:.2f}x (pyloader {fmt_time(py)}, strace {fmt_time(st)})"
+                        if speedup else "n/a"), speedup))
+
+    big = f"syscall-{SYSCOST_N // 1000}k"
+    for runner, what, target in (("py-notrace", "trace off", 3.0), ("py-trace", "traced", None)):
+        hi, lo = median_of(res, big, runner), median_of(res, "syscall-0", runner)
+        us = (hi - lo) / SYSCOST_N * 1e6 if hi is not None and lo is not None else None
+        text = (f"per-syscall round-trip cost, {what}: "
+                + (f"{us:.2f} us" if us is not None else "n/a")
+                + (f" (target < {target:g} us)" if target else ""))
+        status = verdict(None if us is None else us < target) if target else (
+            "INFO" if us is not None else "SKIP")
+        out.append(Check(status, text, us))
+
+    cpu, qemu = median_of(res, "cpu", "py-notrace"), median_of(res, "cpu", "qemu")
+    ratio = cpu / qemu if cpu and qemu else None
+    out.append(Check(verdict(None if ratio is None else ratio <= 2.5),
+                     "CPU-bound within 2.5x of qemu-x86_64 (pyloader, trace off): "
+                     + (f"{ratio:.2f}x ({fmt_time(cpu)} vs {fmt_time(qemu)})"
+                        if ratio else "n/a"), ratio))
+
+    sysld = median_of(res, "hello-dyn", "py-notrace")
+    pyld = median_of(res, "hello-dyn", "py-notrace-ldpy")
+    out.append(Check("INFO" if pyld is not None else "SKIP",
+                     f"hello, trace off: --ld=python {fmt_time(pyld)} vs --ld=system "
+                     f"{fmt_time(sysld)}", pyld))
+    return out
+
+
+# ---------------------------------------------------------------- main
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Time pyloader against native, strace and qemu.")
+    p.add_argument("--repeat", type=int, default=5, metavar="N",
+                   help="timed runs per cell; the median is reported (default 5)")
+    p.add_argument("--warmup", type=int, default=1, metavar="N",
+                   help="untimed runs per cell before timing (default 1)")
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="run only workloads whose name contains NAME (repeatable; "
+                        "names: hello-dyn hello-static cpu syscall-heavy ls syscall-0 "
+                        "syscall-200k; 'syscost' selects the last two)")
+    p.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
+    p.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+                   help="give up on a single run after SECONDS (default 60)")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 if a check FAILs")
+    return p.parse_args(argv)
+
+
+def selected(name: str, only: list[str] | None) -> bool:
+    if not only:
+        return True
+    return any(o in name or (o == "syscost" and name.startswith("syscall-") and
+                             name != "syscall-heavy") for o in only)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    if shutil.which("gcc") is None:
+        print("bench: gcc is needed to build the examples", file=sys.stderr)
+        return 2
+    available = {"strace": shutil.which("strace"), "qemu": shutil.which("qemu-x86_64")}
+    for key, path in available.items():
+        if path is None:
+            print(f"bench: {'qemu-x86_64' if key == 'qemu' else key} not found; "
+                  f"its rows are skipped", file=sys.stderr)
+
+    all_results: dict[str, dict[str, Result]] = {}
+    t_start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="pyloader-bench.") as tmp:
+        bins = build(tmp)
+        for wl in workloads(bins):
+            if not selected(wl.name, a.only):
+                continue
+            runners = [r for r in wl.runners if available.get(r, "yes")]
+            if not wl.argv:
+                all_results[wl.name] = {r: Result(error="not built") for r in runners}
+                continue
+            all_results[wl.name] = bench_workload(wl, runners, a.repeat, a.warmup,
+                                                  a.timeout, tmp)
+    total = time.perf_counter() - t_start
+
+    print()
+    print(f"pyloader benchmark: {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, median of {a.repeat} run(s), "
+          f"wall time incl. process start-up; pyloader rows use --ld=system unless stated")
+    print()
+    print_table(all_results)
+    results = checks(all_results)
+    for c in results:
+        print(f"{c.status}  {c.text}")
+    print(f"\n(benchmark took {total:.0f} s)")
+
+    if a.json:
+        doc = {
+            "machine": platform.machine(), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "repeat": a.repeat,
+            "results": {w: {r: {"label": RUNNER_LABELS[r], "median_s": x.median,
+                                "times_s": x.times, "error": x.error}
+                            for r, x in res.items()}
+                        for w, res in all_results.items()},
+            "checks": [{"status": c.status, "text": c.text, "value": c.value} for c in results],
+        }
+        Path(a.json).write_text(json.dumps(doc, indent=2) + "\n")
+    return 1 if a.strict and any(c.status == "FAIL" for c in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
