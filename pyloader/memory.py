@@ -8,10 +8,10 @@ mmap_base, brk starts after the executable. /proc/self/maps is rendered from the
 from __future__ import annotations
 
 import bisect
+import ctypes
+import mmap
 import os
 from dataclasses import dataclass
-
-from unicorn import UcError
 
 PAGE_SIZE = 4096
 PAGE_MASK = ~(PAGE_SIZE - 1)
@@ -48,12 +48,16 @@ class Vma:
     dev: int = 0
     inode: int = 0
     host_fd: int = -1         # MAP_SHARED file mappings: written back on msync/munmap/exit
+    # the host memory behind the pages (Unicorn maps it with mem_map_ptr), and where in it
+    # `start` is; split VMAs share one backing
+    backing: memoryview | None = None
+    boff: int = 0
 
     def split(self, at: int) -> Vma:
         """Cut at `at`; self keeps the low part, the returned VMA is the high part."""
         hi = Vma(at, self.end, self.prot, self.shared, self.name,
                  self.offset + (at - self.start) if self.inode else 0,
-                 self.dev, self.inode, self.host_fd)
+                 self.dev, self.inode, self.host_fd, self.backing, self.boff + (at - self.start))
         self.end = at
         return hi
 
@@ -63,8 +67,9 @@ class Vma:
 
 
 class AddressSpace:
-    def __init__(self, uc):
-        self.uc = uc
+    def __init__(self, cpu):
+        self.cpu = cpu
+        self.uc = cpu.uc
         self.vmas: list[Vma] = []
         self._starts: list[int] = []
         self.mmap_base = MMAP_BASE
@@ -125,12 +130,23 @@ class AddressSpace:
             raise OSError(22, "bad mapping range")  # EINVAL
         if not self.is_free(start, end):
             self.unmap(start, length)
-        self.uc.mem_map(start, length, prot & 7)
+        backing = self._new_backing(start, length, prot, shared)
         if data:
-            self.uc.mem_write(start, bytes(data[:length]))
-        vma = Vma(start, end, prot, shared, name, offset, dev, inode, host_fd)
+            n = min(len(data), length)
+            backing[:n] = data[:n]
+        vma = Vma(start, end, prot, shared, name, offset, dev, inode, host_fd, backing, 0)
         self._insert(vma)
         return vma
+
+    def _new_backing(self, start: int, length: int, prot: int, shared: bool) -> memoryview:
+        """Host pages for [start, start+length), handed to Unicorn with mem_map_ptr so that
+        Python reads and writes guest memory as memoryview slices (no engine call)."""
+        flags = (mmap.MAP_SHARED if shared else mmap.MAP_PRIVATE) | mmap.MAP_ANONYMOUS
+        host = mmap.mmap(-1, length, flags=flags)
+        view = memoryview(host)
+        addr = ctypes.addressof(ctypes.c_char.from_buffer(view))
+        self.uc.mem_map_ptr(start, length, prot & 7, addr)
+        return view
 
     def unmap(self, start: int, length: int) -> None:
         end = start + page_align(length)
@@ -161,7 +177,7 @@ class AddressSpace:
 
     def _writeback(self, vma: Vma) -> None:
         if vma.shared and vma.host_fd >= 0 and vma.prot & PROT_WRITE:
-            data = self.uc.mem_read(vma.start, vma.end - vma.start)
+            data = vma.backing[vma.boff:vma.boff + vma.end - vma.start]
             size = os.fstat(vma.host_fd).st_size
             n = max(0, min(len(data), size - vma.offset))   # never grow the file
             if n:
@@ -186,12 +202,7 @@ class AddressSpace:
         if new_top > old_top:
             if not self.is_free(old_top, new_top) or new_top > self.mmap_base - STACK_SIZE:
                 return self.brk
-            heap = self.find(old_top - 1) if old_top > self.start_brk else None
-            self.uc.mem_map(old_top, new_top - old_top, PROT_READ | PROT_WRITE)
-            if heap is not None and heap.name == "[heap]":
-                heap.end = new_top
-            else:
-                self._insert(Vma(old_top, new_top, PROT_READ | PROT_WRITE, name="[heap]"))
+            self.map(old_top, new_top - old_top, PROT_READ | PROT_WRITE, name="[heap]")
         elif new_top < old_top:
             self.unmap(new_top, old_top - new_top)
         self.brk = new
@@ -201,18 +212,31 @@ class AddressSpace:
     def read(self, addr: int, size: int) -> bytes:
         if size <= 0:
             return b""
-        try:
-            return bytes(self.uc.mem_read(addr, size))
-        except (UcError, OverflowError):
-            raise Fault(addr) from None
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0:
+            v = self.vmas[i]
+            if addr + size <= v.end:
+                off = v.boff + addr - v.start
+                return v.backing[off:off + size].tobytes()
+        if addr < 0 or addr + size > 1 << 64:
+            raise Fault(addr)
+        data = self.cpu.mem_read(addr, size)        # spans VMAs, or unmapped
+        if data is None:
+            raise Fault(addr)
+        return data
 
     def write(self, addr: int, data: bytes) -> None:
         if not data:
             return
-        try:
-            self.uc.mem_write(addr, bytes(data))
-        except (UcError, OverflowError):
-            raise Fault(addr) from None
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0:
+            v = self.vmas[i]
+            if addr + len(data) <= v.end:
+                off = v.boff + addr - v.start
+                v.backing[off:off + len(data)] = data
+                return
+        if addr < 0 or addr + len(data) > 1 << 64 or not self.cpu.mem_write(addr, bytes(data)):
+            raise Fault(addr)
 
     def read_cstr(self, addr: int, limit: int = 4096) -> bytes:
         """A NUL-terminated string, at most `limit` bytes (without the NUL)."""
@@ -236,7 +260,17 @@ class AddressSpace:
     # --- /proc/self/maps --------------------------------------------------------------------
     def maps_text(self) -> str:
         lines = []
-        for v in self.vmas:
+        merged: list[Vma] = []
+        for v in self.vmas:     # the kernel merges neighbours that only differ in backing
+            m = merged[-1] if merged else None
+            if (m is not None and m.end == v.start and m.prot == v.prot and m.name == v.name
+                    and m.shared == v.shared and m.inode == v.inode
+                    and (not v.inode or m.offset + (m.end - m.start) == v.offset)):
+                merged[-1] = Vma(m.start, v.end, m.prot, m.shared, m.name, m.offset, m.dev,
+                                 m.inode)
+            else:
+                merged.append(v)
+        for v in merged:
             head = (f"{v.start:08x}-{v.end:08x} {v.perms_text()} {v.offset:08x} "
                     f"{os.major(v.dev):02x}:{os.minor(v.dev):02x} {v.inode} ")
             lines.append(head.ljust(73) + v.name if v.name else head)

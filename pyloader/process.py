@@ -66,7 +66,7 @@ class Process:
         self.timeout = timeout
         self.rng = random.Random(seed) if seed is not None else None
         self.cpu = Cpu()
-        self.mem = AddressSpace(self.cpu.uc)
+        self.mem = AddressSpace(self.cpu)
         self.fds = FdTable()
         for fd in (0, 1, 2):
             try:
@@ -98,6 +98,8 @@ class Process:
         self.minsigstksz = 2048        # MINSIGSTKSZ: our signal frame (no XSAVE state)
         self.start_time = time.monotonic()
         self._handlers = dispatch_table()
+        self._syscall_args = self.cpu.syscall_args
+        self._set_rax = self.cpu.set_rax
         self.cpu.on_syscall(self._on_syscall)
         self.cpu.on_interrupt(self._on_interrupt)
         self._fault: tuple[int, int, int] | None = None   # (signo, si_code, addr)
@@ -110,7 +112,7 @@ class Process:
         """Past exec's point of no return: drop the old image and close-on-exec fds."""
         for vma in list(self.mem.vmas):
             self.mem.unmap(vma.start, vma.end - vma.start)
-        self.mem = AddressSpace(self.cpu.uc)
+        self.mem = AddressSpace(self.cpu)
         self.fds.close_on_exec()
         # exec resets handled signals to SIG_DFL; ignored ones stay ignored
         self.sigactions = {k: v for k, v in self.sigactions.items()
@@ -215,34 +217,32 @@ class Process:
 
     # --- system calls ---------------------------------------------------------------------------
     def _on_syscall(self) -> None:
-        a = self.cpu.syscall_args()
+        """The hot path: one raw register read, one dict lookup, the handler, rax."""
+        a = self._syscall_args()
         nr = self.current_nr = a[0]
-        entry = self._handlers.get(nr)
-        tr = self.tracer
-        traced = tr is not None and tr.wants(nr)
         args = (a[1], a[2], a[3], a[4], a[5], a[6])
-        if entry is None:
-            ret = self._enosys(nr)
-        else:
-            if traced:
-                tr.enter(self, nr, args)
-            self.in_syscall = True
-            try:
-                ret = entry(self, *args)
-            except OSError as e:
-                ret = -(e.errno or errno.EIO)
-            except GuestExit:
-                raise
-            except Interrupted:
-                ret = -errno.EINTR
-                self.cpu.stop()
-            except Exception as e:  # a bug of ours must not become a guest traceback
-                ret = -errno.ENOSYS
-                self._internal_error(nr, e)
-            finally:
-                self.in_syscall = False
+        tr = self.tracer
+        traced = tr is not None and (tr.all or nr in tr.selected)
+        if traced:
+            tr.enter(self, nr, args)
+        entry = self._handlers.get(nr)
+        self.in_syscall = True
+        try:
+            ret = entry(self, *args) if entry is not None else self._enosys(nr)
+        except OSError as e:
+            ret = -(e.errno or errno.EIO)
+        except Interrupted:
+            ret = -errno.EINTR
+            self.cpu.stop()
+        except GuestExit:
+            raise
+        except Exception as e:  # a bug of ours must not become a guest traceback
+            ret = -errno.ENOSYS
+            self._internal_error(nr, e)
+        finally:
+            self.in_syscall = False
         if ret is not None:
-            self.cpu.set_rax(ret)
+            self._set_rax(ret)
         if traced:
             tr.syscall(self, nr, args, ret)
 

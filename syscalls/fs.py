@@ -135,20 +135,23 @@ def sys_close_range(t, first, last, flags, *_):
 # --- read / write --------------------------------------------------------------------------
 @syscall("read")
 def sys_read(t, fd, buf, count, *_):
-    h = t.fds.host(sint(fd))
+    f = t.fds.files.get(fd)        # a negative fd is a huge u64 here: not found, EBADF
+    if f is None:
+        return -errno.EBADF
     count = min(count, MAX_RW_COUNT, IO_CHUNK)
     if count and t.mem.find(buf) is None:
         return -errno.EFAULT
-    data = os.read(h, count)
+    data = os.read(f.host_fd, count)
     t.mem.write(buf, data)
     return len(data)
 
 
 @syscall("write")
 def sys_write(t, fd, buf, count, *_):
-    h = t.fds.host(sint(fd))
-    data = t.mem.read(buf, min(count, MAX_RW_COUNT))
-    return os.write(h, data)
+    f = t.fds.files.get(fd)
+    if f is None:
+        return -errno.EBADF
+    return os.write(f.host_fd, t.mem.read(buf, min(count, MAX_RW_COUNT)))
 
 
 @syscall("pread64")
