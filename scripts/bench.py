@@ -74,7 +74,7 @@ def build(outdir: str) -> dict[str, str | None]:
     for name, (src, flags) in SOURCES.items():
         out = os.path.join(outdir, name)
         p = subprocess.run(["gcc", "-w", *flags, "-o", out, str(EXAMPLES / src)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
         if p.returncode != 0:
             print(f"bench: cannot build {name}: {p.stderr.strip().splitlines()[-1:]}",
                   file=sys.stderr)
@@ -152,7 +152,7 @@ def run_once(cmd: list[str], timeout: float) -> tuple[float, int | None, str]:
     t0 = time.perf_counter()
     try:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, timeout=timeout)
+                           stderr=subprocess.PIPE, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return time.perf_counter() - t0, None, f"timed out after {timeout:g} s"
     except OSError as e:
@@ -169,13 +169,14 @@ def bench_workload(wl: Workload, runners: list[str], repeat: int, warmup: int,
     trace_file = os.path.join(tmp, "trace.out")
     expected: int | None = None
     for r in runners:                     # native first: its exit status is the reference
-        print(f"  {wl.name}: {RUNNER_LABELS[r]} ...", file=sys.stderr, flush=True)
+        progress(f"{wl.name}: {RUNNER_LABELS[r]} ...")
         for _ in range(max(warmup, 1)):
             _, rc, err = run_once(command(r, wl.argv, trace_file), timeout)
             if r == "native":
                 expected = rc
             if rc is None or rc != expected:
                 status = "no exit status" if rc is None else f"exit {rc}, native {expected}"
+                err = err.removeprefix("pyloader: ")
                 results[r].error = f"{status}: {err}" if err else status
                 break
     live = [r for r in runners if not results[r].error]
@@ -190,7 +191,16 @@ def bench_workload(wl: Workload, runners: list[str], repeat: int, warmup: int,
                 results[r].times.append(elapsed)
     if os.path.exists(trace_file):
         os.unlink(trace_file)
+    progress("")
     return results
+
+
+def progress(text: str) -> None:
+    """One status line on stderr: rewritten in place on a terminal, else appended."""
+    if sys.stderr.isatty():
+        print(f"\r\033[K{text}", end="", file=sys.stderr, flush=True)
+    elif text:
+        print(text, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- reporting
@@ -198,7 +208,7 @@ def bench_workload(wl: Workload, runners: list[str], repeat: int, warmup: int,
 def fmt_time(t: float | None) -> str:
     if t is None:
         return "n/a"
-    return f"{t * 1000:.1f} ms" if t < 10 else f"{t:.2f} s"
+    return f"{t * 1000:.1f} ms" if t < 1 else f"{t:.2f} s"
 
 
 def fmt_ratio(a: float | None, b: float | None) -> str:
@@ -214,7 +224,8 @@ def print_table(all_results: dict[str, dict[str, Result]]) -> None:
         for k, (r, result) in enumerate(res.items()):
             label = wname if k == 0 else ""
             if result.error:
-                print(f"{label:<14} {RUNNER_LABELS[r]:<38} {'n/a':>10}   ({result.error[:60]})")
+                err = result.error if len(result.error) <= 70 else result.error[:67] + "..."
+                print(f"{label:<14} {RUNNER_LABELS[r]:<38} {'n/a':>10}   {err}")
                 continue
             m = result.median
             print(f"{label:<14} {RUNNER_LABELS[r]:<38} {fmt_time(m):>10} "
@@ -248,7 +259,7 @@ def checks(res: dict[str, dict[str, Result]]) -> list[Check]:
     py, st = median_of(res, "syscall-heavy", "py-trace"), median_of(res, "syscall-heavy", "strace")
     speedup = st / py if py and st else None
     out.append(Check(verdict(None if speedup is None else speedup >= 5),
-                     f"syscall-heavy traced to a file at least 5x faster than strace -f: "
+                     "syscall-heavy traced to a file at least 5x faster than strace -f: "
                      + (f"{speedup:.2f}x (pyloader {fmt_time(py)}, strace {fmt_time(st)})"
                         if speedup else "n/a"), speedup))
 
@@ -291,8 +302,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "names: hello-dyn hello-static cpu syscall-heavy ls syscall-0 "
                         "syscall-200k; 'syscost' selects the last two)")
     p.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
-    p.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
-                   help="give up on a single run after SECONDS (default 60)")
+    p.add_argument("--timeout", type=float, default=30, metavar="SECONDS",
+                   help="give up on a single run after SECONDS (default 30)")
     p.add_argument("--strict", action="store_true", help="exit with status 1 if a check FAILs")
     return p.parse_args(argv)
 

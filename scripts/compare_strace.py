@@ -113,7 +113,7 @@ def normalise(line: str) -> str:
     s = _HEX.sub("ADDR", s)
     s = _VARS.sub("/* N vars */", s)
     s = _PAD.sub(") = ", s)
-    body = s[10:] if s.startswith("[pid PID] ") else s
+    body = s.removeprefix("[pid PID] ")
     prefix = s[: len(s) - len(body)]
 
     if _PID_RESULT.match(body):
@@ -158,7 +158,8 @@ class Run:
 def run_traced(label: str, argv: list[str], trace_file: str, timeout: float) -> Run:
     run = Run(label, argv)
     try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
+                           check=False)
         run.returncode, run.stdout, run.stderr = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         run.error = f"timed out after {timeout:g} s"
@@ -288,7 +289,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", metavar="DIR", help="keep both trace files in DIR")
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
-    return p.parse_args(argv)
+    # argparse refuses `--pyloader-args "--ld=python"` (the value looks like an
+    # option), so glue such values on: `--pyloader-args=--ld=python`.
+    argv = list(sys.argv[1:] if argv is None else argv)
+    glued: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--":
+            glued += [arg, *it]
+        elif arg in ("--pyloader-args", "--strace-args", "--both-args"):
+            glued.append(f"{arg}={next(it, '')}")
+        else:
+            glued.append(arg)
+    return p.parse_args(glued)
 
 
 def main(argv: list[str] | None = None) -> int:
