@@ -146,7 +146,7 @@ class ElfImage:
         raw = self.data[ph.p_offset:ph.p_offset + ph.p_filesz]
         if raw[-1] != 0:
             raise ElfError(f"{self.path}: PT_INTERP is not NUL-terminated")
-        return raw[:-1].decode("utf-8", "surrogateescape")
+        return raw[:raw.index(b"\0")].decode("utf-8", "surrogateescape")  # a C string
 
     def load_bounds(self) -> tuple[int, int]:
         """Lowest page-aligned vaddr and highest end over the PT_LOAD segments."""

@@ -82,6 +82,8 @@ class Process:
         self.exit: GuestExit | None = None
         self.pending: list[int] = []   # host signals to act on (SIGINT, SIGTERM, timeout)
         self.in_syscall = False
+        self.timed_out = False
+        self._timer = None
         self.clear_child_tid = 0
         self.robust_list = (0, 0)
         self.sigactions: dict[int, bytes] = {}
@@ -179,17 +181,12 @@ class Process:
         if tr:
             tr.execve(self, filename, self.argv, len(self.envp), self.envp_addr)
         self._install_host_signals()
-        deadline = time.monotonic() + self.timeout if self.timeout else None
         try:
             while self.exit is None:
-                timeout_us = 0
-                if deadline is not None:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise GuestExit(signo=SIGKILL)
-                    timeout_us = max(1, int(left * 1e6))
+                if self.timed_out:
+                    raise GuestExit(signo=SIGKILL)
                 try:
-                    self.cpu.run(self.cpu.pc, timeout_us)
+                    self.cpu.run(self.cpu.pc)
                 except UcError as e:
                     if e.errno in FAULT_ERRORS:
                         self._memory_fault(e.errno)
@@ -199,10 +196,8 @@ class Process:
                         self._fault = (SIGSEGV, SI_KERNEL, 0, "exec")
                 if self._fault:
                     self._deliver_fault()
-                if self.pending:
+                if self.pending or self.timed_out:
                     self._act_on_host_signals()
-                if self.exit is None and deadline is not None and time.monotonic() >= deadline:
-                    raise GuestExit(signo=SIGKILL)
         except GuestExit as ex:
             self.exit = ex
         finally:
@@ -309,8 +304,20 @@ class Process:
         self._wake = (r, w)
         self._old_wakeup = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
         self._old_handlers = {s: signal.signal(s, self._host_signal)
-                              for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+                              for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
+                                        signal.SIGALRM)}
         uc = self.cpu.uc
+        if self.timeout:
+            main = threading.main_thread().ident
+
+            def expire():
+                self.timed_out = True
+                uc.emu_stop()
+                signal.pthread_kill(main, signal.SIGALRM)   # wakes a blocked host call
+
+            self._timer = threading.Timer(self.timeout, expire)
+            self._timer.daemon = True
+            self._timer.start()
 
         def watch():
             while True:
@@ -325,6 +332,8 @@ class Process:
         threading.Thread(target=watch, daemon=True, name="pyloader-signals").start()
 
     def _restore_host_signals(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         if not getattr(self, "_old_handlers", None):
             return
         for s, h in self._old_handlers.items():
@@ -335,11 +344,17 @@ class Process:
         self._old_handlers = None
 
     def _host_signal(self, signo: int, frame) -> None:
-        self.pending.append(signo)
+        if signo == signal.SIGALRM:     # our --timeout timer, not the guest's
+            if not self.timed_out:
+                return
+        else:
+            self.pending.append(signo)
         if self.in_syscall:
             raise Interrupted()
 
     def _act_on_host_signals(self) -> None:
+        if self.timed_out:
+            raise GuestExit(signo=SIGKILL)
         signo = self.pending.pop(0)
         if self.tracer:
             self.tracer.signal(self, signo, 0, 0, sender=os.getpid())

@@ -752,3 +752,67 @@ def sys_select(t, nfds, rfds, wfds, efds, timeout, *_):
 
 def is_dir(mode: int) -> bool:
     return st_.S_ISDIR(mode)
+
+
+# --- extended attributes: passed to the host (the guest's files are the host's) -------------------
+def _xattr_get(t, nr_name, target, name, value, size, follow=True):
+    attr = t.mem.read_cstr(name, 256)
+    size = min(size, 1 << 16)
+    buf = buffer(max(size, 1))
+    r = host_syscall(NR[nr_name], target, attr, buf if size else None, size)
+    if r > 0 and size:
+        t.mem.write(value, buf.raw[:r])
+    return r
+
+
+@syscall("getxattr", "lgetxattr")
+def sys_getxattr(t, path, name, value, size, *_):
+    _, hpath = at_path(t, AT_FDCWD, read_path(t, path), follow=t.current_name == "getxattr")
+    return _xattr_get(t, t.current_name, hpath, name, value, size)
+
+
+@syscall("fgetxattr")
+def sys_fgetxattr(t, fd, name, value, size, *_):
+    return _xattr_get(t, "fgetxattr", t.fds.host(sint(fd)), name, value, size)
+
+
+def _xattr_list(t, nr_name, target, lst, size):
+    size = min(size, 1 << 16)
+    buf = buffer(max(size, 1))
+    r = host_syscall(NR[nr_name], target, buf if size else None, size)
+    if r > 0 and size:
+        t.mem.write(lst, buf.raw[:r])
+    return r
+
+
+@syscall("listxattr", "llistxattr")
+def sys_listxattr(t, path, lst, size, *_):
+    _, hpath = at_path(t, AT_FDCWD, read_path(t, path), follow=t.current_name == "listxattr")
+    return _xattr_list(t, t.current_name, hpath, lst, size)
+
+
+@syscall("flistxattr")
+def sys_flistxattr(t, fd, lst, size, *_):
+    return _xattr_list(t, "flistxattr", t.fds.host(sint(fd)), lst, size)
+
+
+@syscall("setxattr", "lsetxattr", "fsetxattr")
+def sys_setxattr(t, target, name, value, size, flags, *_):
+    attr = t.mem.read_cstr(name, 256)
+    data = from_bytes(t.mem.read(value, min(size, 1 << 16)))
+    if t.current_name == "fsetxattr":
+        host = t.fds.host(sint(target))
+    else:
+        host = at_path(t, AT_FDCWD, read_path(t, target), follow=t.current_name == "setxattr")[1]
+    return host_syscall(t.current_nr, host, attr, data, size, flags)
+
+
+@syscall("removexattr", "lremovexattr", "fremovexattr")
+def sys_removexattr(t, target, name, *_):
+    attr = t.mem.read_cstr(name, 256)
+    if t.current_name == "fremovexattr":
+        host = t.fds.host(sint(target))
+    else:
+        host = at_path(t, AT_FDCWD, read_path(t, target),
+                       follow=t.current_name == "removexattr")[1]
+    return host_syscall(t.current_nr, host, attr)

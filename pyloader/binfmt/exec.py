@@ -58,7 +58,7 @@ def open_exec(task, path: str) -> tuple[bytes, os.stat_result, bytes]:
     except OSError as e:
         raise ExecError(e.errno or errno.ENOENT) from None
     if not stat.S_ISREG(st.st_mode):
-        raise ExecError(errno.EACCES, f"{path}: not a regular file")
+        raise ExecError(errno.EACCES, f"{path}: Permission denied (not a regular file)")
     if not os.access(host, os.X_OK):
         raise ExecError(errno.EACCES)
     try:

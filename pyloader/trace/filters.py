@@ -48,6 +48,8 @@ def parse_trace_expr(expr: str) -> set[int] | None:
             except re.error as e:
                 raise FilterError(f"invalid regular expression '{item[1:]}': {e}") from None
             chosen |= {n for n, s in SYSCALLS.items() if rx.search(s.name)}
+        elif item in CLASSES:          # the old spelling without '%', still accepted
+            chosen |= _class_members(item)
         else:
             name = item.rstrip("?")
             ids = {n for n, s in SYSCALLS.items() if s.name == name}
