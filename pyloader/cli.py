@@ -94,10 +94,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         except OSError as e:
             print(f"pyloader: {a.output}: {e.strerror}", file=sys.stderr)
             return EXIT_USAGE
-    tracer = None
-    if selected is None or selected or a.summary:
-        from .trace import Tracer
-        tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
+    from .trace import Tracer          # even with trace=none: the "+++ exited" line
+    tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
                         show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
                         relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
                         xlat_style=a.xlat, verbose=a.verbose)

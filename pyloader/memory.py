@@ -200,7 +200,7 @@ class AddressSpace:
             return self.brk
         old_top, new_top = page_align(self.brk), page_align(new)
         if new_top > old_top:
-            if not self.is_free(old_top, new_top) or new_top > self.mmap_base - STACK_SIZE:
+            if not self.is_free(old_top, new_top) or new_top > TASK_SIZE:
                 return self.brk
             self.map(old_top, new_top - old_top, PROT_READ | PROT_WRITE, name="[heap]")
         elif new_top < old_top:

@@ -464,6 +464,8 @@ def fmt_arg(ctx: Ctx, kind: str, v: int, args: tuple, sc: Syscall) -> str:
         return fmt_envp(ctx, v)
     if k == "s":
         return fmt_struct(ctx, param, v, output=False)
+    if k == "os" and param in ("dirent", "dirent64"):
+        return fmt_dirents(ctx, v)
     if k == "os":
         return fmt_struct(ctx, param, v, output=True)
     if k == "fds2":
@@ -471,11 +473,63 @@ def fmt_arg(ctx: Ctx, kind: str, v: int, args: tuple, sc: Syscall) -> str:
     return hexs(v)
 
 
+def fmt_dirents(ctx: Ctx, v: int) -> str:
+    """getdents: strace counts the records (d_reclen at offset 16 in both layouts)."""
+    if ctx.failed or not ctx.ret:
+        return ptr(v) + (" /* 0 entries */" if ctx.ret == 0 else "")
+    try:
+        data = ctx.mem.read(v, ctx.ret)
+    except OSError:
+        return ptr(v)
+    n = off = 0
+    while off + 18 <= len(data):
+        reclen = int.from_bytes(data[off + 16:off + 18], "little")
+        if not reclen:
+            break
+        n += 1
+        off += reclen
+    return f"{ptr(v)} /* {n} entries */"
+
+
+# futex: which arguments strace prints after (uaddr, op), by command (strace's futex.c)
+FUTEX_ARGS = {0: "v,t", 1: "v", 3: "v,v2,a2", 4: "v,v2,a2,v3", 5: "v,v2,a2,op",
+              6: "t", 7: "", 8: "", 9: "v,t,b", 10: "v,t,b", 11: "v,t,a2", 12: "v,v2,a2,v3",
+              13: "t"}
+
+
+def _format_futex(sc: Syscall, args: tuple, ctx: Ctx) -> str:
+    uaddr, op, val, timeout, uaddr2, val3 = args
+    out = [ptr(uaddr), fmt_enum(ctx, "futex_op", op)]
+    spec = FUTEX_ARGS.get(op & 0x7F)
+    if spec is None:
+        out += [str(s32(val)), ptr(timeout), ptr(uaddr2), hexs(val3)]
+        return "futex(" + ", ".join(out) + ")"
+    for item in filter(None, spec.split(",")):
+        if item == "v":
+            out.append(str(s32(val)))
+        elif item == "t":
+            out.append(fmt_struct(ctx, "timespec", timeout, output=False))
+        elif item == "v2":
+            out.append(str(s32(timeout)))
+        elif item == "a2":
+            out.append(ptr(uaddr2))
+        elif item == "v3":
+            out.append(str(s32(val3)))
+        elif item == "b":
+            out.append("FUTEX_BITSET_MATCH_ANY" if val3 & 0xFFFFFFFF == 0xFFFFFFFF
+                       else hexs(val3 & 0xFFFFFFFF))
+        elif item == "op":
+            out.append(hexs(val3 & 0xFFFFFFFF))
+    return "futex(" + ", ".join(out) + ")"
+
+
 def format_call(sc: Syscall, args: tuple, ctx: Ctx) -> str:
     n = shown_args(sc, args)
     ctx.args = args
     if sc.name == "ioctl":
         return _format_ioctl(sc, args, ctx)
+    if sc.name == "futex":
+        return _format_futex(sc, args, ctx)
     return f"{sc.name}(" + ", ".join(fmt_arg(ctx, k, args[i], args, sc)
                                       for i, k in enumerate(sc.args[:n])) + ")"
 

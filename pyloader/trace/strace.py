@@ -71,7 +71,7 @@ class Tracer:
 
     # --- events --------------------------------------------------------------------------------------
     def execve(self, task, filename: str, argv: list[bytes], envc: int, envp_addr: int) -> None:
-        if self.summary:
+        if self.summary or self.only_failed:
             return
         sc = next((s for s in SYSCALLS.values() if s.name == "execve"), None)
         if sc is not None and not self.wants(sc.nr):
@@ -95,7 +95,7 @@ class Tracer:
         if self.show_paths:
             self._capture_fd_paths(task, nr, args)
         sc = SYSCALLS.get(nr)
-        if sc is not None and sc.ret == "none" and not self.summary:
+        if sc is not None and sc.ret == "none" and not self.summary and not self.only_failed:
             # calls that do not return are printed on entry
             self._write(self._prefix() + format_call(sc, args, self._ctx(task, None)).ljust(39)
                         + " = ?")
@@ -116,6 +116,8 @@ class Tracer:
     def syscall(self, task, nr: int, args: tuple, ret: int | None) -> None:
         if self._printed_enter:
             self._printed_enter = False
+            return
+        if ret is None:          # did not return (exit under -Z)
             return
         elapsed = time.perf_counter() - self._t0
         failed = ret is not None and -4096 < ret < 0

@@ -1,0 +1,196 @@
+"""The strace-style trace: compared with native strace, and each option's effect."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, pyloader
+
+needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+
+
+def compare(*argv: str, extra: list[str] | None = None) -> dict:
+    cmd = [sys.executable, str(ROOT / "scripts" / "compare_strace.py"), "--json",
+           *(extra or []), "--", *argv]
+    p = subprocess.run(cmd, capture_output=True, timeout=300)
+    assert p.stdout, p.stderr.decode()
+    return json.loads(p.stdout)
+
+
+def share(report: dict) -> float:
+    for key in ("percent", "identical_percent", "share"):
+        if key in report:
+            return float(report[key])
+    return 100.0 * report["identical"] / report["native_lines"]
+
+
+@needs_strace
+@pytest.mark.parametrize("name,args", [
+    ("hello_static", ["Samir"]), ("hello_static_pie", ["Samir"]), ("show_auxv_static", []),
+    ("hello_name", ["Samir"]),
+])
+def test_trace_matches_strace_examples(examples, name, args):
+    report = compare(str(examples[name]), *args)
+    assert share(report) >= 90.0, json.dumps(report, indent=1)[:3000]
+
+
+@needs_strace
+@pytest.mark.parametrize("argv", [["/bin/ls", "/usr/include/linux/netfilter"],
+                                  ["/bin/cat", "/etc/passwd"]])
+def test_trace_matches_strace_system(argv):
+    report = compare(*argv)
+    assert share(report) >= 90.0, json.dumps(report, indent=1)[:3000]
+
+
+def trace_of(*args: str) -> tuple[list[str], subprocess.CompletedProcess]:
+    got = pyloader("run", *args)
+    return got.stderr.decode().splitlines(), got
+
+
+def test_first_and_last_lines(examples):
+    exe = str(examples["hello_name"])
+    lines, got = trace_of("-s", "200", exe, "Samir")
+    assert got.stdout == b"hello, Samir!\n"
+    assert re.fullmatch(rf'execve\("{re.escape(exe)}", \["{re.escape(exe)}", "Samir"\], '
+                        r'0x[0-9a-f]+ /\* \d+ vars \*/\) = 0', lines[0])
+    assert 'write(1, "hello, Samir!\\n", 14)'.ljust(39) + " = 14" in lines
+    assert lines[-2] == "exit_group(14)                          = ?"
+    assert lines[-1] == "+++ exited with 14 +++"
+
+
+def test_output_file_leaves_program_output_alone(examples, tmp_path):
+    out = tmp_path / "trace.txt"
+    got = pyloader("run", "-o", str(out), "--", str(examples["hello_name"]), "Samir")
+    assert got.stdout == b"hello, Samir!\n"
+    assert got.stderr == b""
+    text = out.read_text()
+    assert text.startswith("execve(") and text.endswith("+++ exited with 14 +++\n")
+
+
+def test_filter_by_name_and_class(examples):
+    exe = str(examples["hello_name"])
+    lines, _ = trace_of("-e", "trace=write", exe, "x")
+    assert [line.split("(")[0] for line in lines[:-1]] == ["write"]
+    lines, _ = trace_of("-e", "trace=%file", exe, "x")
+    names = {line.split("(")[0] for line in lines[:-1]}
+    assert names <= {"execve", "openat", "access", "newfstatat", "readlink"} and "openat" in names
+    lines, _ = trace_of("-e", "trace=!write,brk", exe, "x")
+    names = {line.split("(")[0] for line in lines[:-1]}
+    assert "write" not in names and "brk" not in names and "mmap" in names
+    lines, _ = trace_of("-e", "trace=%memory", exe, "x")
+    assert {line.split("(")[0] for line in lines[:-1]} <= {"mmap", "munmap", "mprotect", "brk"}
+    lines, _ = trace_of("-e", "trace=none", exe, "x")
+    assert lines == ["+++ exited with 10 +++"]
+
+
+def test_bad_filter_is_a_usage_error(examples):
+    got = pyloader("run", "-e", "trace=nosuchcall", str(examples["hello_name"]))
+    assert got.returncode == 2
+    assert b"invalid system call" in got.stderr
+
+
+def test_strsize(examples):
+    lines, _ = trace_of("-s", "5", "-e", "trace=write", str(examples["hello_name"]), "Samir")
+    assert lines[0] == 'write(1, "hello"..., 14)'.ljust(39) + " = 14"
+
+
+def test_summary(examples):
+    lines, got = trace_of("-c", str(examples["hello_name"]), "Samir")
+    assert got.stdout == b"hello, Samir!\n"
+    assert lines[0].split() == ["%", "time", "seconds", "usecs/call", "calls", "errors",
+                                "syscall"]
+    rows = {line.split()[-1]: line.split() for line in lines[2:-2]}
+    assert rows["write"][3] == "1"
+    assert lines[-1].split()[-1] == "total"
+    assert not any(line.startswith("write(") for line in lines)
+
+
+def test_fd_paths(examples):
+    lines, _ = trace_of("-y", "-e", "trace=openat,read,close", str(examples["hello_name"]))
+    assert any(re.search(r'openat\(AT_FDCWD, "[^"]*libc\.so\.6", O_RDONLY\|O_CLOEXEC\) = '
+                         r'3</usr/lib/x86_64-linux-gnu/libc\.so\.6>', line) for line in lines)
+    assert any(line.startswith("read(3</usr/lib/x86_64-linux-gnu/libc.so.6>, ") for line in lines)
+    assert any(line.startswith("close(3</usr/lib/x86_64-linux-gnu/libc.so.6>)") for line in lines)
+
+
+def test_times_and_timestamps(examples):
+    exe = str(examples["hello_static"])
+    lines, _ = trace_of("-T", "-e", "trace=write", exe)
+    assert re.search(r" = \d+ <\d+\.\d{6}>$", lines[0])
+    lines, _ = trace_of("-tt", "-e", "trace=write", exe)
+    assert re.match(r"\d\d:\d\d:\d\d\.\d{6} write\(", lines[0])
+    lines, _ = trace_of("-ttt", "-e", "trace=write", exe)
+    assert re.match(r"\d{10}\.\d{6} write\(", lines[0])
+    lines, _ = trace_of("-t", "-e", "trace=write", exe)
+    assert re.match(r"\d\d:\d\d:\d\d write\(", lines[0])
+    lines, _ = trace_of("-r", "-e", "trace=write", exe)
+    assert re.match(r" +\d+\.\d{6} write\(", lines[0])
+
+
+def test_only_failed_and_only_ok(examples):
+    exe = str(examples["hello_name"])
+    lines, _ = trace_of("-Z", exe)
+    assert lines[:-1] and all(" = -1 " in line for line in lines[:-1])
+    lines, _ = trace_of("-z", exe)
+    assert not any(" = -1 " in line for line in lines)
+
+
+def test_xlat_styles(examples):
+    exe = str(examples["hello_name"])
+    lines, _ = trace_of("-X", "raw", "-e", "trace=openat", exe)
+    assert lines[0].startswith('openat(-100, "/etc/ld.so.cache", 0x80000) = 3')
+    lines, _ = trace_of("-X", "verbose", "-e", "trace=openat", exe)
+    assert lines[0].startswith('openat(-100 /* AT_FDCWD */, "/etc/ld.so.cache", '
+                               '0x80000 /* O_RDONLY|O_CLOEXEC */) = 3')
+
+
+def test_verbose_structs(examples):
+    lines, _ = trace_of("-v", "-e", "trace=newfstatat", str(examples["hello_name"]))
+    assert "st_dev=makedev(" in lines[0] and "st_ino=" in lines[0] and "..." not in lines[0]
+    lines, _ = trace_of("-e", "trace=newfstatat", str(examples["hello_name"]))
+    assert re.search(r"\{st_mode=S_IFREG\|0644, st_size=\d+, \.\.\.\}", lines[0])
+
+
+def test_errors_are_named(tmp_path):
+    lines, got = trace_of("-e", "trace=openat", "/bin/cat", str(tmp_path / "missing"))
+    assert got.returncode == 1
+    assert any(line.endswith("= -1 ENOENT (No such file or directory)") and "missing" in line
+               for line in lines)
+
+
+def test_faults_in_trace(examples):
+    lines, got = trace_of(str(examples["crash"]))
+    assert got.returncode == 139
+    assert "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x8} ---" in lines
+    assert lines[-1] == "+++ killed by SIGSEGV (core dumped) +++"
+
+
+def test_unknown_syscall_is_enosys_and_said_once(tmp_path):
+    src = tmp_path / "nosys.c"
+    src.write_text('#include <unistd.h>\n#include <stdio.h>\n#include <errno.h>\n'
+                   'int main(void){long r = syscall(500); long s = syscall(500);\n'
+                   'printf("%ld %ld %d\\n", r, s, errno == ENOSYS); return 0;}\n')
+    exe = tmp_path / "nosys"
+    subprocess.run(["gcc", "-o", str(exe), str(src)], check=True)
+    got = pyloader("run", "-e", "trace=none", str(exe))
+    assert got.stdout == b"-1 -1 1\n"
+    assert got.stderr.count(b"syscall 500") == 1
+
+
+def test_bad_pointer_is_efault(tmp_path):
+    src = tmp_path / "efault.c"
+    src.write_text('#include <unistd.h>\n#include <stdio.h>\n#include <errno.h>\n'
+                   'int main(void){long r = write(1, (void*)8, 4); int e = errno;\n'
+                   'printf("%ld %d\\n", r, e == EFAULT); return 0;}\n')
+    exe = tmp_path / "efault"
+    subprocess.run(["gcc", "-o", str(exe), str(src)], check=True)
+    got = pyloader("run", "-e", "trace=write", str(exe))
+    assert got.stdout == b"-1 1\n"
+    assert "write(1, 0x8, 4)".ljust(39) + " = -1 EFAULT (Bad address)" in got.stderr.decode()
+    assert Path(exe).exists()
