@@ -90,11 +90,11 @@ def cmd_run(a: argparse.Namespace) -> int:
     out = None
     if a.output:
         try:
-            out = open(a.output, "w", buffering=1 << 16)
+            out = open(a.output, "w", buffering=1 << 16)  # noqa: SIM115 - closed below
         except OSError as e:
             print(f"pyloader: {a.output}: {e.strerror}", file=sys.stderr)
             return EXIT_USAGE
-    from .trace import Tracer          # even with trace=none: the "+++ exited" line
+    from .trace import Tracer  # even with trace=none: the "+++ exited" line
     tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
                         show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
                         relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import ctypes
 
-from unicorn import (UC_ARCH_X86, UC_HOOK_INSN, UC_HOOK_INTR, UC_HOOK_MEM_INVALID,
-                     UC_MODE_64, UC_TLB_VIRTUAL, Uc, UcError)
+from unicorn import (
+    UC_ARCH_X86,
+    UC_HOOK_INSN,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_INVALID,
+    UC_MODE_64,
+    UC_TLB_VIRTUAL,
+    Uc,
+    UcError,
+)
 from unicorn import unicorn_const as UCC
 from unicorn import x86_const as X
 

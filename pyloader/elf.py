@@ -75,7 +75,7 @@ class ElfImage:
         if len(data) < EHDR_SIZE:
             raise ElfError(f"{path}: truncated ELF header ({len(data)} bytes)")
         (ident, self.e_type, self.e_machine, _ver, self.e_entry, self.e_phoff, self.e_shoff,
-         self.e_flags, ehsize, phentsize, self.e_phnum, shentsize, self.e_shnum,
+         self.e_flags, _ehsize, phentsize, self.e_phnum, _shentsize, self.e_shnum,
          self.e_shstrndx) = EHDR.unpack_from(data)
         if ident[:4] != ELFMAG:
             raise ElfError(f"{path}: not an ELF file")

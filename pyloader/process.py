@@ -21,7 +21,7 @@ from syscalls import dispatch_table
 from syscalls.table import SYSCALLS
 from syscalls.vfs import FdTable, Root
 
-from .binfmt import ExecError, do_execve
+from .binfmt import do_execve
 from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu
 from .memory import AddressSpace
 
@@ -94,8 +94,7 @@ class Process:
         self.rlimits: dict[int, tuple[int, int]] = {}
         self.said_enosys: set[int] = set()
         self.arg_start = self.arg_end = self.env_end = self.envp_addr = self.auxv_addr = 0
-        eax1, ebx1, ecx1, edx1 = self.cpu.cpuid(1)
-        self.hwcap = edx1
+        self.hwcap = self.cpu.cpuid(1)[3]     # CPUID.1:EDX, as the kernel's ELF_HWCAP
         self.hwcap2 = 0                # no FSGSBASE enabled for ring 3 (CR4.FSGSBASE is off)
         self.minsigstksz = 2048        # MINSIGSTKSZ: our signal frame (no XSAVE state)
         self.start_time = time.monotonic()
@@ -231,7 +230,7 @@ class Process:
             self.cpu.stop()
         except GuestExit:
             raise
-        except Exception as e:  # a bug of ours must not become a guest traceback
+        except Exception as e:  # noqa: BLE001 - a bug of ours must not become a guest traceback
             ret = -errno.ENOSYS
             self._internal_error(nr, e)
         finally:

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ def ptr(v: int) -> str:
 
 
 # --- strings (strace's string_quote: C escapes, octal for the rest) -------------------------------
+_PLAIN = re.compile(rb'[ !#-\[\]-~\n\t]*')
 _ESC = {9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 34: '\\"', 92: "\\\\"}
 
 
@@ -60,6 +62,11 @@ def quote(data: bytes, limit: int | None = None, force_hex: bool = False,
     more = limit is not None and len(data) > limit
     if more:
         data = data[:limit]
+    if not force_hex and _PLAIN.fullmatch(data):      # the common case: printable text
+        text = data.decode("ascii")
+        if "\n" in text or "\t" in text:
+            text = text.replace("\n", "\\n").replace("\t", "\\t")
+        return '"' + text + '"' + ("..." if more else "")
     out = []
     n = len(data)
     for i, c in enumerate(data):
@@ -223,8 +230,7 @@ def _mode(ctx: Ctx, m: int) -> str:
     ftype = m & 0o170000
     x = XLAT.get("file_types") or XLAT.get("st_mode")
     tname = x.enum(ftype) if x else f"{ftype:#o}"
-    perm = m & 0o7777
-    return f"{tname}|{perm:04o}" if perm or True else tname
+    return f"{tname}|{m & 0o7777:04o}"
 
 
 def _dev(d: int) -> str:
@@ -415,62 +421,64 @@ def shown_args(sc: Syscall, args: tuple) -> int:
             return n - 1
     elif name == "fcntl" and args[1] & 0xFFFFFFFF in (1, 3, 9, 1025, 1032, 1034):  # F_GET*
         return 2
-    elif name == "ioctl" and False:
-        return 2
     return n
+
+
+def _obuf(ctx: Ctx, v: int, p: str, args: tuple, sc: Syscall) -> str:
+    if ctx.failed or ctx.ret is None:
+        return ptr(v)
+    return fmt_buf(ctx, v, ctx.ret, force_hex=sc.name == "getrandom")
+
+
+def _ostruct(ctx: Ctx, v: int, p: str, args: tuple, sc: Syscall) -> str:
+    if p in ("dirent", "dirent64"):
+        return fmt_dirents(ctx, v)
+    return fmt_struct(ctx, p, v, output=True)
+
+
+# kind -> decoder(ctx, value, parameter, all arguments, syscall)
+DECODERS: dict[str, Callable] = {
+    "d": lambda c, v, p, a, sc: str(s32(v)),
+    "ld": lambda c, v, p, a, sc: str(s64(v)),
+    "u": lambda c, v, p, a, sc: str(v),
+    "x": lambda c, v, p, a, sc: hexs(v),
+    "p": lambda c, v, p, a, sc: ptr(v),
+    "o": lambda c, v, p, a, sc: f"{v & 0xFFFF:#03o}" if v else "000",
+    "fd": lambda c, v, p, a, sc: fmt_fd(c, v),
+    "dirfd": lambda c, v, p, a, sc: fmt_dirfd(c, v),
+    "path": lambda c, v, p, a, sc: fmt_path(c, v),
+    "str": lambda c, v, p, a, sc: fmt_str(c, v),
+    "ibuf": lambda c, v, p, a, sc: fmt_buf(c, v, a[int(p)]),
+    "obuf": _obuf,
+    "iov": lambda c, v, p, a, sc: fmt_iov(c, v, a[int(p)], None),
+    "oiov": lambda c, v, p, a, sc: ptr(v) if c.failed else fmt_iov(c, v, a[int(p)], c.ret),
+    "flags": lambda c, v, p, a, sc: fmt_flags(c, p, v),
+    "enum": lambda c, v, p, a, sc: fmt_enum(c, p, v),
+    "sig": lambda c, v, p, a, sc: signame(s32(v)),
+    "argv": lambda c, v, p, a, sc: fmt_argv(c, v),
+    "envp": lambda c, v, p, a, sc: fmt_envp(c, v),
+    "s": lambda c, v, p, a, sc: fmt_struct(c, p, v, output=False),
+    "os": _ostruct,
+    "fds2": lambda c, v, p, a, sc: ptr(v) if c.failed else fmt_struct(c, "fds2", v, output=True),
+}
+_PLANS: dict[int, list] = {}
+
+
+def plan(sc: Syscall) -> list:
+    """The syscall's argument kinds resolved to decoders once: [(decoder, parameter)]."""
+    got = _PLANS.get(sc.nr)
+    if got is None:
+        got = []
+        for kind in sc.args:
+            k, _, param = kind.partition(":")
+            got.append((DECODERS.get(k, DECODERS["x"]), param))
+        _PLANS[sc.nr] = got
+    return got
 
 
 def fmt_arg(ctx: Ctx, kind: str, v: int, args: tuple, sc: Syscall) -> str:
     k, _, param = kind.partition(":")
-    if k == "d":
-        return str(s32(v))
-    if k == "ld":
-        return str(s64(v))
-    if k == "u":
-        return str(v)
-    if k == "x":
-        return hexs(v)
-    if k == "p":
-        return ptr(v)
-    if k == "o":
-        return f"{v & 0xFFFFFFFF:#o}" if v else "000"
-    if k == "fd":
-        return fmt_fd(ctx, v)
-    if k == "dirfd":
-        return fmt_dirfd(ctx, v)
-    if k == "path":
-        return fmt_path(ctx, v)
-    if k == "str":
-        return fmt_str(ctx, v)
-    if k == "ibuf":
-        return fmt_buf(ctx, v, args[int(param)])
-    if k == "obuf":
-        if ctx.failed or ctx.ret is None:
-            return ptr(v)
-        return fmt_buf(ctx, v, ctx.ret, force_hex=sc.name == "getrandom")
-    if k == "iov":
-        return fmt_iov(ctx, v, args[int(param)], None)
-    if k == "oiov":
-        return ptr(v) if ctx.failed else fmt_iov(ctx, v, args[int(param)], ctx.ret)
-    if k == "flags":
-        return fmt_flags(ctx, param, v)
-    if k == "enum":
-        return fmt_enum(ctx, param, v)
-    if k == "sig":
-        return signame(s32(v))
-    if k == "argv":
-        return fmt_argv(ctx, v)
-    if k == "envp":
-        return fmt_envp(ctx, v)
-    if k == "s":
-        return fmt_struct(ctx, param, v, output=False)
-    if k == "os" and param in ("dirent", "dirent64"):
-        return fmt_dirents(ctx, v)
-    if k == "os":
-        return fmt_struct(ctx, param, v, output=True)
-    if k == "fds2":
-        return ptr(v) if ctx.failed else fmt_struct(ctx, "fds2", v, output=True)
-    return hexs(v)
+    return DECODERS.get(k, DECODERS["x"])(ctx, v, param, args, sc)
 
 
 def fmt_dirents(ctx: Ctx, v: int) -> str:
@@ -530,8 +538,9 @@ def format_call(sc: Syscall, args: tuple, ctx: Ctx) -> str:
         return _format_ioctl(sc, args, ctx)
     if sc.name == "futex":
         return _format_futex(sc, args, ctx)
-    return f"{sc.name}(" + ", ".join(fmt_arg(ctx, k, args[i], args, sc)
-                                      for i, k in enumerate(sc.args[:n])) + ")"
+    steps = plan(sc)
+    return f"{sc.name}(" + ", ".join([fn(ctx, args[i], p, args, sc)
+                                      for i, (fn, p) in enumerate(steps[:n])]) + ")"
 
 
 IOCTL_ARGS = {0x5413: "winsize", 0x5414: "winsize", 0x540F: "int", 0x5410: "int",
@@ -553,7 +562,7 @@ def _format_ioctl(sc: Syscall, args: tuple, ctx: Ctx) -> str:
 
 def _termios(ctx: Ctx, v: int) -> str:
     try:
-        iflag, oflag, cflag, lflag = struct.unpack("<IIII", ctx.mem.read(v, 16))
+        _iflag, oflag, cflag, lflag = struct.unpack("<IIII", ctx.mem.read(v, 16))
     except OSError:
         return f"{v:#x}"
     speeds = {0o17: "B38400", 0o15: "B9600", 0o10002: "B115200", 0o10001: "B57600"}

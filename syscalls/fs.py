@@ -49,9 +49,9 @@ def at_path(t, dirfd: int, path: bytes, follow: bool = True) -> tuple[int, bytes
     dirfd = sint(dirfd)
     if path.startswith(b"/proc/"):
         rest = procfs.split(t, path)
-        if rest is not None:
-            if follow or rest not in (b"/exe",) and not rest.startswith(b"/fd/"):
-                return AT_FDCWD, procfs.host_path(t, rest)
+        # /proc/self/exe and /proc/self/fd/N are symlinks: only followed when asked to
+        if rest is not None and (follow or (rest != b"/exe" and not rest.startswith(b"/fd/"))):
+            return AT_FDCWD, procfs.host_path(t, rest)
     if t.root.is_host:
         if path.startswith(b"/") or dirfd == AT_FDCWD:
             return AT_FDCWD, path

@@ -51,12 +51,12 @@ def examples() -> dict[str, Path]:
 def pyloader(*args: str, input: bytes | None = None, timeout: float = 120, cwd=None,
              env=None) -> subprocess.CompletedProcess:
     """Run `python -m pyloader ARGS` the way a user runs the command."""
-    return subprocess.run([sys.executable, "-m", "pyloader", *args], input=input,
+    return subprocess.run([sys.executable, "-m", "pyloader", *args], check=False, input=input,
                           capture_output=True, timeout=timeout, cwd=cwd,
                           env=env if env is not None else os.environ.copy())
 
 
 def native(*args: str, input: bytes | None = None, timeout: float = 60, cwd=None,
            env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(list(args), input=input, capture_output=True, timeout=timeout,
+    return subprocess.run(list(args), check=False, input=input, capture_output=True, timeout=timeout,
                           cwd=cwd, env=env)

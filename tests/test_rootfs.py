@@ -5,7 +5,6 @@ import os
 import shutil
 
 import pytest
-
 from conftest import pyloader
 
 LIBS = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, pyloader
 
 needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
@@ -18,7 +17,7 @@ needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace
 def compare(*argv: str, extra: list[str] | None = None) -> dict:
     cmd = [sys.executable, str(ROOT / "scripts" / "compare_strace.py"), "--json",
            *(extra or []), "--", *argv]
-    p = subprocess.run(cmd, capture_output=True, timeout=300)
+    p = subprocess.run(cmd, check=False, capture_output=True, timeout=300)
     assert p.stdout, p.stderr.decode()
     return json.loads(p.stdout)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 
-from ..elf import (ET_DYN, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, ElfError, ElfImage)
+from ..elf import ET_DYN, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, ElfError, ElfImage
 from ..memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, page_align
 from .exec import ExecError, LinuxBinprm, open_exec
 from .stack import create_elf_tables, setup_arg_pages
@@ -123,4 +123,4 @@ def load_elf_binary(task, bprm: LinuxBinprm) -> int:
     return 0
 
 
-__all__ = ["load_elf_binary", "load_elf_interp", "elf_load", "PT_INTERP"]
+__all__ = ["PT_INTERP", "elf_load", "load_elf_binary", "load_elf_interp"]

@@ -41,6 +41,7 @@ class Tracer:
         self._last = None
         self._fd_paths: dict[int, bytes] = {}
         self._printed_enter = False
+        self._context: Ctx | None = None
 
     def wants(self, nr: int) -> bool:
         return self.all or nr in self.selected
@@ -66,8 +67,16 @@ class Tracer:
         self.out.write(line + "\n")
 
     def _ctx(self, task, ret) -> Ctx:
-        return Ctx(task.mem, strsize=self.strsize, verbose=self.verbose, xlat_style=self.xlat_style,
-                   fd_paths=self._fd_paths, show_paths=self.show_paths, ret=ret)
+        """One Ctx reused for every line (only the memory and result change)."""
+        ctx = self._context
+        if ctx is None:
+            ctx = self._context = Ctx(task.mem, strsize=self.strsize, verbose=self.verbose,
+                                      xlat_style=self.xlat_style, fd_paths=self._fd_paths,
+                                      show_paths=self.show_paths)
+        ctx.mem = task.mem
+        ctx.ret = ret
+        ctx.fd_paths = self._fd_paths
+        return ctx
 
     # --- events --------------------------------------------------------------------------------------
     def execve(self, task, filename: str, argv: list[bytes], envc: int, envp_addr: int) -> None:
