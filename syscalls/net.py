@@ -1,7 +1,9 @@
 """Sockets: each guest socket is a host socket; addresses and options are copied through."""
 from __future__ import annotations
 
+import ctypes
 import errno
+import struct
 
 from . import syscall
 from .fs import NR, sint
@@ -114,6 +116,65 @@ def sys_getsockopt(t, fd, level, name, val, lenp, *_):
     return r
 
 
-@syscall("sendmsg", "recvmsg", "sendmmsg", "recvmmsg")
-def sys_msg(t, *_):
-    return -errno.ENOSYS   # msghdr marshalling not done yet; glibc callers fall back or fail
+# struct msghdr (56 bytes): name, namelen, iov, iovlen, control, controllen, flags
+MSGHDR = struct.Struct("<QI4xQQQQi4x")
+
+
+class _HostMsg:
+    """A guest msghdr copied into host buffers (and the results copied back)."""
+
+    def __init__(self, t, addr: int, receiving: bool):
+        self.t, self.addr = t, addr
+        (self.name, self.namelen, self.iov, self.iovlen, self.control, self.controllen,
+         self.flags) = MSGHDR.unpack(t.mem.read(addr, MSGHDR.size))
+        if self.iovlen > 1024:
+            raise OSError(errno.EMSGSIZE, "too many iovecs")
+        raw = t.mem.read(self.iov, 16 * self.iovlen) if self.iovlen else b""
+        self.vecs = [struct.unpack_from("<QQ", raw, 16 * i) for i in range(self.iovlen)]
+        self.hbufs = [buffer(max(ln, 1)) if receiving else from_bytes(t.mem.read(b, ln))
+                      for b, ln in self.vecs]
+        self.hiov = (ctypes.c_uint64 * (2 * self.iovlen or 1))()
+        for i, (hb, (_, ln)) in enumerate(zip(self.hbufs, self.vecs)):
+            self.hiov[2 * i], self.hiov[2 * i + 1] = ctypes.addressof(hb), ln
+        self.hname = (buffer(max(self.namelen, 1)) if receiving else
+                      from_bytes(t.mem.read(self.name, self.namelen))) if self.name else None
+        clen = min(self.controllen, 1 << 16)
+        self.hcontrol = (buffer(max(clen, 1)) if receiving else
+                         from_bytes(t.mem.read(self.control, clen))) if self.control else None
+        self.hdr = from_bytes(MSGHDR.pack(
+            ctypes.addressof(self.hname) if self.hname else 0, self.namelen,
+            ctypes.addressof(self.hiov), self.iovlen,
+            ctypes.addressof(self.hcontrol) if self.hcontrol else 0, clen, self.flags))
+
+    def copy_back(self, n: int) -> None:
+        t = self.t
+        left = n
+        for hb, (base, ln) in zip(self.hbufs, self.vecs):
+            if left <= 0:
+                break
+            k = min(ln, left)
+            t.mem.write(base, hb.raw[:k])
+            left -= k
+        (_, namelen, _, _, _, controllen, flags) = MSGHDR.unpack(self.hdr.raw[:MSGHDR.size])
+        if self.hname:
+            t.mem.write(self.name, self.hname.raw[:min(namelen, self.namelen)])
+        if self.hcontrol and controllen:
+            t.mem.write(self.control, self.hcontrol.raw[:controllen])
+        t.mem.write(self.addr + 8, namelen.to_bytes(4, "little"))
+        t.mem.write(self.addr + 40, controllen.to_bytes(8, "little"))
+        t.mem.write(self.addr + 48, (flags & 0xFFFFFFFF).to_bytes(4, "little"))
+
+
+@syscall("sendmsg")
+def sys_sendmsg(t, fd, msg, flags, *_):
+    m = _HostMsg(t, msg, receiving=False)
+    return host_syscall(NR["sendmsg"], t.fds.host(sint(fd)), m.hdr, flags)
+
+
+@syscall("recvmsg")
+def sys_recvmsg(t, fd, msg, flags, *_):
+    m = _HostMsg(t, msg, receiving=True)
+    r = host_syscall(NR["recvmsg"], t.fds.host(sint(fd)), m.hdr, flags)
+    if r >= 0:
+        m.copy_back(r)
+    return r

@@ -28,6 +28,7 @@ BUILDS = {
     "syscall_heavy_static": ("syscall_heavy.c", ["-O2", "-static"]),
     "cpu_bound": ("cpu_bound.c", ["-O2"]),
     "runaway": ("runaway.c", ["-O0"]),
+    "socket_msg": ("socket_msg.c", []),
 }
 
 

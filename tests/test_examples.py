@@ -18,6 +18,7 @@ CASES = [
     ("cpu_bound", ["100000"]),
     ("syscall_heavy", ["500"]),
     ("syscall_heavy_static", ["500"]),
+    ("socket_msg", []),
 ]
 
 
