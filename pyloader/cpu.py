@@ -164,6 +164,15 @@ class Cpu:
             if err is not None:
                 raise err
 
+    def run_until(self, begin: int, until: int) -> None:
+        """Run from `begin` until the pc reaches `until` (a call made from Python)."""
+        try:
+            self.uc.emu_start(begin, until)
+        finally:
+            err, self._hook_error = self._hook_error, None
+            if err is not None:
+                raise err
+
     def stop(self) -> None:
         self.uc.emu_stop()
 

@@ -18,7 +18,7 @@ from unicorn import UcError
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 
 from syscalls import dispatch_table
-from syscalls.table import SYSCALLS
+from syscalls.table import BY_NAME, SYSCALLS
 from syscalls.vfs import FdTable, Root
 
 from .binfmt import do_execve
@@ -136,8 +136,19 @@ class Process:
         self.bprm = bprm
         self.exe = bprm.interp
         if bprm.interp_path is not None and self.ld_mode == "python":
-            from .ld import link_program
-            link_program(self, bprm)
+            from .ld import LayoutError, LinkError, link_program
+            try:
+                link_program(self, bprm)
+            except LayoutError as e:
+                print(f"pyloader: --ld=python cannot link with this glibc ({e}); "
+                      "running the real ld.so instead", file=sys.stderr)
+                self.ld_mode = "system"
+                self.execve(filename, argv, envp)
+            except LinkError as e:
+                print(f"{filename}: error while loading shared libraries: {e}"
+                      if "symbol lookup" not in str(e) and "version" not in str(e)
+                      else f"{filename}: {e}", file=sys.stderr)
+                raise GuestExit(127) from None
 
     @property
     def current_name(self) -> str:
@@ -151,6 +162,36 @@ class Process:
             return self.root.to_guest(os.readlink(f"/proc/self/fd/{f.host_fd}".encode()))
         except OSError:
             return f.path
+
+    def kernel(self, name: str, *args: int) -> int:
+        """Make a syscall on the guest's behalf (the Python ld.so maps libraries this way),
+        traced like the guest's own."""
+        nr = BY_NAME[name].nr
+        args = tuple(a & 0xFFFFFFFFFFFFFFFF for a in args) + (0,) * (6 - len(args))
+        tr = self.tracer
+        traced = tr is not None and (tr.all or nr in tr.selected)
+        if traced:
+            tr.enter(self, nr, args)
+        saved, self.current_nr = self.current_nr, nr
+        try:
+            ret = self._handlers[nr](self, *args)
+        except OSError as e:
+            ret = -(e.errno or errno.EIO)
+        finally:
+            self.current_nr = saved
+        if traced:
+            tr.syscall(self, nr, args, ret)
+        return ret
+
+    def guest_fault(self, err) -> None:
+        """Guest code run by the linker (an ifunc resolver, a constructor) stopped abnormally."""
+        if err is not None and getattr(err, "errno", None) in FAULT_ERRORS:
+            self._memory_fault(err.errno)
+        if self._fault:
+            self._deliver_fault()
+        if self.pending or self.timed_out:
+            self._act_on_host_signals()
+        raise GuestExit(signo=SIGSEGV, core=True)
 
     def do_exit(self, status: int) -> None:
         raise GuestExit(status)
@@ -176,11 +217,13 @@ class Process:
         ended. ExecError is raised when the program cannot be executed at all."""
         tr = self.tracer
         filename = filename or os.fsdecode(self.argv[0])
-        self.execve(filename)
-        if tr:
-            tr.execve(self, filename, self.argv, len(self.envp), self.envp_addr)
         self._install_host_signals()
         try:
+            if tr:
+                tr.defer_execve(self, filename, self.argv, len(self.envp))
+            self.execve(filename)
+            if tr:
+                tr.execve_done(self)
             while self.exit is None:
                 if self.timed_out:
                     raise GuestExit(signo=SIGKILL)

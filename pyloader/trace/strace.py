@@ -42,6 +42,7 @@ class Tracer:
         self._fd_paths: dict[int, bytes] = {}
         self._printed_enter = False
         self._context: Ctx | None = None
+        self._pending_execve = None
 
     def wants(self, nr: int) -> bool:
         return self.all or nr in self.selected
@@ -79,6 +80,17 @@ class Tracer:
         return ctx
 
     # --- events --------------------------------------------------------------------------------------
+    def defer_execve(self, task, filename: str, argv: list[bytes], envc: int) -> None:
+        """The execve line is printed once the new stack exists (its envp address is part of
+        the line) and before anything the loader does in the new image."""
+        self._pending_execve = (filename, argv, envc)
+
+    def execve_done(self, task) -> None:
+        if self._pending_execve is not None:
+            filename, argv, envc = self._pending_execve
+            self._pending_execve = None
+            self.execve(task, filename, argv, envc, task.envp_addr)
+
     def execve(self, task, filename: str, argv: list[bytes], envc: int, envp_addr: int) -> None:
         if self.summary or self.only_failed:
             return
@@ -98,6 +110,8 @@ class Tracer:
         self._write(self._prefix() + head.ljust(39) + " = 0")
 
     def enter(self, task, nr: int, args: tuple) -> None:
+        if self._pending_execve is not None:
+            self.execve_done(task)
         self._t0 = time.perf_counter()
         if self.timestamps:
             self._wall0 = time.time()
@@ -166,6 +180,7 @@ class Tracer:
         self._write(f"{self._prefix()}--- {name} {{{info}}} ---")
 
     def exited(self, task, ex) -> None:
+        self._pending_execve = None
         if self.summary:
             self._write_summary()
         elif ex.signo:

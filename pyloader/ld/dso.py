@@ -1,0 +1,285 @@
+"""One loaded ELF object as the dynamic linker sees it (glibc's `struct link_map`, our side).
+
+The dynamic section, symbol table, symbol versions and relocation tables are read from the
+file image with `struct`; symbol lookup uses a dict built once per object (name -> symbol
+indices), which is what GNU hash buys ld.so, at Python speed.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from ..elf import PT_DYNAMIC, PT_GNU_EH_FRAME, PT_GNU_RELRO, PT_LOAD, PT_TLS, ElfError, ElfImage
+
+# d_tag values (elf.h)
+DT_NULL, DT_NEEDED, DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_RELA, \
+    DT_RELASZ, DT_RELAENT, DT_STRSZ, DT_SYMENT, DT_INIT, DT_FINI, DT_SONAME, DT_RPATH, \
+    DT_SYMBOLIC, DT_REL, DT_RELSZ, DT_RELENT, DT_PLTREL, DT_DEBUG, DT_TEXTREL, DT_JMPREL, \
+    DT_BIND_NOW, DT_INIT_ARRAY, DT_FINI_ARRAY, DT_INIT_ARRAYSZ, DT_FINI_ARRAYSZ, \
+    DT_RUNPATH, DT_FLAGS = range(31)
+DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ = 32, 33
+DT_RELRSZ, DT_RELR = 35, 36
+DT_GNU_HASH = 0x6FFFFEF5
+DT_VERSYM, DT_RELACOUNT, DT_FLAGS_1 = 0x6FFFFFF0, 0x6FFFFFF9, 0x6FFFFFFB
+DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFC, 0x6FFFFFFD, 0x6FFFFFFE, \
+    0x6FFFFFFF
+DF_SYMBOLIC, DF_BIND_NOW, DF_STATIC_TLS = 0x2, 0x8, 0x10
+DF_1_NOW, DF_1_NODEFLIB, DF_1_PIE = 0x1, 0x800, 0x8000000
+
+STB_LOCAL, STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE = 0, 1, 2, 10
+STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_SECTION, STT_FILE, STT_COMMON, STT_TLS = range(7)
+STT_GNU_IFUNC = 10
+DEFINING_TYPES = {STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_COMMON, STT_TLS, STT_GNU_IFUNC}
+VER_FLG_BASE = 1
+
+SYM = struct.Struct("<IBBHQQ")
+RELA = struct.Struct("<QQq")
+DYN = struct.Struct("<qQ")
+
+
+@dataclass(slots=True)
+class Sym:
+    index: int
+    name: str
+    info: int
+    other: int
+    shndx: int
+    value: int
+    size: int
+
+    @property
+    def type(self) -> int:
+        return self.info & 0xF
+
+    @property
+    def bind(self) -> int:
+        return self.info >> 4
+
+
+@dataclass(slots=True)
+class Version:
+    """An entry of glibc's l_versions: what a version index means in this object."""
+    name: str | None
+    hash: int
+    hidden: bool = False
+    filename: str | None = None     # VERNEED: the object expected to define it
+
+
+@dataclass
+class TlsInfo:
+    blocksize: int
+    align: int
+    init_vaddr: int
+    init_size: int
+    firstbyte_offset: int
+    modid: int = 0
+    offset: int = 0                 # l_tls_offset (tp - block start, TLS_TCB_AT_TP)
+
+
+def elf_hash(name: bytes) -> int:
+    """The SysV ELF hash, which also names versions (vd_hash, vna_hash)."""
+    h = 0
+    for c in name:
+        h = (h << 4) + c
+        g = h & 0xF0000000
+        if g:
+            h ^= g >> 24
+        h &= ~g
+    return h & 0xFFFFFFFF
+
+
+@dataclass(eq=False)
+class LinkMap:
+    """A loaded object: its file image, its place in memory (l_addr) and its tables."""
+    name: str                        # the name it was asked for (DT_NEEDED or a path)
+    path: str                        # the guest path it was loaded from
+    data: bytes
+    l_addr: int = 0
+    img: ElfImage = field(init=False)
+    map_start: int = 0
+    map_end: int = 0
+    guest: int = 0                   # address of its struct link_map in guest memory
+    is_main: bool = False
+    is_rtld: bool = False
+    relocated: bool = False
+    tls: TlsInfo | None = None
+    loader: LinkMap | None = None
+    dev: int = -1
+    ino: int = -1
+
+    def __post_init__(self) -> None:
+        self.img = ElfImage(self.data, self.path)
+        self.dyn: dict[int, list[int]] = {}
+        self.dyn_vaddr = 0
+        dyn = self.img.first(PT_DYNAMIC)
+        if dyn is not None:
+            self.dyn_vaddr = dyn.p_vaddr
+            end = min(dyn.p_offset + dyn.p_filesz, len(self.data))
+            for off in range(dyn.p_offset, end - DYN.size + 1, DYN.size):
+                tag, val = DYN.unpack_from(self.data, off)
+                if tag == DT_NULL:
+                    break
+                self.dyn.setdefault(tag, []).append(val)
+        self._strtab = self._table(DT_STRTAB, self.one(DT_STRSZ))
+        self.needed = [self.string(v) for v in self.dyn.get(DT_NEEDED, [])]
+        self.soname = self.string(self.one(DT_SONAME)) if DT_SONAME in self.dyn else None
+        self.rpath = self.string(self.one(DT_RPATH)) if DT_RPATH in self.dyn else None
+        self.runpath = self.string(self.one(DT_RUNPATH)) if DT_RUNPATH in self.dyn else None
+        self.flags = self.one(DT_FLAGS)
+        self.flags_1 = self.one(DT_FLAGS_1)
+        self.syms = self._read_symbols()
+        self.by_name: dict[str, list[int]] = {}
+        for s in self.syms:
+            if s.shndx or s.value:       # defined, or an executable's canonical PLT address
+                self.by_name.setdefault(s.name, []).append(s.index)
+        self.versym = self._read_versym()
+        self.versions = self._read_versions()
+        ph = self.img.first(PT_TLS)
+        if ph is not None:
+            self.tls = TlsInfo(ph.p_memsz, max(ph.p_align, 1), ph.p_vaddr, ph.p_filesz,
+                               ph.p_vaddr & (max(ph.p_align, 1) - 1))
+        relro = self.img.first(PT_GNU_RELRO)
+        self.relro = (relro.p_vaddr, relro.p_memsz) if relro else None
+        eh = self.img.first(PT_GNU_EH_FRAME)
+        self.eh_frame_hdr = eh.p_vaddr if eh else 0
+
+    # --- reading the image -------------------------------------------------------------------
+    def one(self, tag: int, default: int = 0) -> int:
+        v = self.dyn.get(tag)
+        return v[0] if v else default
+
+    def offset_of(self, vaddr: int) -> int:
+        for ph in self.img.segments(PT_LOAD):
+            if ph.p_vaddr <= vaddr < ph.p_vaddr + ph.p_filesz:
+                return ph.p_offset + vaddr - ph.p_vaddr
+        raise ElfError(f"{self.path}: address 0x{vaddr:x} is not in the file")
+
+    def _table(self, tag: int, size: int) -> bytes:
+        if tag not in self.dyn or size <= 0:
+            return b""
+        off = self.offset_of(self.one(tag))
+        return self.data[off:off + size]
+
+    def read(self, vaddr: int, size: int) -> bytes:
+        off = self.offset_of(vaddr)
+        return self.data[off:off + size]
+
+    def string(self, off: int) -> str:
+        end = self._strtab.find(b"\0", off)
+        return self._strtab[off:end if end >= 0 else None].decode("utf-8", "surrogateescape")
+
+    def _symbol_count(self) -> int:
+        if DT_HASH in self.dyn:
+            return struct.unpack_from("<II", self.read(self.one(DT_HASH), 8))[1]
+        if DT_GNU_HASH in self.dyn:
+            addr = self.one(DT_GNU_HASH)
+            nbuckets, symoffset, bloom_size, _ = struct.unpack_from("<IIII", self.read(addr, 16))
+            buckets_at = addr + 16 + 8 * bloom_size
+            buckets = struct.unpack_from(f"<{nbuckets}I", self.read(buckets_at, 4 * nbuckets))
+            last = max(buckets, default=0)
+            if last < symoffset:
+                return symoffset
+            chain_at = buckets_at + 4 * nbuckets
+            while True:     # walk the last bucket's chain to its end marker
+                (h,) = struct.unpack_from("<I", self.read(chain_at + 4 * (last - symoffset), 4))
+                if h & 1:
+                    return last + 1
+                last += 1
+        return 0
+
+    def _read_symbols(self) -> list[Sym]:
+        if DT_SYMTAB not in self.dyn:
+            return []
+        n = self._symbol_count()
+        raw = self.read(self.one(DT_SYMTAB), n * SYM.size)
+        return [Sym(i, self.string(nm), info, other, shndx, value, size)
+                for i, (nm, info, other, shndx, value, size) in enumerate(SYM.iter_unpack(raw))]
+
+    def _read_versym(self) -> tuple[int, ...] | None:
+        if DT_VERSYM not in self.dyn:
+            return None
+        raw = self.read(self.one(DT_VERSYM), 2 * len(self.syms))
+        return struct.unpack(f"<{len(raw) // 2}H", raw)
+
+    def _read_versions(self) -> dict[int, Version]:
+        """l_versions as _dl_check_map_versions builds it: from VERNEED and VERDEF."""
+        out: dict[int, Version] = {}
+        if DT_VERNEED in self.dyn:
+            addr = self.one(DT_VERNEED)
+            for _ in range(self.one(DT_VERNEEDNUM)):
+                _ver, cnt, file_, aux, nxt = struct.unpack_from("<HHIII", self.read(addr, 16))
+                a = addr + aux
+                for _ in range(cnt):
+                    h, flags, other, name, anext = struct.unpack_from("<IHHII", self.read(a, 16))
+                    out[other & 0x7FFF] = Version(self.string(name), h, bool(other & 0x8000),
+                                                  self.string(file_))
+                    if not anext:
+                        break
+                    a += anext
+                if not nxt:
+                    break
+                addr += nxt
+        if DT_VERDEF in self.dyn:
+            addr = self.one(DT_VERDEF)
+            for _ in range(self.one(DT_VERDEFNUM)):
+                _ver, flags, ndx, _cnt, h, aux, nxt = struct.unpack_from("<HHHHIII",
+                                                                          self.read(addr, 20))
+                (name,) = struct.unpack_from("<I", self.read(addr + aux, 4))
+                if not flags & VER_FLG_BASE:   # the base version never matches a reference
+                    out[ndx & 0x7FFF] = Version(self.string(name), h)
+                if not nxt:
+                    break
+                addr += nxt
+        return out
+
+    # --- relocation tables ---------------------------------------------------------------------
+    def rela(self) -> list[tuple[int, int, int]]:
+        """DT_RELA entries then DT_JMPREL entries: (r_offset, r_info, r_addend)."""
+        out = []
+        if DT_RELA in self.dyn:
+            out += RELA.iter_unpack(self._table(DT_RELA, self.one(DT_RELASZ)))
+        return out
+
+    def jmprel(self) -> list[tuple[int, int, int]]:
+        if DT_JMPREL in self.dyn:
+            return list(RELA.iter_unpack(self._table(DT_JMPREL, self.one(DT_PLTRELSZ))))
+        return []
+
+    def relr(self) -> list[int]:
+        """DT_RELR decoded to the addresses (vaddrs) it relocates."""
+        raw = self._table(DT_RELR, self.one(DT_RELRSZ))
+        out: list[int] = []
+        where = 0
+        for (entry,) in struct.iter_unpack("<Q", raw):
+            if not entry & 1:
+                out.append(entry)
+                where = entry + 8
+            else:
+                bits = entry >> 1
+                i = 0
+                while bits:
+                    if bits & 1:
+                        out.append(where + 8 * i)
+                    bits >>= 1
+                    i += 1
+                where += 63 * 8
+        return out
+
+    # --- facts ---------------------------------------------------------------------------------
+    @property
+    def bind_now(self) -> bool:
+        return DT_BIND_NOW in self.dyn or bool(self.flags & DF_BIND_NOW) \
+            or bool(self.flags_1 & DF_1_NOW)
+
+    def symbol_version(self, index: int) -> tuple[Version | None, bool]:
+        """(version, hidden) of symbol `index` as this object's versym says."""
+        if self.versym is None or index >= len(self.versym):
+            return None, False
+        v = self.versym[index]
+        return self.versions.get(v & 0x7FFF), bool(v & 0x8000)
+
+    def contains(self, addr: int) -> bool:
+        return self.map_start <= addr < self.map_end
+
+    def __repr__(self) -> str:
+        return f"<LinkMap {self.path} at 0x{self.l_addr:x}>"

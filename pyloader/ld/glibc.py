@@ -1,0 +1,308 @@
+"""What glibc's libc expects ld.so to have done: static TLS and the thread block, link maps
+in guest memory, `_rtld_global`/`_rtld_global_ro`, and the thread setup of
+`__tls_init_tp` (elf/dl-tls.c, elf/rtld.c, sysdeps/nptl/dl-tls_init_tp.c).
+
+Every offset comes from the Layout of this glibc build (layout.py); nothing here is a
+hand-computed offset.
+"""
+from __future__ import annotations
+
+import struct
+
+from .dso import LinkMap
+from .layout import Layout
+
+TLS_TCB_ALIGN = 64
+TLS_STATIC_SURPLUS = 0x680        # _dl_tls_static_surplus_init with default tunables
+TLS_STATIC_OPTIONAL = 512         # rtld.optional_static_tls default
+DTV_SURPLUS = 14
+TLS_SLOTINFO_SURPLUS = 62
+LT_EXECUTABLE, LT_LIBRARY = 0, 1
+RSEQ_SIG = 0x53053053
+RSEQ_AREA_SIZE = 32
+# the dynamic tags whose d_ptr elf_get_dynamic_info makes absolute in place
+ADJUSTED_TAGS = (4, 3, 5, 6, 7, 17, 23, 0x6FFFFFF0, 0x6FFFFEF5, 36)
+
+
+def _u64(v: int) -> bytes:
+    return (v & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+
+
+def roundup(v: int, a: int) -> int:
+    return (v + a - 1) // a * a
+
+
+class Arena:
+    """A bump allocator over one guest mapping (ld.so's minimal malloc does the same)."""
+
+    def __init__(self, base: int, size: int):
+        self.base, self.end, self.next = base, base + size, base
+
+    def alloc(self, size: int, align: int = 16) -> int:
+        addr = roundup(self.next, align)
+        if addr + size > self.end:
+            raise MemoryError("linker arena exhausted")
+        self.next = addr + size
+        return addr
+
+
+class GlibcState:
+    def __init__(self, rtld, layout: Layout):
+        self.r = rtld
+        self.L = layout
+        self.mem = rtld.mem
+        self.rtld_global = 0
+        self.rtld_global_ro = 0
+
+    # --- writing fields ------------------------------------------------------------------------
+    def put(self, base: int, struct_name: str, path: str, value: int) -> None:
+        m = self.L.member(struct_name, path)
+        addr = base + m.offset
+        if m.bit_size:
+            byte = self.mem.read(addr, 1)[0]
+            mask = ((1 << m.bit_size) - 1) << m.bit_offset
+            byte = (byte & ~mask) | ((value << m.bit_offset) & mask)
+            self.mem.write(addr, bytes([byte]))
+        else:
+            self.mem.write(addr, (value & ((1 << (8 * m.size)) - 1)).to_bytes(m.size, "little"))
+
+    def put_g(self, path: str, value: int) -> None:
+        self.put(self.rtld_global, "rtld_global", path, value)
+
+    def put_ro(self, path: str, value: int) -> None:
+        self.put(self.rtld_global_ro, "rtld_global_ro", path, value)
+
+    # --- static TLS (dl-tls.c: _dl_determine_tlsoffset, TLS_TCB_AT_TP) --------------------------
+    def tls_layout(self) -> None:
+        r = self.r
+        modid = 0
+        offset = 0
+        max_align = TLS_TCB_ALIGN
+        self.tls_maps = []
+        for m in r.maps:
+            if m.tls is None or not m.tls.blocksize and not m.tls.init_size:
+                continue
+            modid += 1
+            t = m.tls
+            t.modid = modid
+            firstbyte = (-t.firstbyte_offset) & (t.align - 1)
+            off = roundup(offset + t.blocksize - firstbyte, t.align) + firstbyte
+            t.offset = off
+            offset = off
+            max_align = max(max_align, t.align)
+            self.tls_maps.append(m)
+        self.tls_static_used = offset
+        self.tcb_size = self.L.size("pthread")
+        self.tls_static_align = max_align
+        self.tls_static_size = roundup(offset + TLS_STATIC_SURPLUS, max_align) + self.tcb_size
+        self.max_dtv_idx = modid
+
+    def allocate_tls(self, arena: Arena) -> int:
+        """The static TLS block and the TCB (struct pthread) of the main thread; returns tp."""
+        size = self.tls_static_size
+        block = arena.alloc(size + self.tls_static_align, self.tls_static_align)
+        tp = roundup(block + size - self.tcb_size, self.tls_static_align)
+        dtv_len = self.max_dtv_idx + DTV_SURPLUS
+        dtv = arena.alloc(16 * (dtv_len + 2), 16)
+        self.mem.write_u64(dtv, dtv_len)                 # dtv[-1].counter
+        self.dtv = dtv + 16                              # what tcb->dtv points at
+        self.mem.write_u64(self.dtv, 1)                   # dtv[0].counter: the generation
+        for m in self.tls_maps:
+            self.mem.write_u64(self.dtv + 16 * m.tls.modid, tp - m.tls.offset)
+        self.tp = tp
+        return tp
+
+    def init_tcb(self, stack_guard: int, pointer_guard: int) -> None:
+        """tcbhead_t at tp: tcb, dtv, self, ..., stack_guard, pointer_guard."""
+        tp = self.tp
+        for path, value in (("header.tcb", tp), ("header.dtv", self.dtv), ("header.self", tp),
+                            ("header.stack_guard", stack_guard),
+                            ("header.pointer_guard", pointer_guard)):
+            self.put(tp, "pthread", path, value)
+
+    def copy_tdata(self) -> None:
+        """_dl_allocate_tls_init: each module's .tdata image, then zeroes (after relocation)."""
+        for m in self.tls_maps:
+            t = m.tls
+            start = self.tp - t.offset
+            if t.init_size:
+                self.mem.write(start, self.mem.read(m.l_addr + t.init_vaddr, t.init_size))
+            if t.blocksize > t.init_size:
+                self.mem.write(start + t.init_size, bytes(t.blocksize - t.init_size))
+
+    # --- link maps -----------------------------------------------------------------------------
+    def build_link_maps(self, arena: Arena) -> None:
+        r = self.r
+        L = self.L
+        size = L.size("link_map")
+        lmsz = L.member("link_map", "l_info")
+        dt_num = lmsz.count - 42      # DT_THISPROCNUM 0 + VERSIONTAGNUM 16 + EXTRANUM 3 + VAL 12 + ADDR 11
+        for m in r.maps:
+            if m.is_rtld and L.has("rtld_global", "_dl_rtld_map"):
+                m.guest = self.rtld_global + L.off("rtld_global", "_dl_rtld_map")
+            else:
+                m.guest = arena.alloc(size, 16)
+            m.dt_num = dt_num
+        for i, m in enumerate(r.maps):
+            base = m.guest
+            put = lambda path, v, b=base: self.put(b, "link_map", path, v)  # noqa: E731
+            name = b"" if m.is_main else m.path.encode()
+            name_addr = arena.alloc(len(name) + 1, 1)
+            self.mem.write(name_addr, name + b"\0")
+            put("l_addr", m.l_addr)
+            put("l_name", name_addr)
+            put("l_ld", m.l_addr + m.dyn_vaddr if m.dyn_vaddr else 0)
+            put("l_next", r.maps[i + 1].guest if i + 1 < len(r.maps) else 0)
+            put("l_prev", r.maps[i - 1].guest if i else 0)
+            put("l_real", base)
+            # l_libname: the names this object answers to
+            libname = arena.alloc(24, 8)
+            lname = (m.soname or m.name).encode()
+            lname_addr = arena.alloc(len(lname) + 1, 1)
+            self.mem.write(lname_addr, lname + b"\0")
+            self.mem.write(libname, _u64(lname_addr) + _u64(0) + _u64(1))
+            put("l_libname", libname)
+            self._fill_info(m, base, dt_num)
+            phdr = m.img.phdr_vaddr()
+            put("l_phdr", m.l_addr + phdr if phdr is not None else 0)
+            put("l_phnum", m.img.e_phnum)
+            put("l_entry", m.l_addr + m.img.e_entry)
+            put("l_map_start", m.map_start)
+            put("l_map_end", m.map_end)
+            put("l_text_end", m.map_end)
+            put("l_type", LT_EXECUTABLE if m.is_main else LT_LIBRARY)
+            put("l_relocated", 1)
+            put("l_init_called", 1)
+            put("l_global", 1)
+            put("l_contiguous", 1)
+            put("l_direct_opencount", 1)
+            put("l_serial", i)
+            if m.loader is not None and m.loader.guest:
+                put("l_loader", m.loader.guest)
+            if m.tls is not None and m.tls.modid:
+                t = m.tls
+                put("l_tls_initimage", m.l_addr + t.init_vaddr)
+                put("l_tls_initimage_size", t.init_size)
+                put("l_tls_blocksize", t.blocksize)
+                put("l_tls_align", t.align)
+                put("l_tls_firstbyte_offset", t.firstbyte_offset)
+                put("l_tls_offset", t.offset)
+                put("l_tls_modid", t.modid)
+            if m.relro:
+                put("l_relro_addr", m.l_addr + m.relro[0])
+                put("l_relro_size", m.relro[1])
+        main = r.main
+        # the main map's search list: every object, in the global scope's order
+        lst = arena.alloc(8 * len(r.maps), 8)
+        self.mem.write(lst, b"".join(_u64(m.guest) for m in r.maps))
+        self.put(main.guest, "link_map", "l_searchlist.r_list", lst)
+        self.put(main.guest, "link_map", "l_searchlist.r_nlist", len(r.maps))
+        self.searchlist = main.guest + L.off("link_map", "l_searchlist")
+
+    def _fill_info(self, m: LinkMap, base: int, dt_num: int) -> None:
+        """l_info[] points at the object's own dynamic entries (elf_get_dynamic_info),
+        after making the address-valued ones absolute in place."""
+        if not m.dyn_vaddr:
+            return
+        info_off = self.L.off("link_map", "l_info")
+        addr = m.l_addr + m.dyn_vaddr
+        while True:
+            tag, val = struct.unpack("<qQ", self.mem.read(addr, 16))
+            if tag == 0:
+                break
+            idx = _info_index(tag, dt_num)
+            if idx is not None:
+                self.mem.write_u64(base + info_off + 8 * idx, addr)
+            if tag in ADJUSTED_TAGS and m.l_addr:
+                self.mem.write_u64(addr + 8, val + m.l_addr)
+            addr += 16
+
+    # --- _rtld_global and friends -----------------------------------------------------------------
+    def rtld_state(self, arena: Arena, auxv: int, platform: int, minsigstksz: int) -> None:
+        r = self.r
+        put_g, put_ro = self.put_g, self.put_ro
+        put_g("_dl_ns[0]._ns_loaded", r.maps[0].guest)
+        put_g("_dl_ns[0]._ns_nloaded", len(r.maps))
+        put_g("_dl_ns[0]._ns_main_searchlist", self.searchlist)
+        if self.L.has("rtld_global", "_dl_ns[0].libc_map"):
+            libc = next((m for m in r.maps if m.soname == "libc.so.6"), None)
+            put_g("_dl_ns[0].libc_map", libc.guest if libc else 0)
+        put_g("_dl_nns", 1)
+        put_g("_dl_load_adds", len(r.maps))
+        put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
+        put_g("_dl_tls_static_nelem", self.max_dtv_idx)
+        put_g("_dl_tls_static_used", self.tls_static_used)
+        put_g("_dl_tls_static_optional", TLS_STATIC_OPTIONAL)
+        put_g("_dl_initial_dtv", self.dtv)
+        put_g("_dl_tls_generation", 1)
+        nelem = self.max_dtv_idx + 1 + TLS_SLOTINFO_SURPLUS
+        slot = arena.alloc(16 + 16 * nelem, 16)
+        self.mem.write(slot, _u64(nelem) + _u64(0))
+        for m in self.tls_maps:
+            self.mem.write(slot + 16 + 16 * m.tls.modid, _u64(0) + _u64(m.guest))
+        put_g("_dl_tls_dtv_slotinfo_list", slot)
+        for path in ("_dl_stack_used", "_dl_stack_user", "_dl_stack_cache"):
+            if self.L.has("rtld_global", path):
+                head = self.rtld_global + self.L.off("rtld_global", path)
+                self.mem.write(head, _u64(head) + _u64(head))       # INIT_LIST_HEAD
+        if self.L.has("rtld_global", "_dl_rtld_lock_recursive"):
+            put_g("_dl_rtld_lock_recursive", r.stubs.ret_gadget)     # glibc 2.31
+            put_g("_dl_rtld_unlock_recursive", r.stubs.ret_gadget)
+        put_ro("_dl_pagesize", 4096)
+        put_ro("_dl_platform", platform)
+        put_ro("_dl_platformlen", 6)
+        put_ro("_dl_clktck", 100)
+        put_ro("_dl_hwcap", self.r.task.hwcap)
+        put_ro("_dl_hwcap2", self.r.task.hwcap2)
+        put_ro("_dl_auxv", auxv)
+        put_ro("_dl_minsigstacksize", minsigstksz)
+        put_ro("_dl_tls_static_size", self.tls_static_size)
+        put_ro("_dl_tls_static_align", self.tls_static_align)
+        if self.L.has("rtld_global_ro", "_dl_tls_static_surplus"):
+            put_ro("_dl_tls_static_surplus", TLS_STATIC_SURPLUS)
+        put_ro("_dl_lazy", 0)
+        put_ro("_dl_dynamic_weak", 0)
+
+    # --- the main thread (__tls_init_tp) ----------------------------------------------------------
+    def init_thread(self, stack_end: int) -> None:
+        tp = self.tp
+        L = self.L
+        put = lambda path, v: self.put(tp, "pthread", path, v)  # noqa: E731
+        if L.has("rtld_global", "_dl_stack_user"):
+            head = self.rtld_global + L.off("rtld_global", "_dl_stack_user")
+            node = tp + L.off("pthread", "list")
+            self.mem.write(node, _u64(head) + _u64(head))           # list_add
+            self.mem.write(head, _u64(node) + _u64(node))
+        tid = self.r.sys("set_tid_address", tp + L.off("pthread", "tid"))
+        put("tid", tid)
+        put("specific", tp + L.off("pthread", "specific_1stblock"))   # specific[0]
+        put("user_stack", 1)
+        robust = tp + L.off("pthread", "robust_head")
+        put("robust_prev", robust)
+        put("robust_head.list", robust)
+        put("robust_head.futex_offset", -24)      # offsetof __lock - offsetof __list.__next
+        self.r.sys("set_robust_list", robust, 24)
+        put("stackblock_size", stack_end)
+        if L.has("pthread", "rseq_area"):
+            area = tp + L.off("pthread", "rseq_area")
+            put("rseq_area.cpu_id", -1)                # RSEQ_CPU_ID_UNINITIALIZED
+            if self.r.sys("rseq", area, RSEQ_AREA_SIZE, 0, RSEQ_SIG) == 0:
+                self.r.set_symbol("__rseq_size", RSEQ_AREA_SIZE, 4)
+                self.r.set_symbol("__rseq_offset", area - tp, 8)
+
+
+def _info_index(tag: int, dt_num: int) -> int | None:
+    """Which l_info slot a dynamic tag uses (elf/get-dynamic-info.h)."""
+    if 0 <= tag < dt_num:
+        return tag
+    if 0x6FFFFFF0 <= tag <= 0x6FFFFFFF:                      # DT_VERSIONTAGIDX
+        return dt_num + (0x6FFFFFFF - tag)
+    if tag in (0x7FFFFFFD, 0x7FFFFFFF):                       # DT_AUXILIARY, DT_FILTER
+        return dt_num + 16 + ((-((tag << 1) >> 1) - 1) & 0xFFFFFFFF) % 3
+    if 0x6FFFFD00 <= tag <= 0x6FFFFDFF:                       # DT_VALTAGIDX
+        idx = 0x6FFFFDFF - tag
+        return dt_num + 16 + 3 + idx if idx < 12 else None
+    if 0x6FFFFE00 <= tag <= 0x6FFFFEFF:                       # DT_ADDRTAGIDX
+        idx = 0x6FFFFEFF - tag
+        return dt_num + 16 + 3 + 12 + idx if idx < 11 else None
+    return None

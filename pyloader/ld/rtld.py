@@ -1,0 +1,402 @@
+"""The Python ld.so: dl_main's work for one program (glibc's elf/rtld.c, dl-load.c,
+dl-lookup.c, dl-reloc.c, dl-tls.c, dl-init.c; musl's ldso/dynlink.c is the same story).
+
+Objects are found, opened and mapped through the guest's own syscall layer, so the trace
+shows the openat/read/pread64/newfstatat/mmap/mprotect/close lines ld.so makes. Symbols
+are bound eagerly; glibc's private state (link maps, _rtld_global, the thread block) is
+written with the layouts from layout.py.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import sys
+
+from ..elf import PT_LOAD, ElfError
+from ..memory import PAGE_SIZE, page_align
+from . import search
+from .dso import (DEFINING_TYPES, DT_FINI, DT_FINI_ARRAY, DT_FINI_ARRAYSZ, DT_INIT,
+                  DT_INIT_ARRAY, DT_INIT_ARRAYSZ, DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ,
+                  STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_GNU_IFUNC, STT_TLS, LinkMap,
+                  Version, elf_hash)
+from .layout import LayoutError, layout_for
+
+AT_FDCWD = -100 & 0xFFFFFFFFFFFFFFFF
+O_RDONLY_CLOEXEC = 0o2000000
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_DENYWRITE = 0x2, 0x10, 0x20, 0x800
+AT_EMPTY_PATH = 0x1000
+
+# x86-64 relocation types (elf.h)
+R_NONE, R_64, R_PC32, R_COPY, R_GLOB_DAT, R_JUMP_SLOT, R_RELATIVE = 0, 1, 2, 5, 6, 7, 8
+R_32, R_32S, R_DTPMOD64, R_DTPOFF64, R_TPOFF64, R_PC64 = 10, 11, 16, 17, 18, 24
+R_SIZE32, R_SIZE64, R_TLSDESC, R_IRELATIVE, R_RELATIVE64 = 32, 33, 36, 37, 38
+RELOC_NAMES = {0: "R_X86_64_NONE", 1: "R_X86_64_64", 2: "R_X86_64_PC32", 5: "R_X86_64_COPY",
+               6: "R_X86_64_GLOB_DAT", 7: "R_X86_64_JUMP_SLOT", 8: "R_X86_64_RELATIVE",
+               10: "R_X86_64_32", 11: "R_X86_64_32S", 16: "R_X86_64_DTPMOD64",
+               17: "R_X86_64_DTPOFF64", 18: "R_X86_64_TPOFF64", 24: "R_X86_64_PC64",
+               32: "R_X86_64_SIZE32", 33: "R_X86_64_SIZE64", 36: "R_X86_64_TLSDESC",
+               37: "R_X86_64_IRELATIVE", 38: "R_X86_64_RELATIVE64"}
+
+TLS_STATIC_SURPLUS = 0x680        # glibc 2.36's default surplus (tunables rtld.nns etc.)
+TLS_TCB_ALIGN = 64
+RSEQ_SIG = 0x53053053
+
+
+class LinkError(Exception):
+    """ld.so's fatal errors; the message is ld.so's own wording. Exit status 127."""
+
+
+def _u64(v: int) -> bytes:
+    return (v & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+
+
+class Rtld:
+    def __init__(self, task, bprm):
+        self.task = task
+        self.bprm = bprm
+        self.mem = task.mem
+        self.env = dict(e.split(b"=", 1) for e in bprm.envp if b"=" in e)
+        self.env = {k.decode(errors="replace"): v.decode(errors="replace")
+                    for k, v in self.env.items()}
+        self.maps: list[LinkMap] = []           # load order: the global scope
+        self.by_path: dict[str, LinkMap] = {}
+        self.main: LinkMap | None = None
+        self.rtld: LinkMap | None = None
+        self.cache: search.LdCache | None = None
+        self.cache_map: tuple[int, int] | None = None
+        self.levels = search.isa_levels(task.cpu)
+        self.stats = {"relocations": 0, "lookups": 0}
+        self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
+        self.debug = set(getattr(task, "ld_debug", ()) or ())
+
+    # --- syscalls as ld.so makes them -----------------------------------------------------------
+    def sys(self, name: str, *args: int) -> int:
+        return self.task.kernel(name, *args)
+
+    def scratch_str(self, s: str) -> int:
+        data = os.fsencode(s) + b"\0"
+        addr = self.scratch
+        self.mem.write(addr, data)
+        return addr
+
+    # --- finding and mapping objects ----------------------------------------------------------
+    def open_candidate(self, path: str) -> int:
+        return self.sys("openat", AT_FDCWD, self.scratch_str(path), O_RDONLY_CLOEXEC, 0)
+
+    def load_cache(self) -> None:
+        if self.cache is not None:
+            return
+        self.cache = search.LdCache(b"")
+        fd = self.open_candidate(search.CACHE)
+        if fd < 0:
+            return
+        st = self.scratch + 256
+        if self.sys("newfstatat", fd, self.scratch_str(""), st, AT_EMPTY_PATH) == 0:
+            size = struct.unpack_from("<q", self.mem.read(st + 48, 8))[0]
+            addr = self.sys("mmap", 0, size, PROT_READ, MAP_PRIVATE, fd, 0)
+            if 0 <= addr < 1 << 47:
+                self.cache = search.LdCache(self.mem.read(addr, size))
+                self.cache_map = (addr, size)
+        self.sys("close", fd)
+
+    def find_object(self, name: str, requester: LinkMap | None) -> tuple[int, str]:
+        """(fd, path) of the object `name` asks for, searching as _dl_map_object does."""
+        if "/" in name:
+            path = search.expand(name, os.path.dirname(requester.path) if requester else "")
+            fd = self.open_candidate(path)
+            if fd < 0:
+                raise LinkError(f"{name}: cannot open shared object file: "
+                                f"{os.strerror(-fd)}")
+            return fd, path
+        nodeflib = bool(requester is not None and requester.flags_1 & 0x800)
+        for d, _why in search.search_dirs(requester, self.main, self.env, nodeflib):
+            for sub in [f"glibc-hwcaps/{lv}/" for lv in reversed(self.levels)] + [""]:
+                path = os.path.join(d, sub + name)
+                fd = self.open_candidate(path)
+                if fd >= 0:
+                    return fd, path
+        self.load_cache()
+        hit = self.cache.lookup(name, self.levels) if self.cache else None
+        if hit:
+            fd = self.open_candidate(hit)
+            if fd >= 0:
+                return fd, hit
+        if not nodeflib:
+            for d in search.DEFAULT_DIRS:
+                path = os.path.join(d, name)
+                fd = self.open_candidate(path)
+                if fd >= 0:
+                    return fd, path
+        raise LinkError(f"{name}: cannot open shared object file: No such file or directory")
+
+    def map_object(self, name: str, requester: LinkMap | None) -> LinkMap:
+        fd, path = self.find_object(name, requester)
+        try:
+            return self._map_fd(fd, name, path, requester)
+        finally:
+            self.sys("close", fd)
+
+    def _map_fd(self, fd: int, name: str, path: str, requester) -> LinkMap:
+        buf = self.scratch + 512
+        n = self.sys("read", fd, buf, 832)
+        head = self.mem.read(buf, max(n, 0))
+        if n < 64 or head[:4] != b"\x7fELF":
+            raise LinkError(f"{path}: invalid ELF header")
+        phoff, phnum = struct.unpack_from("<Q", head, 32)[0], struct.unpack_from("<H", head, 56)[0]
+        if phoff + phnum * 56 > n:
+            self.sys("pread64", fd, buf, phnum * 56, phoff)
+        st = self.scratch + 256
+        self.sys("newfstatat", fd, self.scratch_str(""), st, AT_EMPTY_PATH)
+        dev, ino = struct.unpack_from("<QQ", self.mem.read(st, 16))
+        for m in self.maps:      # the same file under another name: already loaded
+            if (m.dev, m.ino) == (dev, ino):
+                return m
+        host = self.task.root.host_path(os.fsencode(path))
+        try:
+            with open(host, "rb") as f:
+                data = f.read()
+            lm = LinkMap(name, path, data)
+        except (OSError, ElfError) as e:
+            raise LinkError(f"{path}: {e}") from None
+        lm.dev, lm.ino = dev, ino
+        lm.loader = requester
+        loads = lm.img.segments(PT_LOAD)
+        lo = loads[0].p_vaddr & ~(PAGE_SIZE - 1)
+        hi = max(p.p_vaddr + p.p_memsz for p in loads)      # maplength is not page-rounded
+        first = loads[0]
+        base = self.sys("mmap", 0, hi - lo, _prot(first.p_flags), MAP_PRIVATE | MAP_DENYWRITE,
+                        fd, first.p_offset & ~(PAGE_SIZE - 1))
+        if base < 0 or base >= 1 << 47:
+            raise LinkError(f"{path}: failed to map segment from shared object")
+        lm.l_addr = base - lo
+        lm.map_start, lm.map_end = base, base + page_align(hi - lo)
+        for i, ph in enumerate(loads):
+            start = (ph.p_vaddr & ~(PAGE_SIZE - 1)) + lm.l_addr
+            file_end = page_align(ph.p_vaddr + ph.p_filesz) + lm.l_addr
+            mem_end = page_align(ph.p_vaddr + ph.p_memsz) + lm.l_addr
+            if i:
+                self.sys("mmap", start, file_end - start, _prot(ph.p_flags),
+                         MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE, fd,
+                         ph.p_offset & ~(PAGE_SIZE - 1))
+            if ph.p_memsz > ph.p_filesz:
+                zero_from = ph.p_vaddr + ph.p_filesz + lm.l_addr
+                if zero_from < file_end:
+                    self.mem.write(zero_from, bytes(file_end - zero_from))
+                if mem_end > file_end:
+                    self.sys("mmap", file_end, ph.p_vaddr + ph.p_memsz + lm.l_addr - file_end, _prot(ph.p_flags),
+                             MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1 & 0xFFFFFFFF_FFFFFFFF,
+                             0)
+        return lm
+
+    def load_closure(self) -> None:
+        """The DT_NEEDED closure, breadth first (the global scope's order)."""
+        preload = [p for p in self.env.get("LD_PRELOAD", "").replace(":", " ").split() if p]
+        for p in preload:
+            self._add(self.map_object(p, self.main))
+        queue = list(self.maps)
+        while queue:
+            m = queue.pop(0)
+            for name in m.needed:
+                dep = self._by_name(name)
+                if dep is None:
+                    dep = self.map_object(name, m)
+                if dep not in self.maps:
+                    self._add(dep)
+                    queue.append(dep)
+                m.deps = getattr(m, "deps", []) + [dep]
+
+    def _by_name(self, name: str) -> LinkMap | None:
+        for m in self.maps:
+            if name in (m.name, m.soname, m.path):
+                return m
+        r = self.rtld
+        if r is not None and r not in self.maps and name in (r.name, r.soname, r.path):
+            return r
+        return None
+
+    def _add(self, m: LinkMap) -> None:
+        self.maps.append(m)
+
+    # --- symbol lookup (dl-lookup.c: do_lookup_x and check_match) ------------------------------
+    def ref_version(self, m: LinkMap, sym_index: int) -> Version | None:
+        """The version a reference in `m` asks for (None: unversioned)."""
+        if m.versym is None or sym_index >= len(m.versym):
+            return None
+        ndx = m.versym[sym_index] & 0x7FFF
+        if ndx < 2:
+            return None
+        return m.versions.get(ndx)
+
+    def lookup(self, name: str, version: Version | None, *, plt: bool = False,
+               skip: LinkMap | None = None):
+        """(defining map, Sym) in the global scope, or None."""
+        key = (name, version.name if version else None, plt, skip is not None)
+        if key in self.sym_cache:
+            return self.sym_cache[key]
+        self.stats["lookups"] += 1
+        found = None
+        for m in self.maps:
+            if m is skip:
+                continue
+            idxs = m.by_name.get(name)
+            if not idxs:
+                continue
+            versioned, nversioned = None, 0
+            for i in idxs:
+                sym = m.syms[i]
+                if (sym.value == 0 and sym.type != STT_TLS) or sym.type not in DEFINING_TYPES:
+                    continue
+                if sym.shndx == 0 and plt:
+                    continue
+                if sym.bind not in (STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE):
+                    continue
+                vs = m.versym[i] if m.versym is not None and i < len(m.versym) else None
+                if version is not None:
+                    if vs is not None:
+                        have = m.versions.get(vs & 0x7FFF)
+                        matches = have is not None and have.hash == version.hash and \
+                            have.name == version.name
+                        if not matches and (version.hidden or (have is not None and have.hash)
+                                            or vs & 0x8000):
+                            continue
+                elif vs is not None and (vs & 0x7FFF) >= 3:
+                    if not vs & 0x8000:
+                        nversioned += 1
+                        versioned = versioned or sym
+                    continue
+                found = (m, sym)
+                break
+            if found is None and nversioned == 1:
+                found = (m, versioned)
+            if found is not None:
+                break
+        self.sym_cache[key] = found
+        return found
+
+    def check_versions(self) -> None:
+        """_dl_check_all_versions: every VERNEED version must be defined by its file."""
+        for m in self.maps:
+            for v in m.versions.values():
+                if v.filename is None:
+                    continue
+                dep = self._by_name(v.filename)
+                if dep is None:
+                    continue
+                if not any(d.name == v.name and d.filename is None for d in dep.versions.values()):
+                    raise LinkError(f"{dep.path}: version `{v.name}' not found (required by "
+                                    f"{m.path})")
+
+    # --- relocation (dl-reloc.c, sysdeps/x86_64/dl-machine.h: elf_machine_rela) ----------------
+    def symbol_value(self, m: LinkMap, sym_index: int, rtype: int):
+        """(defining map, Sym, address) for the symbol a relocation names."""
+        sym = m.syms[sym_index]
+        if sym.bind == 0:                         # STB_LOCAL: the object's own symbol
+            return m, sym, m.l_addr + sym.value
+        found = self.lookup(sym.name, self.ref_version(m, sym_index),
+                            plt=rtype == R_JUMP_SLOT,
+                            skip=self.main if rtype == R_COPY else None)
+        if found is None:
+            return None, sym, None
+        d, s = found
+        return d, s, d.l_addr + s.value
+
+    def relocate(self, m: LinkMap) -> None:
+        write = self.mem.write
+        a = m.l_addr
+        for vaddr in m.relr():
+            addr = a + vaddr
+            write(addr, _u64(self.mem.read_u64(addr) + a))
+        later: list[tuple[int, int]] = []          # (address, resolver): ifuncs run last
+        relocs = m.rela() + m.jmprel()
+        self.stats["relocations"] += len(relocs) + len(m.relr())
+        counts = m.reloc_counts = {}
+        for r_offset, r_info, addend in relocs:
+            rtype, sidx = r_info & 0xFFFFFFFF, r_info >> 32
+            counts[rtype] = counts.get(rtype, 0) + 1
+            addr = a + r_offset
+            if rtype == R_RELATIVE or rtype == R_RELATIVE64:
+                write(addr, _u64(a + addend))
+                continue
+            if rtype == R_IRELATIVE:
+                later.append((addr, a + addend, 0))
+                continue
+            if rtype == R_NONE:
+                continue
+            if rtype not in RELOC_NAMES:
+                raise LinkError(f"{m.path}: unexpected reloc type 0x{rtype:x}")
+            if sidx:
+                sym = m.syms[sidx]
+                d, dsym, value = self.symbol_value(m, sidx, rtype)
+            else:
+                sym = dsym = None
+                d, value = m, 0
+            if value is None:
+                if sym.bind == STB_WEAK:
+                    d, value = None, 0
+                elif rtype == R_JUMP_SLOT:     # reported when called, as lazy binding would
+                    d, value = None, self.undefined_stub(m, sym.name)
+                else:
+                    raise LinkError(f"symbol lookup error: {m.path}: undefined symbol: "
+                                    f"{sym.name}")
+            if dsym is not None and dsym.type == STT_GNU_IFUNC and d is not None:
+                later.append((addr, value, addend if rtype == R_64 else 0))
+                continue
+            value = self.redirect.get(value, value)
+            tls_value = (dsym.value if dsym is not None else 0) + addend
+            owner = d if d is not None else m
+            if rtype in (R_GLOB_DAT, R_JUMP_SLOT):
+                write(addr, _u64(value))
+            elif rtype == R_64:
+                write(addr, _u64(value + addend))
+            elif rtype == R_PC32:
+                write(addr, ((value + addend - addr) & 0xFFFFFFFF).to_bytes(4, "little"))
+            elif rtype == R_PC64:
+                write(addr, _u64(value + addend - addr))
+            elif rtype in (R_32, R_32S):
+                write(addr, ((value + addend) & 0xFFFFFFFF).to_bytes(4, "little"))
+            elif rtype == R_COPY:
+                if value:
+                    write(addr, self.mem.read(value, min(sym.size, dsym.size)))
+            elif rtype == R_DTPMOD64:
+                write(addr, _u64(owner.tls.modid if owner.tls else 0))
+            elif rtype == R_DTPOFF64:
+                write(addr, _u64(tls_value))
+            elif rtype == R_TPOFF64:
+                write(addr, _u64(tls_value - owner.tls.offset))
+            elif rtype == R_TLSDESC:
+                write(addr, _u64(self.stubs.tlsdesc_return) + _u64(tls_value - owner.tls.offset))
+            elif rtype == R_SIZE64:
+                write(addr, _u64((dsym.size if dsym else 0) + addend))
+            elif rtype == R_SIZE32:
+                write(addr, (((dsym.size if dsym else 0) + addend) & 0xFFFFFFFF)
+                      .to_bytes(4, "little"))
+        self.pending_ifuncs.append((m, later))
+        m.relocated = True
+
+    def run_ifuncs(self, m: LinkMap, later) -> None:
+        for addr, resolver, extra in later:
+            target = self.ifunc_cache.get(resolver)
+            if target is None:
+                target = self.stubs.call_guest(resolver, self.task.hwcap, stack=self.stack_top)
+                self.ifunc_cache[resolver] = target
+            self.mem.write(addr, _u64(target + extra))
+
+    def undefined_stub(self, m: LinkMap, name: str) -> int:
+        path = m.path
+
+        def fail(*_):
+            print(f"{self.task.exe}: symbol lookup error: {path}: undefined symbol: {name}",
+                  file=sys.stderr)
+            self.task.do_exit(127)
+        return self.stubs.add(fail)
+
+
+def _prot(p_flags: int) -> int:
+    return (PROT_READ if p_flags & 4 else 0) | (PROT_WRITE if p_flags & 2 else 0) | \
+        (PROT_EXEC if p_flags & 1 else 0)
+
+
+__all__ = ["Rtld", "LinkError", "LayoutError", "layout_for", "elf_hash", "DT_INIT", "DT_FINI",
+           "DT_INIT_ARRAY", "DT_INIT_ARRAYSZ", "DT_FINI_ARRAY", "DT_FINI_ARRAYSZ",
+           "DT_PREINIT_ARRAY", "DT_PREINIT_ARRAYSZ"]

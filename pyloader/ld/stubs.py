@@ -1,0 +1,84 @@
+"""The linker's own page in the guest: Python functions callable from guest code, and
+guest functions callable from Python.
+
+A stub is a 16-byte slot of an executable page with a UC_HOOK_CODE limited to that page:
+when the guest calls a slot, the hook runs the Python function with the System V argument
+registers, puts the result in rax and returns to the caller. No hook exists anywhere
+else, so the rest of the program runs at full speed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from unicorn import UC_HOOK_CODE, UcError
+from unicorn import x86_const as X
+
+SLOT = 16
+PAGE = 4096
+ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RCX,
+            X.UC_X86_REG_R8, X.UC_X86_REG_R9)
+RET = b"\xc3"
+TLSDESC_RETURN = b"\x48\x8b\x40\x08\xc3"        # mov rax, [rax+8]; ret  (static TLS offset)
+
+
+class StubPage:
+    def __init__(self, task, npages: int = 1):
+        self.task = task
+        mem = task.mem
+        self.size = npages * PAGE
+        self.base = mem.get_unmapped_area(self.size)
+        code = bytearray(b"\xcc" * self.size)          # int3 everywhere else
+        mem.map(self.base, self.size, 5, name="[pyloader]", data=bytes(code))
+        self.funcs: dict[int, Callable[..., int | None]] = {}
+        self.next = self.base
+        self.ret_gadget = self.code(RET)
+        self.return_trap = self.code(RET)            # call_guest's return address
+        self.tlsdesc_return = self.code(TLSDESC_RETURN)
+        task.cpu.uc.hook_add(UC_HOOK_CODE, self._hook, None, self.base,
+                             self.base + self.size - 1)
+
+    def code(self, insns: bytes) -> int:
+        """Place real instructions in a slot; returns their address."""
+        addr = self.next
+        self.task.mem.write(addr, insns)
+        self.next += (len(insns) + SLOT - 1) // SLOT * SLOT
+        return addr
+
+    def add(self, func: Callable[..., int | None]) -> int:
+        """A slot that calls func(*six argument registers) and returns its result in rax."""
+        addr = self.next
+        self.next += SLOT
+        if self.next > self.base + self.size:
+            raise RuntimeError("stub page full")
+        self.funcs[addr] = func
+        return addr
+
+    def _hook(self, uc, address, size, user_data) -> None:
+        func = self.funcs.get(address)
+        if func is None:
+            return
+        args = [uc.reg_read(r) for r in ARG_REGS]
+        ret = func(*args)
+        if ret == "jumped":         # the function set rip and rsp itself
+            return
+        if ret is not None:
+            uc.reg_write(X.UC_X86_REG_RAX, ret & 0xFFFFFFFFFFFFFFFF)
+        rsp = uc.reg_read(X.UC_X86_REG_RSP)
+        uc.reg_write(X.UC_X86_REG_RIP, self.task.mem.read_u64(rsp))
+        uc.reg_write(X.UC_X86_REG_RSP, rsp + 8)
+
+    def call_guest(self, addr: int, *args: int, stack: int) -> int:
+        """Run guest function `addr`(args) to its return, on the stack below `stack`."""
+        uc = self.task.cpu.uc
+        rsp = (stack & ~0xF) - 8
+        self.task.mem.write_u64(rsp, self.return_trap)
+        for reg, val in zip(ARG_REGS, args):
+            uc.reg_write(reg, val & 0xFFFFFFFFFFFFFFFF)
+        uc.reg_write(X.UC_X86_REG_RSP, rsp)
+        try:
+            self.task.cpu.run_until(addr, self.return_trap)
+        except UcError as e:
+            self.task.guest_fault(e)
+        if self.task.cpu.pc != self.return_trap:
+            self.task.guest_fault(None)
+        return uc.reg_read(X.UC_X86_REG_RAX)
