@@ -95,22 +95,23 @@ def link_program(task, bprm) -> Rtld:
     _set(rt, task, "_dl_argv", sp + 8)
     _set(rt, task, "__libc_enable_secure", 0, 4)
     g.init_thread(sp)
-    for m in reversed(r.maps):
-        if m is not main and m is not rt:
-            relocate_one(r, m)
-    relocate_one(r, main)
+    # libc right after ld.so, so ifunc resolvers that other objects' references run find it
+    # relocated; then dependents before their dependencies; the program last
+    libc = next((m for m in r.maps if m.soname == "libc.so.6"), None)
+    r.init_order = init_order(r)
+    order = ([libc] if libc else []) + [m for m in reversed(r.init_order) if m is not libc]
+    for m in order + [main]:
+        relocate_one(r, m)
     g.copy_tdata()
     for m in [m for m in reversed(r.maps) if m is not main and m is not rt] + [main, rt]:
         protect_relro(r, m)
 
-    libc = next((m for m in r.maps if m.soname == "libc.so.6"), None)
     if libc is not None and "__libc_early_init" in libc.by_name:
         r.stubs.call_guest(libc.l_addr + libc.syms[libc.by_name["__libc_early_init"][0]].value,
                            1, stack=r.stack_top)
     if r.cache_map:
         r.sys("munmap", *r.cache_map)
 
-    r.init_order = init_order(r)
     argc = task.mem.read_u64(sp)
     for m in r.init_order:
         run_initializers(r, m, argc, sp + 8, sp + 16 + 8 * argc)
