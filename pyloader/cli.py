@@ -33,8 +33,9 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="kill the program (SIGKILL, exit 137) after SECONDS")
     p.add_argument("--seed", type=int, help="make AT_RANDOM and getrandom reproducible")
-    p.add_argument("--ld", choices=("system", "python"), default="system",
-                   help="who links dynamic programs: the real ld.so in the emulator, or ours")
+    p.add_argument("--ld", choices=("system", "python"), default="python",
+                   help="who links dynamic programs: our Python ld.so (default), or the real "
+                        "ld.so executing in the emulator")
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return p

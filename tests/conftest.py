@@ -29,6 +29,11 @@ BUILDS = {
     "cpu_bound": ("cpu_bound.c", ["-O2"]),
     "runaway": ("runaway.c", ["-O0"]),
     "socket_msg": ("socket_msg.c", []),
+    "cxx_demo": ("cxx_demo.cpp", ["-O1"]),
+    "tls_demo": ("tls_demo.c", []),
+    "ctors": ("ctors.c", []),
+    "dlopen_demo": ("dlopen_demo.c", []),
+    "users": ("users.c", []),
 }
 
 
@@ -38,7 +43,8 @@ def build(name: str) -> Path:
     source = EXAMPLES / src
     if not out.exists() or out.stat().st_mtime < source.stat().st_mtime:
         BUILD.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["gcc", *flags, "-o", str(out), str(source)], check=True)
+        cc = "g++" if src.endswith(".cpp") else "gcc"
+        subprocess.run([cc, *flags, "-o", str(out), str(source)], check=True)
     return out
 
 

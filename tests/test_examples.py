@@ -19,7 +19,13 @@ CASES = [
     ("syscall_heavy", ["500"]),
     ("syscall_heavy_static", ["500"]),
     ("socket_msg", []),
+    ("cxx_demo", []),
+    ("tls_demo", []),
+    ("ctors", []),
+    ("dlopen_demo", []),
+    ("users", []),
 ]
+LD_MODES = ["python", "system"]
 
 
 def env_for_test() -> dict[str, str]:
@@ -28,12 +34,13 @@ def env_for_test() -> dict[str, str]:
     return env
 
 
+@pytest.mark.parametrize("ld", LD_MODES)
 @pytest.mark.parametrize("name,args", CASES, ids=[f"{n}-{len(a)}" for n, a in CASES])
-def test_example_matches_native(examples, name, args):
+def test_example_matches_native(examples, name, args, ld):
     env = env_for_test()
     exe = str(examples[name])
     want = native(exe, *args, env=env)
-    got = pyloader("run", "-e", "trace=none", exe, *args, env=env)
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, *args, env=env)
     assert got.stdout == want.stdout
     assert got.returncode == want.returncode, got.stderr.decode()
     assert b"Traceback" not in got.stderr

@@ -23,17 +23,21 @@ PROGRAMS = [
     ["awk", "-F:", "{print $1}", "/etc/passwd"],
     ["perl", "-e", "print join(',', map { $_ * 2 } 1..5), qq(\\n)"],
     ["python3", "-c", "import json; print(json.dumps({'a': [1, 2]}))"],
+    ["python3", "-c", ("import decimal, hashlib, ctypes; print(decimal.Decimal(1) / 7, "
+                       "hashlib.sha256(b'x').hexdigest(), ctypes.CDLL(None).getpid() > 0)")],
+    ["bash", "-c", "echo $((6 * 7)); printf '%s\\n' a b"],
     ["ls", "/nonexistent-dir"],           # fails: exit 2 and a message on stderr
 ]
 
 
+@pytest.mark.parametrize("ld", ["python", "system"])
 @pytest.mark.parametrize("argv", PROGRAMS, ids=[" ".join(a)[:40] for a in PROGRAMS])
-def test_system_program_matches_native(argv):
+def test_system_program_matches_native(argv, ld):
     exe = shutil.which(argv[0])
     if exe is None:
         pytest.skip(f"{argv[0]} is not installed")
     want = native(exe, *argv[1:])
-    got = pyloader("run", "-e", "trace=none", exe, *argv[1:])
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, *argv[1:])
     assert got.stdout == want.stdout
     assert got.returncode == want.returncode
     assert b"Traceback" not in got.stderr

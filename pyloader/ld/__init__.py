@@ -6,11 +6,17 @@ leaves the CPU at the program's entry point with rdx = our `_dl_fini`.
 from __future__ import annotations
 
 import struct
-import sys
 
 from ..binfmt.stack import AT_PLATFORM, AT_RANDOM
-from .dso import (DT_FINI, DT_FINI_ARRAY, DT_FINI_ARRAYSZ, DT_INIT, DT_INIT_ARRAY,
-                  DT_INIT_ARRAYSZ, DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ, LinkMap)
+from .dso import (
+    DT_FINI,
+    DT_FINI_ARRAY,
+    DT_FINI_ARRAYSZ,
+    DT_INIT,
+    DT_INIT_ARRAY,
+    DT_INIT_ARRAYSZ,
+    LinkMap,
+)
 from .glibc import Arena, GlibcState, roundup
 from .layout import LayoutError, layout_for
 from .rtld import LinkError, Rtld
@@ -22,7 +28,6 @@ PROT_RW = 3
 MAP_PRIVATE_ANON = 0x22
 ARCH_SET_FS = 0x1002
 R_OK = 4
-MAP_FIND_OBJECT = 0
 
 
 def link_program(task, bprm) -> Rtld:
@@ -36,16 +41,17 @@ def link_program(task, bprm) -> Rtld:
     layout = layout_for(rtld_data, task.root)           # may raise LayoutError: nothing done yet
 
     r = Rtld(task, bprm)
-    r.stubs = StubPage(task)
     r.redirect = {}
     r.pending_ifuncs = []
     r.ifunc_cache = {}
+    r.extra_inits = []
     sp = bprm.sp
     r.scratch = (sp - 0x2000) & ~0xFFF
     r.stack_top = r.scratch - 0x1000
 
     # the interpreter is mapped as the kernel would have mapped it (no syscalls)
     img, bias = load_elf_interp(task, interp)
+    r.stubs = StubPage(task)      # after ld.so, which then lands where the kernel puts it
     rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data, l_addr=bias)
     rt.is_rtld = True
     lo, hi = img.load_bounds()
@@ -95,11 +101,21 @@ def link_program(task, bprm) -> Rtld:
     _set(rt, task, "_dl_argv", sp + 8)
     _set(rt, task, "__libc_enable_secure", 0, 4)
     g.init_thread(sp)
-    # libc right after ld.so, so ifunc resolvers that other objects' references run find it
-    # relocated; then dependents before their dependencies; the program last
+    # libc right after ld.so, then dependencies before the objects that need them (as
+    # _dl_init will run them), the program last: an ifunc resolver then always runs in an
+    # object that is already relocated
     libc = next((m for m in r.maps if m.soname == "libc.so.6"), None)
     r.init_order = init_order(r)
-    order = ([libc] if libc else []) + [m for m in reversed(r.init_order) if m is not libc]
+    if libc is not None:
+        relocate_one(r, libc)
+        # ld.so allocates with libc's malloc once libc is relocated (__rtld_malloc_init_real)
+        for var, fn in (("__rtld_malloc", "malloc"), ("__rtld_calloc", "calloc"),
+                        ("__rtld_realloc", "realloc"), ("__rtld_free", "free")):
+            at = layout.symbol(var)
+            found = r.lookup(fn, None)
+            if at is not None and found is not None:
+                task.mem.write_u64(rt.l_addr + at, found[0].l_addr + found[1].value)
+    order = [m for m in r.init_order if m is not libc]
     for m in order + [main]:
         relocate_one(r, m)
     g.copy_tdata()
@@ -114,8 +130,13 @@ def link_program(task, bprm) -> Rtld:
 
     argc = task.mem.read_u64(sp)
     for m in r.init_order:
-        run_initializers(r, m, argc, sp + 8, sp + 16 + 8 * argc)
+        run_initializers(r, m, argc, sp + 8, sp + 16 + 8 * argc, stack=r.stack_top)
+    r.argc, r.argv, r.envp = argc, sp + 8, sp + 16 + 8 * argc
+    from .dlopen import DynamicLoader
+    r.dl = DynamicLoader(r, layout)
+    r.dl.install()
     fini = r.stubs.add(lambda *_: _dl_fini(r))
+    r.stack_top = None             # from now on guest calls run below the guest's own stack
     task.start_thread(main.l_addr + main.img.e_entry, sp)
     task.cpu.set_fs_base(tp)
     task.cpu.set_reg("rdx", fini)
@@ -176,36 +197,23 @@ def _array(r: Rtld, m: LinkMap, tag: int, sztag: int) -> list[int]:
     return [v for v in struct.unpack(f"<{n}Q", raw) if v not in (0, 2**64 - 1)]
 
 
-def run_initializers(r: Rtld, m: LinkMap, argc: int, argv: int, envp: int) -> None:
+def run_initializers(r: Rtld, m: LinkMap, argc: int, argv: int, envp: int,
+                     stack: int | None = None) -> None:
     """_dl_init for one object: DT_INIT, then DT_INIT_ARRAY, with (argc, argv, envp)."""
     if DT_INIT in m.dyn:
-        r.stubs.call_guest(m.l_addr + m.one(DT_INIT), argc, argv, envp, stack=r.stack_top)
+        r.stubs.call_guest(m.l_addr + m.one(DT_INIT), argc, argv, envp, stack=stack)
     for fn in _array(r, m, DT_INIT_ARRAY, DT_INIT_ARRAYSZ):
-        r.stubs.call_guest(fn, argc, argv, envp, stack=r.stack_top)
+        r.stubs.call_guest(fn, argc, argv, envp, stack=stack)
 
 
-def _dl_fini(r: Rtld) -> str:
-    """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, in reverse init order.
-    Called from guest code (atexit), so the calls are chained on the guest stack: each
-    finaliser returns into a `ret` that pops the next one, the last into our caller."""
-    funcs: list[int] = []
-    for m in reversed(r.init_order + [r.main]):
-        funcs += reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ))
+def _dl_fini(r: Rtld) -> None:
+    """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, in reverse init
+    order, the program included (called through atexit by exit())."""
+    for m in reversed(r.init_order + r.extra_inits + [r.main]):
+        for fn in reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
+            r.stubs.call_guest(fn)
         if DT_FINI in m.dyn:
-            funcs.append(m.l_addr + m.one(DT_FINI))
-    cpu, mem = r.task.cpu, r.task.mem
-    rsp = cpu.reg("rsp")                  # [rsp] = our caller's return address
-    if not funcs:
-        cpu.set_reg("rip", mem.read_u64(rsp))
-        cpu.set_reg("rsp", rsp + 8)
-        return "jumped"
-    chain = rsp - 16 * (len(funcs) - 1)
-    for i, fn in enumerate(funcs[1:]):
-        mem.write_u64(chain + 16 * i, r.stubs.ret_gadget)
-        mem.write_u64(chain + 16 * i + 8, fn)
-    cpu.set_reg("rsp", chain)
-    cpu.set_reg("rip", funcs[0])
-    return "jumped"
+            r.stubs.call_guest(m.l_addr + m.one(DT_FINI))
 
 
 def _dl_find_object(r: Rtld, pc: int, out: int) -> int:
@@ -217,6 +225,3 @@ def _dl_find_object(r: Rtld, pc: int, out: int) -> int:
             return 0
     return -1
 
-
-def main_debug(msg: str) -> None:
-    print(msg, file=sys.stderr)

@@ -169,6 +169,21 @@ class LinkMap:
         return self._strtab[off:end if end >= 0 else None].decode("utf-8", "surrogateescape")
 
     def _symbol_count(self) -> int:
+        """How many dynamic symbols there are. GNU hash does not say (undefined symbols are
+        not hashed), so the .dynsym section size and the relocations' indices count too."""
+        n = self._hash_count()
+        img, data = self.img, self.data
+        if img.e_shoff and img.e_shoff + 64 * img.e_shnum <= len(data):
+            for i in range(img.e_shnum):
+                sh_type, = struct.unpack_from("<I", data, img.e_shoff + 64 * i + 4)
+                if sh_type == 11:                                   # SHT_DYNSYM
+                    size, = struct.unpack_from("<Q", data, img.e_shoff + 64 * i + 32)
+                    n = max(n, size // SYM.size)
+        for _, info, _ in self.rela() + self.jmprel():
+            n = max(n, (info >> 32) + 1)
+        return n
+
+    def _hash_count(self) -> int:
         if DT_HASH in self.dyn:
             return struct.unpack_from("<II", self.read(self.one(DT_HASH), 8))[1]
         if DT_GNU_HASH in self.dyn:

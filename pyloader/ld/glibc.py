@@ -123,74 +123,21 @@ class GlibcState:
     def copy_tdata(self) -> None:
         """_dl_allocate_tls_init: each module's .tdata image, then zeroes (after relocation)."""
         for m in self.tls_maps:
-            t = m.tls
-            start = self.tp - t.offset
-            if t.init_size:
-                self.mem.write(start, self.mem.read(m.l_addr + t.init_vaddr, t.init_size))
-            if t.blocksize > t.init_size:
-                self.mem.write(start + t.init_size, bytes(t.blocksize - t.init_size))
+            self.copy_tdata_one(m)
 
     # --- link maps -----------------------------------------------------------------------------
     def build_link_maps(self, arena: Arena) -> None:
         r = self.r
         L = self.L
-        size = L.size("link_map")
-        lmsz = L.member("link_map", "l_info")
-        dt_num = lmsz.count - 42      # DT_THISPROCNUM 0 + VERSIONTAGNUM 16 + EXTRANUM 3 + VAL 12 + ADDR 11
-        for m in r.maps:
+        self.dt_num = L.member("link_map", "l_info").count - 42   # minus THISPROC 0 + VERSION
+        for m in r.maps:                                           # 16 + EXTRA 3 + VAL 12 + ADDR 11
             if m.is_rtld and L.has("rtld_global", "_dl_rtld_map"):
                 m.guest = self.rtld_global + L.off("rtld_global", "_dl_rtld_map")
             else:
-                m.guest = arena.alloc(size, 16)
-            m.dt_num = dt_num
+                m.guest = arena.alloc(L.size("link_map"), 16)
         for i, m in enumerate(r.maps):
-            base = m.guest
-            put = lambda path, v, b=base: self.put(b, "link_map", path, v)  # noqa: E731
-            name = b"" if m.is_main else m.path.encode()
-            name_addr = arena.alloc(len(name) + 1, 1)
-            self.mem.write(name_addr, name + b"\0")
-            put("l_addr", m.l_addr)
-            put("l_name", name_addr)
-            put("l_ld", m.l_addr + m.dyn_vaddr if m.dyn_vaddr else 0)
-            put("l_next", r.maps[i + 1].guest if i + 1 < len(r.maps) else 0)
-            put("l_prev", r.maps[i - 1].guest if i else 0)
-            put("l_real", base)
-            # l_libname: the names this object answers to
-            libname = arena.alloc(24, 8)
-            lname = (m.soname or m.name).encode()
-            lname_addr = arena.alloc(len(lname) + 1, 1)
-            self.mem.write(lname_addr, lname + b"\0")
-            self.mem.write(libname, _u64(lname_addr) + _u64(0) + _u64(1))
-            put("l_libname", libname)
-            self._fill_info(m, base, dt_num)
-            phdr = m.img.phdr_vaddr()
-            put("l_phdr", m.l_addr + phdr if phdr is not None else 0)
-            put("l_phnum", m.img.e_phnum)
-            put("l_entry", m.l_addr + m.img.e_entry)
-            put("l_map_start", m.map_start)
-            put("l_map_end", m.map_end)
-            put("l_text_end", m.map_end)
-            put("l_type", LT_EXECUTABLE if m.is_main else LT_LIBRARY)
-            put("l_relocated", 1)
-            put("l_init_called", 1)
-            put("l_global", 1)
-            put("l_contiguous", 1)
-            put("l_direct_opencount", 1)
-            put("l_serial", i)
-            if m.loader is not None and m.loader.guest:
-                put("l_loader", m.loader.guest)
-            if m.tls is not None and m.tls.modid:
-                t = m.tls
-                put("l_tls_initimage", m.l_addr + t.init_vaddr)
-                put("l_tls_initimage_size", t.init_size)
-                put("l_tls_blocksize", t.blocksize)
-                put("l_tls_align", t.align)
-                put("l_tls_firstbyte_offset", t.firstbyte_offset)
-                put("l_tls_offset", t.offset)
-                put("l_tls_modid", t.modid)
-            if m.relro:
-                put("l_relro_addr", m.l_addr + m.relro[0])
-                put("l_relro_size", m.relro[1])
+            self.fill_link_map(m, arena, i, r.maps[i - 1] if i else None,
+                               r.maps[i + 1] if i + 1 < len(r.maps) else None)
         main = r.main
         # the main map's search list: every object, in the global scope's order
         lst = arena.alloc(8 * len(r.maps), 8)
@@ -198,6 +145,93 @@ class GlibcState:
         self.put(main.guest, "link_map", "l_searchlist.r_list", lst)
         self.put(main.guest, "link_map", "l_searchlist.r_nlist", len(r.maps))
         self.searchlist = main.guest + L.off("link_map", "l_searchlist")
+        self.chain = list(r.maps)
+
+    def append_link_maps(self, new: list[LinkMap], arena: Arena) -> None:
+        """dlopen: new objects join the end of the namespace's list."""
+        last = self.chain[-1]
+        for i, m in enumerate(new):
+            prev = new[i - 1] if i else last
+            nxt = new[i + 1] if i + 1 < len(new) else None
+            self.fill_link_map(m, arena, len(self.chain) + i, prev, nxt)
+        self.put(last.guest, "link_map", "l_next", new[0].guest)
+        self.chain += new
+        self.put_g("_dl_ns[0]._ns_nloaded", len(self.chain))
+        self.put_g("_dl_load_adds", len(self.chain))
+
+    def fill_link_map(self, m: LinkMap, arena: Arena, serial: int, prev, nxt) -> None:
+        base = m.guest
+        put = lambda path, v: self.put(base, "link_map", path, v)
+        name = b"" if m.is_main else m.path.encode()
+        name_addr = arena.alloc(len(name) + 1, 1)
+        self.mem.write(name_addr, name + b"\0")
+        put("l_addr", m.l_addr)
+        put("l_name", name_addr)
+        put("l_ld", m.l_addr + m.dyn_vaddr if m.dyn_vaddr else 0)
+        put("l_next", nxt.guest if nxt is not None else 0)
+        put("l_prev", prev.guest if prev is not None else 0)
+        put("l_real", base)
+        # l_libname: the names this object answers to
+        libname = arena.alloc(24, 8)
+        lname = (m.soname or m.name).encode()
+        lname_addr = arena.alloc(len(lname) + 1, 1)
+        self.mem.write(lname_addr, lname + b"\0")
+        self.mem.write(libname, _u64(lname_addr) + _u64(0) + _u64(1))
+        put("l_libname", libname)
+        self._fill_info(m, base, self.dt_num)
+        phdr = m.img.phdr_vaddr()
+        put("l_phdr", m.l_addr + phdr if phdr is not None else 0)
+        put("l_phnum", m.img.e_phnum)
+        put("l_entry", m.l_addr + m.img.e_entry)
+        put("l_map_start", m.map_start)
+        put("l_map_end", m.map_end)
+        put("l_text_end", m.map_end)
+        put("l_type", LT_EXECUTABLE if m.is_main else LT_LIBRARY)
+        for flag in ("l_relocated", "l_init_called", "l_global", "l_contiguous",
+                     "l_direct_opencount"):
+            put(flag, 1)
+        put("l_serial", serial)
+        if m.loader is not None and m.loader.guest:
+            put("l_loader", m.loader.guest)
+        if m.tls is not None and m.tls.modid:
+            t = m.tls
+            put("l_tls_initimage", m.l_addr + t.init_vaddr)
+            put("l_tls_initimage_size", t.init_size)
+            put("l_tls_blocksize", t.blocksize)
+            put("l_tls_align", t.align)
+            put("l_tls_firstbyte_offset", t.firstbyte_offset)
+            put("l_tls_offset", t.offset)
+            put("l_tls_modid", t.modid)
+        if m.relro:
+            put("l_relro_addr", m.l_addr + m.relro[0])
+            put("l_relro_size", m.relro[1])
+
+    def add_static_tls(self, m: LinkMap) -> None:
+        """A dlopened object's TLS block, placed in the static surplus as glibc does for
+        initial-exec TLS (the main thread's block gets its initial image)."""
+        t = m.tls
+        firstbyte = (-t.firstbyte_offset) & (t.align - 1)
+        off = roundup(self.tls_static_used + t.blocksize - firstbyte, t.align) + firstbyte
+        if off > self.tls_static_used + TLS_STATIC_SURPLUS or t.align > self.tls_static_align:
+            from .rtld import LinkError
+            raise LinkError(f"{m.path}: cannot allocate memory in static TLS block")
+        self.max_dtv_idx += 1
+        t.modid, t.offset = self.max_dtv_idx, off
+        self.tls_static_used = off
+        self.tls_maps.append(m)
+        self.mem.write_u64(self.dtv + 16 * t.modid, self.tp - off)
+        self.mem.write(self.slotinfo + 16 + 16 * t.modid, _u64(0) + _u64(m.guest))
+        self.put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
+        self.put_g("_dl_tls_static_used", self.tls_static_used)
+
+    def copy_tdata_one(self, m: LinkMap) -> None:
+        if m.tls is not None and m.tls.modid:
+            t = m.tls
+            start = self.tp - t.offset
+            if t.init_size:
+                self.mem.write(start, self.mem.read(m.l_addr + t.init_vaddr, t.init_size))
+            if t.blocksize > t.init_size:
+                self.mem.write(start + t.init_size, bytes(t.blocksize - t.init_size))
 
     def _fill_info(self, m: LinkMap, base: int, dt_num: int) -> None:
         """l_info[] points at the object's own dynamic entries (elf_get_dynamic_info),
@@ -241,6 +275,7 @@ class GlibcState:
         for m in self.tls_maps:
             self.mem.write(slot + 16 + 16 * m.tls.modid, _u64(0) + _u64(m.guest))
         put_g("_dl_tls_dtv_slotinfo_list", slot)
+        self.slotinfo = slot
         for path in ("_dl_stack_used", "_dl_stack_user", "_dl_stack_cache"):
             if self.L.has("rtld_global", path):
                 head = self.rtld_global + self.L.off("rtld_global", path)
@@ -267,7 +302,7 @@ class GlibcState:
     def init_thread(self, stack_end: int) -> None:
         tp = self.tp
         L = self.L
-        put = lambda path, v: self.put(tp, "pthread", path, v)  # noqa: E731
+        put = lambda path, v: self.put(tp, "pthread", path, v)
         if L.has("rtld_global", "_dl_stack_user"):
             head = self.rtld_global + L.off("rtld_global", "_dl_stack_user")
             node = tp + L.off("pthread", "list")

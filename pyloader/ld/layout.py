@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STRUCTS = ("link_map", "rtld_global", "rtld_global_ro", "pthread")
-CACHE_VERSION = 2
+CACHE_VERSION = 3
+# ld.so's hidden variables the linker must fill (from the debug file's .symtab)
+HIDDEN_SYMBOLS = ("__rtld_malloc", "__rtld_calloc", "__rtld_realloc", "__rtld_free")
 DEBUG_ROOTS = ("/usr/lib/debug/.build-id",)
 
 
@@ -50,6 +52,10 @@ class Layout:
 
     def size(self, struct: str) -> int:
         return self.sizes[struct]
+
+    def symbol(self, name: str) -> int | None:
+        """The address (relative to ld.so's base) of one of ld.so's hidden variables."""
+        return self.data.get("symbols", {}).get(name)
 
 
 def build_id(data: bytes) -> str | None:
@@ -95,7 +101,8 @@ def layout_for(ldso_data: bytes, root) -> Layout:
     if debug is None:
         raise LayoutError(f"no debug info for this glibc's ld.so (build-id {bid}); install "
                           "the matching libc6-dbg")
-    data = {"version": CACHE_VERSION, "build_id": bid, "structs": _read_dwarf(debug)}
+    data = {"version": CACHE_VERSION, "build_id": bid, "structs": _read_dwarf(debug),
+            "symbols": _read_symbols(debug)}
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(".tmp")
@@ -104,6 +111,15 @@ def layout_for(ldso_data: bytes, root) -> Layout:
     except OSError:
         pass
     return Layout(data)
+
+
+def _read_symbols(path: bytes) -> dict[str, int]:
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        if symtab is None:
+            return {}
+        return {s.name: s["st_value"] for s in symtab.iter_symbols() if s.name in HIDDEN_SYMBOLS}
 
 
 # --- DWARF ---------------------------------------------------------------------------------------

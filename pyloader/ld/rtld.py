@@ -15,10 +15,25 @@ import sys
 from ..elf import PT_LOAD, ElfError
 from ..memory import PAGE_SIZE, page_align
 from . import search
-from .dso import (DEFINING_TYPES, DT_FINI, DT_FINI_ARRAY, DT_FINI_ARRAYSZ, DT_INIT,
-                  DT_INIT_ARRAY, DT_INIT_ARRAYSZ, DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ,
-                  STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_GNU_IFUNC, STT_TLS, LinkMap,
-                  Version, elf_hash)
+from .dso import (
+    DEFINING_TYPES,
+    DT_FINI,
+    DT_FINI_ARRAY,
+    DT_FINI_ARRAYSZ,
+    DT_INIT,
+    DT_INIT_ARRAY,
+    DT_INIT_ARRAYSZ,
+    DT_PREINIT_ARRAY,
+    DT_PREINIT_ARRAYSZ,
+    STB_GLOBAL,
+    STB_GNU_UNIQUE,
+    STB_WEAK,
+    STT_GNU_IFUNC,
+    STT_TLS,
+    LinkMap,
+    Version,
+    elf_hash,
+)
 from .layout import LayoutError, layout_for
 
 AT_FDCWD = -100 & 0xFFFFFFFFFFFFFFFF
@@ -60,6 +75,7 @@ class Rtld:
         self.env = {k.decode(errors="replace"): v.decode(errors="replace")
                     for k, v in self.env.items()}
         self.maps: list[LinkMap] = []           # load order: the global scope
+        self.extra_maps: list[LinkMap] = []     # loaded by dlopen without RTLD_GLOBAL
         self.by_path: dict[str, LinkMap] = {}
         self.main: LinkMap | None = None
         self.rtld: LinkMap | None = None
@@ -207,7 +223,7 @@ class Rtld:
                 m.deps = getattr(m, "deps", []) + [dep]
 
     def _by_name(self, name: str) -> LinkMap | None:
-        for m in self.maps:
+        for m in self.all_maps():
             if name in (m.name, m.soname, m.path):
                 return m
         r = self.rtld
@@ -228,15 +244,24 @@ class Rtld:
             return None
         return m.versions.get(ndx)
 
+    def all_maps(self) -> list[LinkMap]:
+        return self.maps + [m for m in self.extra_maps if m not in self.maps]
+
+    def rtld_symbol(self, name: str) -> int:
+        idx = self.rtld.by_name.get(name)
+        return self.rtld.l_addr + self.rtld.syms[idx[0]].value if idx else 0
+
     def lookup(self, name: str, version: Version | None, *, plt: bool = False,
-               skip: LinkMap | None = None):
-        """(defining map, Sym) in the global scope, or None."""
-        key = (name, version.name if version else None, plt, skip is not None)
-        if key in self.sym_cache:
+               skip: LinkMap | None = None, scope: list[LinkMap] | None = None,
+               newest: bool = False):
+        """(defining map, Sym) in `scope` (default: the global scope), or None."""
+        cacheable = scope is None and not newest
+        key = (name, version.name if version else None, plt, id(skip))
+        if cacheable and key in self.sym_cache:
             return self.sym_cache[key]
         self.stats["lookups"] += 1
         found = None
-        for m in self.maps:
+        for m in scope if scope is not None else self.maps:
             if m is skip:
                 continue
             idxs = m.by_name.get(name)
@@ -260,7 +285,7 @@ class Rtld:
                         if not matches and (version.hidden or (have is not None and have.hash)
                                             or vs & 0x8000):
                             continue
-                elif vs is not None and (vs & 0x7FFF) >= 3:
+                elif vs is not None and (vs & 0x7FFF) >= (2 if newest else 3):
                     if not vs & 0x8000:
                         nversioned += 1
                         versioned = versioned or sym
@@ -271,7 +296,8 @@ class Rtld:
                 found = (m, versioned)
             if found is not None:
                 break
-        self.sym_cache[key] = found
+        if cacheable:
+            self.sym_cache[key] = found
         return found
 
     def check_versions(self) -> None:
@@ -397,6 +423,18 @@ def _prot(p_flags: int) -> int:
         (PROT_EXEC if p_flags & 1 else 0)
 
 
-__all__ = ["Rtld", "LinkError", "LayoutError", "layout_for", "elf_hash", "DT_INIT", "DT_FINI",
-           "DT_INIT_ARRAY", "DT_INIT_ARRAYSZ", "DT_FINI_ARRAY", "DT_FINI_ARRAYSZ",
-           "DT_PREINIT_ARRAY", "DT_PREINIT_ARRAYSZ"]
+__all__ = [
+    "DT_FINI",
+    "DT_FINI_ARRAY",
+    "DT_FINI_ARRAYSZ",
+    "DT_INIT",
+    "DT_INIT_ARRAY",
+    "DT_INIT_ARRAYSZ",
+    "DT_PREINIT_ARRAY",
+    "DT_PREINIT_ARRAYSZ",
+    "LayoutError",
+    "LinkError",
+    "Rtld",
+    "elf_hash",
+    "layout_for",
+]

@@ -22,7 +22,7 @@ HWCAPS_BIT = 1 << 62
 def isa_levels(cpu) -> list[str]:
     """The x86-64 ISA levels the emulated CPU meets (as glibc's dl-hwcaps decide)."""
     _, ebx7, _, _ = cpu.cpuid(7)
-    _, _, ecx1, edx1 = cpu.cpuid(1)
+    _, _, ecx1, _ = cpu.cpuid(1)
     _, _, ecx81, _ = cpu.cpuid(0x80000001)
     levels = []
     v2 = all(ecx1 >> b & 1 for b in (0, 9, 13, 19, 20, 23)) and ecx81 & 1
@@ -59,7 +59,7 @@ class LdCache:
         start = data.find(CACHE_MAGIC)
         if start < 0:
             return
-        nlibs, len_strings, _flags, ext_off = struct.unpack_from("<IIB3xI", data, start + 20)
+        nlibs, _len_strings, _flags, ext_off = struct.unpack_from("<IIB3xI", data, start + 20)
         hwcaps = self._hwcaps(data, start, ext_off)
         base = start + 48
         for i in range(nlibs):

@@ -67,9 +67,14 @@ class StubPage:
         uc.reg_write(X.UC_X86_REG_RIP, self.task.mem.read_u64(rsp))
         uc.reg_write(X.UC_X86_REG_RSP, rsp + 8)
 
-    def call_guest(self, addr: int, *args: int, stack: int) -> int:
-        """Run guest function `addr`(args) to its return, on the stack below `stack`."""
+    def call_guest(self, addr: int, *args: int, stack: int | None = None) -> int:
+        """Run guest function `addr`(args) to its return, on the stack below `stack` (default:
+        below the current stack pointer, past the red zone). Works from inside a hook too
+        (Unicorn allows nested emu_start): every register is saved and restored around it."""
         uc = self.task.cpu.uc
+        saved = uc.context_save()
+        if stack is None:
+            stack = uc.reg_read(X.UC_X86_REG_RSP) - 512
         rsp = (stack & ~0xF) - 8
         self.task.mem.write_u64(rsp, self.return_trap)
         for reg, val in zip(ARG_REGS, args):
@@ -81,4 +86,6 @@ class StubPage:
             self.task.guest_fault(e)
         if self.task.cpu.pc != self.return_trap:
             self.task.guest_fault(None)
-        return uc.reg_read(X.UC_X86_REG_RAX)
+        result = uc.reg_read(X.UC_X86_REG_RAX)
+        uc.context_restore(saved)
+        return result

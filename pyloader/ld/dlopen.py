@@ -1,0 +1,203 @@
+"""dlopen, dlsym and dlclose served by the Python linker.
+
+libc's dlopen/dlsym/dlclose (and NSS, iconv, ...) call ld.so through function pointers in
+`_rtld_global_ro` (`_dl_open`, `_dl_lookup_symbol_x`, `_dl_close`). Those pointers are set to
+stubs, so the Python linker is the runtime linker too. Errors go back through the real
+`_dl_signal_error`, which unwinds to libc's catch as ld.so's own errors do.
+"""
+from __future__ import annotations
+
+import struct
+
+from .dso import DT_SYMTAB, LinkMap, Version
+from .glibc import Arena, roundup
+from .rtld import LinkError
+
+RTLD_NOLOAD, RTLD_GLOBAL = 0x4, 0x100
+DL_LOOKUP_RETURN_NEWEST = 2
+ARG_STACK = 8       # the 7th argument is at [rsp + 8] when a stub is entered
+
+
+class DynamicLoader:
+    def __init__(self, rtld, layout):
+        self.r = rtld
+        self.L = layout
+        self.scopes: dict[int, list[LinkMap]] = {}     # r_scope_elem address -> objects
+        # glibc >= 2.34 catches dlopen's errors in libc, with libc's own _dl_signal_error
+        libc = next((m for m in rtld.maps if m.soname == "libc.so.6"), None)
+        idx = libc.by_name.get("_dl_signal_error") if libc is not None else None
+        self.signal_error = (libc.l_addr + libc.syms[idx[0]].value if idx
+                             else rtld.rtld_symbol("_dl_signal_error"))
+
+    def install(self) -> None:
+        g, s = self.r.glibc, self.r.stubs
+        g.put_ro("_dl_open", s.add(self.dl_open))
+        g.put_ro("_dl_close", s.add(self.dl_close))
+        g.put_ro("_dl_lookup_symbol_x", s.add(self.dl_lookup_symbol_x))
+        for m in self.r.maps:
+            self.set_scopes(m)
+        # from now on the guest's stack is live: the linker's scratch moves to its own page
+        self.r.scratch = self.arena().alloc(0x1000, 0x1000)
+
+    # --- scopes --------------------------------------------------------------------------------
+    def closure(self, m: LinkMap) -> list[LinkMap]:
+        out, queue = [m], [m]
+        while queue:
+            for d in getattr(queue.pop(0), "deps", []):
+                if d not in out:
+                    out.append(d)
+                    queue.append(d)
+        return out
+
+    def set_scopes(self, m: LinkMap) -> None:
+        """l_searchlist (the object and its dependencies), l_local_scope[0] -> it, and
+        l_scope[0] -> the global scope (the main map's search list)."""
+        g, arena = self.r.glibc, self.arena()
+        put = lambda path, v: g.put(m.guest, "link_map", path, v)
+        search = m.guest + self.L.off("link_map", "l_searchlist")
+        if not m.is_main:
+            objs = self.closure(m)
+            lst = arena.alloc(8 * len(objs), 8)
+            self.r.mem.write(lst, b"".join(o.guest.to_bytes(8, "little") for o in objs))
+            put("l_searchlist.r_list", lst)
+            put("l_searchlist.r_nlist", len(objs))
+            self.scopes[search] = objs
+        else:
+            self.scopes[search] = self.r.maps
+        main_search = self.r.main.guest + self.L.off("link_map", "l_searchlist")
+        mem_at = m.guest + self.L.off("link_map", "l_scope_mem")
+        self.r.mem.write(mem_at, main_search.to_bytes(8, "little") + bytes(8))
+        put("l_scope", mem_at)
+        put("l_scope_max", self.L.member("link_map", "l_scope_mem").count)
+        put("l_local_scope", search)
+
+    def arena(self) -> Arena:
+        a = getattr(self, "_arena", None)
+        if a is None or a.end - a.next < 0x4000:
+            size = 0x20000
+            base = self.r.sys("mmap", 0, size, 3, 0x22, 2**64 - 1, 0)
+            a = self._arena = Arena(base, size)
+        return a
+
+    # --- the stubs -------------------------------------------------------------------------------
+    def dl_lookup_symbol_x(self, name_p, undef_map, ref_p, scope_p, version_p, type_class):
+        r = self.r
+        mem = r.mem
+        rsp = r.task.cpu.reg("rsp")
+        flags = mem.read_u64(rsp + ARG_STACK) & 0xFFFFFFFF
+        skip_p = mem.read_u64(rsp + ARG_STACK + 8)
+        name = mem.read_cstr(name_p).decode("utf-8", "surrogateescape")
+        version = None
+        if version_p:
+            vname, vhash, hidden = struct.unpack("<QIi", mem.read(version_p, 16))
+            version = Version(mem.read_cstr(vname).decode(), vhash, bool(hidden))
+        scope = self.scopes.get(mem.read_u64(scope_p), r.maps) if scope_p else r.maps
+        skip = next((m for m in r.all_maps() if m.guest == skip_p), None) if skip_p else None
+        found = r.lookup(name, version, scope=scope, skip=skip,
+                         newest=bool(flags & DL_LOOKUP_RETURN_NEWEST))
+        if found is None:
+            ref_in = mem.read_u64(ref_p)
+            weak = ref_in and mem.read(ref_in + 4, 1)[0] >> 4 == 2      # STB_WEAK reference
+            mem.write_u64(ref_p, 0)
+            if weak:
+                return 0
+            who = next((m for m in r.all_maps() if m.guest == undef_map), r.main)
+            return self._signal(f"{who.path}: undefined symbol: {name}")
+        d, sym = found
+        mem.write_u64(ref_p, d.l_addr + d.one(DT_SYMTAB) + 24 * sym.index)
+        return d.guest
+
+    def dl_close(self, map_p, *_):
+        return 0          # objects stay loaded (glibc keeps NODELETE objects too)
+
+    def dl_open(self, file_p, mode, caller, nsid, argc, argv):
+        r = self.r
+        name = r.mem.read_cstr(file_p).decode("utf-8", "surrogateescape") if file_p else ""
+        if not name:                  # dlopen(NULL) and dlopen(""): the program itself
+            return r.main.guest
+        have = r._by_name(name)
+        if have is not None:
+            return have.guest
+        if mode & RTLD_NOLOAD:
+            return 0
+        try:
+            new = self._load(name)
+        except LinkError as e:
+            return self._signal(str(e))
+        result = new[-1] if new else r._by_name(name)
+        if mode & RTLD_GLOBAL:
+            for m in self.closure(result):
+                if m not in r.maps:
+                    r.maps.append(m)
+            r.sym_cache.clear()
+        from . import run_initializers
+        for m in new:                 # dependencies first
+            run_initializers(r, m, r.argc, r.argv, r.envp)
+            r.extra_inits.append(m)
+        return result.guest
+
+    def _load(self, name: str) -> list[LinkMap]:
+        r = self.r
+        first = r.map_object(name, r.main)
+        known = set(map(id, r.all_maps()))
+        new = [first] if id(first) not in known else []
+        queue = list(new)
+        while queue:
+            m = queue.pop(0)
+            for dep_name in m.needed:
+                dep = r._by_name(dep_name) or next(
+                    (x for x in new if dep_name in (x.name, x.soname)), None)
+                if dep is None:
+                    dep = r.map_object(dep_name, m)
+                    new.append(dep)
+                    queue.append(dep)
+                m.deps = getattr(m, "deps", []) + [dep]
+        r.extra_maps += new
+        g = r.glibc
+        for m in new:
+            if m.tls is not None:
+                g.add_static_tls(m)
+        arena = self.arena()
+        for m in new:
+            m.guest = arena.alloc(self.L.size("link_map"), 16)
+        g.append_link_maps(new, arena)
+        saved = r.maps
+        r.maps = r.maps + [m for m in new if m not in r.maps]   # their own scope for binding
+        r.sym_cache.clear()
+        try:
+            for m in reversed(new):      # dependencies (found later) first
+                r.relocate(m)
+                for mm, later in r.pending_ifuncs:
+                    r.run_ifuncs(mm, later)
+                r.pending_ifuncs.clear()
+        finally:
+            r.maps = saved
+            r.sym_cache.clear()
+        for m in new:
+            g.copy_tdata_one(m)
+            if m.relro:
+                start = (m.l_addr + m.relro[0]) & ~0xFFF
+                end = (m.l_addr + m.relro[0] + m.relro[1]) & ~0xFFF
+                if end > start:
+                    r.sys("mprotect", start, end - start, 1)
+            self.set_scopes(m)
+        return list(reversed(new))
+
+    def _signal(self, message: str):
+        """Raise the error in the guest: _dl_signal_error(ENOENT-ish, objname, NULL, msg)."""
+        r = self.r
+        arena = self.arena()
+        obj, _, err = message.partition(": ")
+        texts = []
+        for t in (obj, err):
+            raw = t.encode() + b"\0"
+            at = arena.alloc(roundup(len(raw), 8), 8)
+            r.mem.write(at, raw)
+            texts.append(at)
+        cpu = r.task.cpu
+        cpu.set_reg("rdi", 0)
+        cpu.set_reg("rsi", texts[0])      # objname
+        cpu.set_reg("rdx", 0)             # occasion
+        cpu.set_reg("rcx", texts[1])      # errstring
+        cpu.set_reg("rip", self.signal_error)
+        return "jumped"
