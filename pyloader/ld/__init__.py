@@ -63,6 +63,9 @@ def link_program(task, bprm) -> Rtld:
     main.map_start, main.map_end = lo + main.l_addr, hi + main.l_addr
     r.main = main
     r.maps = [main]
+    r.sys("brk", 0)                 # ld.so learns where the break is, first thing
+    arena = Arena(lambda size: r.sys("mmap", 0, size, PROT_RW, MAP_PRIVATE_ANON, 2**64 - 1, 0))
+    r.arena = arena
     r.sys("access", r.scratch_str("/etc/ld.so.preload"), R_OK)
     r.load_closure()
     if rt not in r.maps:
@@ -74,13 +77,7 @@ def link_program(task, bprm) -> Rtld:
     g.rtld_global = _sym(rt, "_rtld_global")
     g.rtld_global_ro = _sym(rt, "_rtld_global_ro")
     g.tls_layout()
-    arena_size = roundup(len(r.maps) * (layout.size("link_map") + 512) + 0x4000, 4096)
-    arena = Arena(r.sys("mmap", 0, arena_size, PROT_RW, MAP_PRIVATE_ANON, -1 & (2**64 - 1), 0),
-                  arena_size)
-    tls_size = roundup(g.tls_static_size + g.tls_static_align + 16 * (g.max_dtv_idx + 16), 4096)
-    tls_arena = Arena(r.sys("mmap", 0, tls_size, PROT_RW, MAP_PRIVATE_ANON, -1 & (2**64 - 1), 0),
-                      tls_size)
-    tp = g.allocate_tls(tls_arena)
+    tp = g.allocate_tls(arena)
     auxv = dict(bprm.auxv)
     rnd = task.mem.read(auxv[AT_RANDOM], 16)
     stack_guard = struct.unpack_from("<Q", rnd)[0] & ~0xFF
@@ -134,7 +131,7 @@ def link_program(task, bprm) -> Rtld:
     r.argc, r.argv, r.envp = argc, sp + 8, sp + 16 + 8 * argc
     from .dlopen import DynamicLoader
     r.dl = DynamicLoader(r, layout)
-    r.dl.install()
+    r.dl.install(arena)
     fini = r.stubs.add(lambda *_: _dl_fini(r))
     r.stack_top = None             # from now on guest calls run below the guest's own stack
     task.start_thread(main.l_addr + main.img.e_entry, sp)

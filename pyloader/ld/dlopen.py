@@ -29,15 +29,15 @@ class DynamicLoader:
         self.signal_error = (libc.l_addr + libc.syms[idx[0]].value if idx
                              else rtld.rtld_symbol("_dl_signal_error"))
 
-    def install(self) -> None:
+    def install(self, arena: Arena) -> None:
+        self._arena = arena
         g, s = self.r.glibc, self.r.stubs
         g.put_ro("_dl_open", s.add(self.dl_open))
         g.put_ro("_dl_close", s.add(self.dl_close))
         g.put_ro("_dl_lookup_symbol_x", s.add(self.dl_lookup_symbol_x))
         for m in self.r.maps:
             self.set_scopes(m)
-        # from now on the guest's stack is live: the linker's scratch moves to its own page
-        self.r.scratch = self.arena().alloc(0x1000, 0x1000)
+        self.scratch_ready = False
 
     # --- scopes --------------------------------------------------------------------------------
     def closure(self, m: LinkMap) -> list[LinkMap]:
@@ -72,12 +72,7 @@ class DynamicLoader:
         put("l_local_scope", search)
 
     def arena(self) -> Arena:
-        a = getattr(self, "_arena", None)
-        if a is None or a.end - a.next < 0x4000:
-            size = 0x20000
-            base = self.r.sys("mmap", 0, size, 3, 0x22, 2**64 - 1, 0)
-            a = self._arena = Arena(base, size)
-        return a
+        return self._arena
 
     # --- the stubs -------------------------------------------------------------------------------
     def dl_lookup_symbol_x(self, name_p, undef_map, ref_p, scope_p, version_p, type_class):
@@ -120,6 +115,9 @@ class DynamicLoader:
             return have.guest
         if mode & RTLD_NOLOAD:
             return 0
+        if not self.scratch_ready:    # the guest's stack is live now: scratch gets its own page
+            r.scratch = self.arena().alloc(0x1000, 0x1000)
+            self.scratch_ready = True
         try:
             new = self._load(name)
         except LinkError as e:

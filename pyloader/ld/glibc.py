@@ -33,15 +33,24 @@ def roundup(v: int, a: int) -> int:
 
 
 class Arena:
-    """A bump allocator over one guest mapping (ld.so's minimal malloc does the same)."""
+    """A bump allocator over guest mappings, as ld.so's minimal malloc: when a chunk is full,
+    `grow(size)` maps another (an anonymous mmap the trace shows)."""
 
-    def __init__(self, base: int, size: int):
-        self.base, self.end, self.next = base, base + size, base
+    def __init__(self, grow, first: int = 8192):
+        self.grow = grow
+        self.base = self.next = self.end = 0
+        self._chunk(first)
+
+    def _chunk(self, size: int) -> None:
+        size = roundup(size, 4096) + (4096 if self.end else 0)   # __minimal_malloc's rule
+        self.base = self.next = self.grow(size)
+        self.end = self.base + size
 
     def alloc(self, size: int, align: int = 16) -> int:
         addr = roundup(self.next, align)
         if addr + size > self.end:
-            raise MemoryError("linker arena exhausted")
+            self._chunk(size + align)
+            addr = roundup(self.next, align)
         self.next = addr + size
         return addr
 

@@ -160,10 +160,14 @@ class Rtld:
         if n < 64 or head[:4] != b"\x7fELF":
             raise LinkError(f"{path}: invalid ELF header")
         phoff, phnum = struct.unpack_from("<Q", head, 32)[0], struct.unpack_from("<H", head, 56)[0]
+        # program headers past the first read are fetched twice, as ld.so does: by
+        # open_verify (looking for the ABI note), then by _dl_map_object_from_fd
         if phoff + phnum * 56 > n:
             self.sys("pread64", fd, buf, phnum * 56, phoff)
         st = self.scratch + 256
         self.sys("newfstatat", fd, self.scratch_str(""), st, AT_EMPTY_PATH)
+        if phoff + phnum * 56 > n:
+            self.sys("pread64", fd, buf, phnum * 56, phoff)
         dev, ino = struct.unpack_from("<QQ", self.mem.read(st, 16))
         for m in self.maps:      # the same file under another name: already loaded
             if (m.dev, m.ino) == (dev, ino):
