@@ -17,7 +17,7 @@ from .dso import (
     DT_INIT_ARRAYSZ,
     LinkMap,
 )
-from .glibc import Arena, GlibcState, roundup
+from .glibc import Arena, GlibcState
 from .layout import LayoutError, layout_for
 from .rtld import LinkError, Rtld
 from .stubs import StubPage
