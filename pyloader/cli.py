@@ -117,13 +117,49 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 128 + ex.signo if ex.signo else ex.status
 
 
+def cmd_ldd(a: argparse.Namespace) -> int:
+    """The shared objects a program needs, found as the Python ld.so finds them."""
+    from .binfmt import ExecError
+    from .ld import LayoutError, LinkError
+    from .process import Process
+    status = 0
+    for prog in a.programs:
+        if len(a.programs) > 1:
+            print(f"{prog}:")
+        proc = Process([prog], dict(os.environ), root=a.rootfs, ld="python")
+        try:
+            objs = proc.ldd(prog)
+        except ExecError as e:
+            print(f"pyloader ldd: {prog}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        except (LinkError, LayoutError) as e:
+            print(f"pyloader ldd: {prog}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        if not objs:
+            print("\tnot a dynamic executable")
+            status = 1
+        for name, path, addr in objs:
+            if name == "ld-linux-x86-64.so.2" or name == path:
+                print(f"\t{path} (0x{addr:016x})")
+            else:
+                print(f"\t{name} => {path} (0x{addr:016x})")
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pyloader",
                                      description="Run Linux x86-64 programs in Unicorn; trace "
                                                  "them as strace does.")
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
+    ldd = sub.add_parser("ldd", help="print the shared objects a program needs, as ldd does")
+    ldd.add_argument("--rootfs", default="/", metavar="DIR")
+    ldd.add_argument("programs", nargs="+", metavar="PROGRAM")
     a = parser.parse_args(argv)
+    if a.command == "ldd":
+        return cmd_ldd(a)
     if a.command == "run":
         if a.args[:1] == ["--"]:
             a.args = a.args[1:]

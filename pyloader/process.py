@@ -128,6 +128,15 @@ class Process:
         cpu.set_reg("rsp", sp)
         cpu.set_reg("rip", entry)
 
+    def ldd(self, filename: str) -> list[tuple[str, str, int]]:
+        """What `ldd` prints: (name, path, load address) of every object, program excluded."""
+        bprm = do_execve(self, filename, self.argv, self.envp)
+        if bprm.interp_path is None:
+            return []
+        from .ld import link_program
+        r = link_program(self, bprm, list_only=True)
+        return [(m.name, m.path, m.map_start) for m in r.maps if not m.is_main]
+
     def execve(self, filename: str, argv: list[bytes] | None = None,
                envp: list[bytes] | None = None) -> None:
         """Replace the image (raises ExecError before the point of no return)."""

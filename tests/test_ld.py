@@ -79,3 +79,51 @@ def test_falls_back_to_the_real_ldso_without_debug_info(examples, tmp_path):
                          check=False, timeout=120)
     assert got.stdout == b"hello, x!\n"
     assert b"running the real ld.so instead" in got.stderr
+
+
+def test_ldd_matches_system_ldd():
+    import re
+    got = pyloader("ldd", "/bin/ls")
+    want = subprocess.run(["ldd", "/bin/ls"], capture_output=True, check=False)
+    norm = [re.sub(r"0x[0-9a-f]+", "ADDR", line) for line in want.stdout.decode().splitlines()
+            if "linux-vdso" not in line]          # no vDSO is mapped in the emulator
+    assert got.returncode == 0
+    assert [re.sub(r"0x[0-9a-f]+", "ADDR", line) for line in got.stdout.decode().splitlines()] \
+        == norm
+
+
+def test_ldd_static_is_not_dynamic(examples):
+    got = pyloader("ldd", str(examples["hello_static"]))
+    assert got.returncode == 1 and b"not a dynamic executable" in got.stdout
+
+
+@pytest.fixture()
+def uncalled(tmp_path):
+    """A program that references a function nobody defines but never calls it."""
+    (tmp_path / "lib.c").write_text("void maybe(void) {}\n")
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\nvoid maybe(void);\nint main(int c, char **v) {\n'
+        '  if (c > 1) maybe();\n  puts("fine");\n  return 0;\n}\n')
+    subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname,libmaybe.so", "-o",
+                    str(tmp_path / "libmaybe.so"), str(tmp_path / "lib.c")], check=True)
+    subprocess.run(["gcc", "-o", str(tmp_path / "prog"), str(tmp_path / "main.c"),
+                    str(tmp_path / "libmaybe.so"), "-Wl,-rpath,$ORIGIN", "-Wl,-z,lazy"],
+                   check=True)
+    (tmp_path / "lib.c").write_text("void other(void) {}\n")      # now `maybe` is gone
+    subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname,libmaybe.so", "-o",
+                    str(tmp_path / "libmaybe.so"), str(tmp_path / "lib.c")], check=True)
+    return tmp_path / "prog"
+
+
+@pytest.mark.parametrize("ld", ["python", "system"])
+def test_lazy_binding_and_bind_now(uncalled, ld):
+    exe = str(uncalled)
+    for args, env, status, text in (
+            ([], [], 0, b""),                                   # lazy: never called, fine
+            (["call"], [], 127, b"undefined symbol: maybe"),    # lazy: fails at the call
+            ([], ["-E", "LD_BIND_NOW=1"], 127, b"undefined symbol: maybe")):  # eager: at start
+        want = native(exe, *args, env={"LD_BIND_NOW": "1"} if env else {})
+        got = pyloader("run", f"--ld={ld}", "-e", "trace=none", *env, exe, *args)
+        assert want.returncode == got.returncode == status, got.stderr
+        assert text in got.stderr
+        assert got.stdout == want.stdout

@@ -30,9 +30,10 @@ ARCH_SET_FS = 0x1002
 R_OK = 4
 
 
-def link_program(task, bprm) -> Rtld:
+def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     """Link the program bprm describes; raises LayoutError before any guest-visible step
-    when this glibc cannot be understood (the caller then runs the real ld.so)."""
+    when this glibc cannot be understood (the caller then runs the real ld.so).
+    With list_only, stop once every object is mapped (what `ldd` shows)."""
     from ..binfmt.elf import load_elf_interp
     interp = bprm.interp_path
     host = task.root.host_path(interp.encode())
@@ -70,6 +71,8 @@ def link_program(task, bprm) -> Rtld:
     r.load_closure()
     if rt not in r.maps:
         r.maps.append(rt)
+    if list_only:
+        return r
     r.check_versions()
 
     g = GlibcState(r, layout)
@@ -87,6 +90,7 @@ def link_program(task, bprm) -> Rtld:
 
     # ld.so first, before any of its data is written (its RELR entries add to what is there)
     find_object = r.stubs.add(lambda pc, out, *_: _dl_find_object(r, pc, out))
+    r.resolver = r.stubs.add(r.runtime_resolve)
     relocate_one(r, rt)
     g.build_link_maps(arena)
     g.rtld_state(arena, task.auxv_addr, auxv.get(AT_PLATFORM, 0), task.minsigstksz)

@@ -172,6 +172,7 @@ class DynamicLoader:
             r.maps = saved
             r.sym_cache.clear()
         for m in new:
+            m.local_scope = self.closure(m)
             g.copy_tdata_one(m)
             if m.relro:
                 start = (m.l_addr + m.relro[0]) & ~0xFFF

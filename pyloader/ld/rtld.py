@@ -85,6 +85,9 @@ class Rtld:
         self.stats = {"relocations": 0, "lookups": 0}
         self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
         self.debug = set(getattr(task, "ld_debug", ()) or ())
+        self.lazy = not self.env.get("LD_BIND_NOW")
+        self.resolver = 0
+        self.bindings: list[tuple] = []         # (caller map, symbol, defining map, address)
 
     # --- syscalls as ld.so makes them -----------------------------------------------------------
     def sys(self, name: str, *args: int) -> int:
@@ -323,8 +326,12 @@ class Rtld:
         sym = m.syms[sym_index]
         if sym.bind == 0:                         # STB_LOCAL: the object's own symbol
             return m, sym, m.l_addr + sym.value
+        # a dlopened RTLD_LOCAL object also sees its own dependencies (its local scope)
+        local = getattr(m, "local_scope", None)
+        scope = None if not local or m in self.maps else \
+            self.maps + [x for x in local if x not in self.maps]
         found = self.lookup(sym.name, self.ref_version(m, sym_index),
-                            plt=rtype == R_JUMP_SLOT,
+                            plt=rtype == R_JUMP_SLOT, scope=scope,
                             skip=self.main if rtype == R_COPY else None)
         if found is None:
             return None, sym, None
@@ -339,6 +346,12 @@ class Rtld:
             write(addr, _u64(self.mem.read_u64(addr) + a))
         later: list[tuple[int, int]] = []          # (address, resolver): ifuncs run last
         relocs = m.rela() + m.jmprel()
+        lazy = self.lazy and not m.bind_now and not m.is_rtld and m.guest and \
+            bool(m.one(3))                                           # DT_PLTGOT
+        if lazy:
+            got = a + m.one(3)
+            write(got + 8, _u64(m.guest))                            # GOT[1]: the link map
+            write(got + 16, _u64(self.resolver))                     # GOT[2]: _dl_runtime_resolve
         self.stats["relocations"] += len(relocs) + len(m.relr())
         counts = m.reloc_counts = {}
         for r_offset, r_info, addend in relocs:
@@ -350,6 +363,10 @@ class Rtld:
                 continue
             if rtype == R_IRELATIVE:
                 later.append((addr, a + addend, 0))
+                continue
+            if rtype == R_JUMP_SLOT and lazy:
+                # bound on the first call: for now the slot leads back into the PLT
+                write(addr, _u64(self.mem.read_u64(addr) + a))
                 continue
             if rtype == R_NONE:
                 continue
@@ -364,8 +381,8 @@ class Rtld:
             if value is None:
                 if sym.bind == STB_WEAK:
                     d, value = None, 0
-                elif rtype == R_JUMP_SLOT:     # reported when called, as lazy binding would
-                    d, value = None, self.undefined_stub(m, sym.name)
+                elif rtype == R_JUMP_SLOT and self.lazy:   # a lazily bound slot may never be
+                    d, value = None, self.undefined_stub(m, sym.name)   # called: report then
                 else:
                     raise LinkError(f"symbol lookup error: {m.path}: undefined symbol: "
                                     f"{sym.name}")
@@ -411,6 +428,33 @@ class Rtld:
                 target = self.stubs.call_guest(resolver, self.task.hwcap, stack=self.stack_top)
                 self.ifunc_cache[resolver] = target
             self.mem.write(addr, _u64(target + extra))
+
+    def runtime_resolve(self, *_):
+        """_dl_runtime_resolve + _dl_fixup: PLT0 pushed the link map and the PLT entry pushed
+        the relocation index; bind the slot, then continue in the target, as if called."""
+        cpu, mem = self.task.cpu, self.mem
+        rsp = cpu.reg("rsp")
+        lm, index = mem.read_u64(rsp), mem.read_u64(rsp + 8)
+        m = next((x for x in self.all_maps() if x.guest == lm), None)
+        if m is None:
+            raise LinkError(f"lazy binding through an unknown link map 0x{lm:x}")
+        jmprel = m.__dict__.setdefault("_jmprel", m.jmprel())
+        r_offset, r_info, _ = jmprel[index]
+        sidx = r_info >> 32
+        d, dsym, value = self.symbol_value(m, sidx, R_JUMP_SLOT)
+        if value is None:
+            import sys
+            print(f"{self.task.exe}: symbol lookup error: {m.path}: undefined symbol: "
+                  f"{m.syms[sidx].name}", file=sys.stderr)
+            self.task.do_exit(127)
+        if dsym.type == STT_GNU_IFUNC:
+            value = self.stubs.call_guest(value, self.task.hwcap)
+        value = self.redirect.get(value, value)
+        mem.write_u64(m.l_addr + r_offset, value)
+        self.bindings.append((m, m.syms[sidx].name, d, value))
+        cpu.set_reg("rsp", rsp + 16)
+        cpu.set_reg("rip", value)
+        return "jumped"
 
     def undefined_stub(self, m: LinkMap, name: str) -> int:
         path = m.path
