@@ -127,3 +127,20 @@ def test_lazy_binding_and_bind_now(uncalled, ld):
         assert want.returncode == got.returncode == status, got.stderr
         assert text in got.stderr
         assert got.stdout == want.stdout
+
+
+def _ld_debug_lines(text: bytes, needle: str) -> list[str]:
+    import re
+    return [re.sub(r"^\s*\d+:\t", "", line) for line in text.decode().splitlines()
+            if needle in line and ":\t" in line]
+
+
+def test_ld_debug_libs_and_bindings_match_ld_so(examples):
+    exe = str(examples["hello_name"])
+    for cat, needle in (("libs", "library="), ("libs", "trying file="),
+                        ("bindings", "binding file " + exe)):
+        want = native(exe, "x", env={"LD_DEBUG": cat})
+        got = pyloader("run", f"--ld-debug={cat}", "-e", "trace=none", exe, "x")
+        assert got.stdout == want.stdout
+        assert _ld_debug_lines(got.stderr, needle) == _ld_debug_lines(want.stderr, needle)
+        assert _ld_debug_lines(got.stderr, needle)

@@ -109,16 +109,20 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.init_order = init_order(r)
     if libc is not None:
         relocate_one(r, libc)
-        # ld.so allocates with libc's malloc once libc is relocated (__rtld_malloc_init_real)
-        for var, fn in (("__rtld_malloc", "malloc"), ("__rtld_calloc", "calloc"),
-                        ("__rtld_realloc", "realloc"), ("__rtld_free", "free")):
-            at = layout.symbol(var)
-            found = r.lookup(fn, None)
-            if at is not None and found is not None:
-                task.mem.write_u64(rt.l_addr + at, found[0].l_addr + found[1].value)
     order = [m for m in r.init_order if m is not libc]
     for m in order + [main]:
         relocate_one(r, m)
+    # from here on ld.so allocates with libc's malloc (__rtld_malloc_init_real)
+    for var, fn in (("__rtld_calloc", "calloc"), ("__rtld_free", "free"),
+                    ("__rtld_malloc", "malloc"), ("__rtld_realloc", "realloc")):
+        at = layout.symbol(var)
+        found = r.lookup(fn, None)
+        if at is not None and found is not None:
+            d, sym = found
+            task.mem.write_u64(rt.l_addr + at, d.l_addr + sym.value)
+            ver, _ = d.symbol_version(sym.index)
+            r.dbg("bindings", f"binding file {main.path} [0] to {d.path} [0]: normal symbol "
+                              f"`{fn}'" + (f" [{ver.name}]" if ver else ""))
     g.copy_tdata()
     for m in [m for m in reversed(r.maps) if m is not main and m is not rt] + [main, rt]:
         protect_relro(r, m)
@@ -130,7 +134,18 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
         r.sys("munmap", *r.cache_map)
 
     argc = task.mem.read_u64(sp)
+    if "statistics" in r.debug:
+        rel = sum(1 for m in r.maps for _, i, _ in m.rela() if i & 0xFFFFFFFF == 8) + \
+            sum(len(m.relr()) for m in r.maps)
+        r.dbg("statistics", "")
+        r.dbg("statistics", "runtime linker statistics:")
+        r.dbg("statistics", f"{'final number of relocations':>38}: {r.stats['relocations']}")
+        r.dbg("statistics", f"{'number of relative relocations':>38}: {rel}")
+        r.dbg("statistics", f"{'number of symbol lookups':>38}: {r.stats['lookups']}")
     for m in r.init_order:
+        r.dbg("libs", "")
+        r.dbg("libs", f"calling init: {m.path}")
+        r.dbg("libs", "")
         run_initializers(r, m, argc, sp + 8, sp + 16 + 8 * argc, stack=r.stack_top)
     r.argc, r.argv, r.envp = argc, sp + 8, sp + 16 + 8 * argc
     from .dlopen import DynamicLoader
@@ -138,6 +153,11 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.dl.install(arena)
     fini = r.stubs.add(lambda *_: _dl_fini(r))
     r.stack_top = None             # from now on guest calls run below the guest's own stack
+    r.dbg("libs", "")
+    r.dbg("libs", f"initialize program: {main.path}")
+    r.dbg("libs", "")
+    r.dbg("libs", f"transferring control: {main.path}")
+    r.dbg("libs", "")
     task.start_thread(main.l_addr + main.img.e_entry, sp)
     task.cpu.set_fs_base(tp)
     task.cpu.set_reg("rdx", fini)
@@ -211,6 +231,8 @@ def _dl_fini(r: Rtld) -> None:
     """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, in reverse init
     order, the program included (called through atexit by exit())."""
     for m in reversed(r.init_order + r.extra_inits + [r.main]):
+        r.dbg("libs", f"calling fini: {m.path} [0]")
+        r.dbg("libs", "")
         for fn in reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
             r.stubs.call_guest(fn)
         if DT_FINI in m.dyn:

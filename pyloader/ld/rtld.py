@@ -85,9 +85,16 @@ class Rtld:
         self.stats = {"relocations": 0, "lookups": 0}
         self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
         self.debug = set(getattr(task, "ld_debug", ()) or ())
+        if "all" in self.debug:
+            self.debug |= {"libs", "bindings", "statistics", "reloc", "files"}
         self.lazy = not self.env.get("LD_BIND_NOW")
         self.resolver = 0
         self.bindings: list[tuple] = []         # (caller map, symbol, defining map, address)
+
+    # --- LD_DEBUG output (elf/dl-misc.c _dl_debug_printf: "%5d:\t") ----------------------
+    def dbg(self, category: str, message: str) -> None:
+        if category in self.debug:
+            sys.stderr.write(f"{self.task.pid:>10}:\t{message}\n")
 
     # --- syscalls as ld.so makes them -----------------------------------------------------------
     def sys(self, name: str, *args: int) -> int:
@@ -121,30 +128,46 @@ class Rtld:
 
     def find_object(self, name: str, requester: LinkMap | None) -> tuple[int, str]:
         """(fd, path) of the object `name` asks for, searching as _dl_map_object does."""
+        self.dbg("libs", f"find library={name} [0]; searching")
+        fd, path = self._find(name, requester)
+        self.dbg("libs", "")
+        return fd, path
+
+    def _try(self, path: str) -> int:
+        self.dbg("libs", f"  trying file={path}")
+        return self.open_candidate(path)
+
+    def _find(self, name: str, requester: LinkMap | None) -> tuple[int, str]:
         if "/" in name:
             path = search.expand(name, os.path.dirname(requester.path) if requester else "")
-            fd = self.open_candidate(path)
+            fd = self._try(path)
             if fd < 0:
                 raise LinkError(f"{name}: cannot open shared object file: "
                                 f"{os.strerror(-fd)}")
             return fd, path
         nodeflib = bool(requester is not None and requester.flags_1 & 0x800)
-        for d, _why in search.search_dirs(requester, self.main, self.env, nodeflib):
+        last_why = None
+        for d, why in search.search_dirs(requester, self.main, self.env, nodeflib):
+            if why != last_why:
+                self.dbg("libs", f" search path={d}\t\t({why})")
+                last_why = why
             for sub in [f"glibc-hwcaps/{lv}/" for lv in reversed(self.levels)] + [""]:
                 path = os.path.join(d, sub + name)
-                fd = self.open_candidate(path)
+                fd = self._try(path)
                 if fd >= 0:
                     return fd, path
         self.load_cache()
+        self.dbg("libs", f" search cache={search.CACHE}")
         hit = self.cache.lookup(name, self.levels) if self.cache else None
         if hit:
-            fd = self.open_candidate(hit)
+            fd = self._try(hit)
             if fd >= 0:
                 return fd, hit
         if not nodeflib:
+            self.dbg("libs", f" search path={':'.join(search.DEFAULT_DIRS)}\t\t(system search path)")
             for d in search.DEFAULT_DIRS:
                 path = os.path.join(d, name)
-                fd = self.open_candidate(path)
+                fd = self._try(path)
                 if fd >= 0:
                     return fd, path
         raise LinkError(f"{name}: cannot open shared object file: No such file or directory")
@@ -390,6 +413,8 @@ class Rtld:
                 later.append((addr, value, addend if rtype == R_64 else 0))
                 continue
             value = self.redirect.get(value, value)
+            if sidx and self.debug:
+                self.note_binding(m, sidx, d, value)
             tls_value = (dsym.value if dsym is not None else 0) + addend
             owner = d if d is not None else m
             if rtype in (R_GLOB_DAT, R_JUMP_SLOT):
@@ -451,10 +476,20 @@ class Rtld:
             value = self.stubs.call_guest(value, self.task.hwcap)
         value = self.redirect.get(value, value)
         mem.write_u64(m.l_addr + r_offset, value)
-        self.bindings.append((m, m.syms[sidx].name, d, value))
+        self.note_binding(m, sidx, d, value)
         cpu.set_reg("rsp", rsp + 16)
         cpu.set_reg("rip", value)
         return "jumped"
+
+    def note_binding(self, m: LinkMap, sidx: int, d: LinkMap | None, value: int) -> None:
+        """A symbol bound (LD_DEBUG=bindings' line; kept for explain/--trace-bindings)."""
+        sym = m.syms[sidx]
+        self.bindings.append((m, sym.name, d, value))
+        if "bindings" in self.debug and d is not None:
+            v = self.ref_version(m, sidx)
+            self.dbg("bindings", f"binding file {m.path or self.main.path} [0] to "
+                                 f"{d.path} [0]: normal symbol `{sym.name}'"
+                                 + (f" [{v.name}]" if v else ""))
 
     def undefined_stub(self, m: LinkMap, name: str) -> int:
         path = m.path
