@@ -36,6 +36,9 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--ld", choices=("system", "python"), default="python",
                    help="who links dynamic programs: our Python ld.so (default), or the real "
                         "ld.so executing in the emulator")
+    p.add_argument("--tlb", choices=("cpu", "virtual"), default="cpu",
+                   help="Unicorn's TLB mode: virtual is faster for small hot loops, cpu (the "
+                        "default) for programs with a large working set")
     p.add_argument("--ld-debug", default="", metavar="CATS",
                    help="what LD_DEBUG shows, from the Python ld.so: libs,bindings,statistics,all")
     p.add_argument("program", metavar="PROGRAM")
@@ -105,7 +108,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     from .binfmt import ExecError
     from .process import Process
     proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,
-                   timeout=a.timeout)
+                   timeout=a.timeout, tlb=a.tlb)
     proc.ld_debug = {c for c in a.ld_debug.split(",") if c}
     try:
         ex = proc.run(path)

@@ -61,9 +61,13 @@ FAULT_ERRORS = {
 
 
 class Cpu:
-    def __init__(self) -> None:
+    def __init__(self, tlb: str = "cpu") -> None:
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
-        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        # Unicorn's two TLB modes trade against each other (measured, see ARCHITECTURE.md):
+        # "virtual" makes stores in small loops ~2x faster, but a TLB miss costs so much more
+        # that programs with a large working set (python3 `import re`: 20 s vs 0.8 s) crawl.
+        if tlb == "virtual":
+            self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         self._h = self.uc._uch
         n = len(SYSCALL_REGS)
         self._regids = (ctypes.c_int * n)(*SYSCALL_REGS)

@@ -52,7 +52,7 @@ class GuestExit(Exception):
 class Process:
     def __init__(self, argv: list[str], env: dict[str, str] | list[str] | None = None, *,
                  root: str = "/", ld: str = "system", tracer=None, seed: int | None = None,
-                 timeout: float | None = None):
+                 timeout: float | None = None, tlb: str = "cpu"):
         self.argv = [os.fsencode(a) for a in argv]
         if env is None:
             env = dict(os.environ)
@@ -65,7 +65,7 @@ class Process:
         self.tracer = tracer
         self.timeout = timeout
         self.rng = random.Random(seed) if seed is not None else None
-        self.cpu = Cpu()
+        self.cpu = Cpu(tlb)
         self.mem = AddressSpace(self.cpu)
         self.fds = FdTable()
         for fd in (0, 1, 2):
