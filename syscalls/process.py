@@ -5,7 +5,7 @@ import errno
 import os
 
 from . import syscall
-from .fs import NR, sint
+from .fs import NR, sint, struct_call
 from .host import buffer, from_bytes, host_syscall
 
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
@@ -200,27 +200,19 @@ def sys_prctl(t, option, a2, a3, a4, a5, *_):
     return -errno.EINVAL
 
 
-def struct_out(t, name: str, size: int, out: int, *args) -> int:
-    buf = buffer(size)
-    r = host_syscall(NR[name], *args, buf)
-    if r >= 0:
-        t.mem.write(out, buf.raw)
-    return r
-
-
 @syscall("uname")
 def sys_uname(t, buf, *_):
-    return struct_out(t, "uname", 390, buf)
+    return struct_call(t, "uname", 390, buf)
 
 
 @syscall("sysinfo")
 def sys_sysinfo(t, buf, *_):
-    return struct_out(t, "sysinfo", 112, buf)
+    return struct_call(t, "sysinfo", 112, buf)
 
 
 @syscall("getrusage")
 def sys_getrusage(t, who, buf, *_):
-    return struct_out(t, "getrusage", 144, buf, sint(who))
+    return struct_call(t, "getrusage", 144, buf, sint(who))
 
 
 @syscall("times")

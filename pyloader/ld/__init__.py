@@ -105,7 +105,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     # libc right after ld.so, then dependencies before the objects that need them (as
     # _dl_init will run them), the program last: an ifunc resolver then always runs in an
     # object that is already relocated
-    libc = next((m for m in r.maps if m.soname == "libc.so.6"), None)
+    libc = r.libc
     r.init_order = init_order(r)
     if libc is not None:
         relocate_one(r, libc)
@@ -125,7 +125,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
                               f"`{fn}'" + (f" [{ver.name}]" if ver else ""))
     g.copy_tdata()
     for m in [m for m in reversed(r.maps) if m is not main and m is not rt] + [main, rt]:
-        protect_relro(r, m)
+        r.protect_relro(m)
 
     if libc is not None and "__libc_early_init" in libc.by_name:
         r.stubs.call_guest(libc.l_addr + libc.syms[libc.by_name["__libc_early_init"][0]].value,
@@ -182,15 +182,6 @@ def relocate_one(r: Rtld, m: LinkMap) -> None:
     for mm, later in r.pending_ifuncs:
         r.run_ifuncs(mm, later)
     r.pending_ifuncs.clear()
-
-
-def protect_relro(r: Rtld, m: LinkMap) -> None:
-    if not m.relro:
-        return
-    start = (m.l_addr + m.relro[0]) & ~0xFFF
-    end = (m.l_addr + m.relro[0] + m.relro[1]) & ~0xFFF
-    if end > start:
-        r.sys("mprotect", start, end - start, 1)
 
 
 def init_order(r: Rtld) -> list[LinkMap]:

@@ -24,7 +24,7 @@ class DynamicLoader:
         self.L = layout
         self.scopes: dict[int, list[LinkMap]] = {}     # r_scope_elem address -> objects
         # glibc >= 2.34 catches dlopen's errors in libc, with libc's own _dl_signal_error
-        libc = next((m for m in rtld.maps if m.soname == "libc.so.6"), None)
+        libc = rtld.libc
         idx = libc.by_name.get("_dl_signal_error") if libc is not None else None
         self.signal_error = (libc.l_addr + libc.syms[idx[0]].value if idx
                              else rtld.rtld_symbol("_dl_signal_error"))
@@ -174,11 +174,7 @@ class DynamicLoader:
         for m in new:
             m.local_scope = self.closure(m)
             g.copy_tdata_one(m)
-            if m.relro:
-                start = (m.l_addr + m.relro[0]) & ~0xFFF
-                end = (m.l_addr + m.relro[0] + m.relro[1]) & ~0xFFF
-                if end > start:
-                    r.sys("mprotect", start, end - start, 1)
+            r.protect_relro(m)
             self.set_scopes(m)
         return list(reversed(new))
 

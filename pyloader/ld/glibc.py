@@ -268,7 +268,7 @@ class GlibcState:
         put_g("_dl_ns[0]._ns_nloaded", len(r.maps))
         put_g("_dl_ns[0]._ns_main_searchlist", self.searchlist)
         if self.L.has("rtld_global", "_dl_ns[0].libc_map"):
-            libc = next((m for m in r.maps if m.soname == "libc.so.6"), None)
+            libc = r.libc
             put_g("_dl_ns[0].libc_map", libc.guest if libc else 0)
         put_g("_dl_nns", 1)
         put_g("_dl_load_adds", len(r.maps))

@@ -274,6 +274,18 @@ class Rtld:
             return None
         return m.versions.get(ndx)
 
+    @property
+    def libc(self) -> LinkMap | None:
+        return next((m for m in self.maps if m.soname == "libc.so.6"), None)
+
+    def protect_relro(self, m: LinkMap) -> None:
+        """_dl_protect_relro: PT_GNU_RELRO becomes read-only, whole pages only."""
+        if m.relro:
+            start = (m.l_addr + m.relro[0]) & ~0xFFF
+            end = (m.l_addr + m.relro[0] + m.relro[1]) & ~0xFFF
+            if end > start:
+                self.sys("mprotect", start, end - start, PROT_READ)
+
     def all_maps(self) -> list[LinkMap]:
         return self.maps + [m for m in self.extra_maps if m not in self.maps]
 
