@@ -476,11 +476,6 @@ def plan(sc: Syscall) -> list:
     return got
 
 
-def fmt_arg(ctx: Ctx, kind: str, v: int, args: tuple, sc: Syscall) -> str:
-    k, _, param = kind.partition(":")
-    return DECODERS.get(k, DECODERS["x"])(ctx, v, param, args, sc)
-
-
 def fmt_dirents(ctx: Ctx, v: int) -> str:
     """getdents: strace counts the records (d_reclen at offset 16 in both layouts)."""
     if ctx.failed or not ctx.ret:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat as st_
 
 from . import procfs, syscall
 from .host import buffer, from_bytes, host_syscall
@@ -749,9 +748,6 @@ def sys_select(t, nfds, rfds, wfds, efds, timeout, *_):
             t.mem.write(ptr, bits.to_bytes(nbytes, "little"))
     return n
 
-
-def is_dir(mode: int) -> bool:
-    return st_.S_ISDIR(mode)
 
 
 # --- extended attributes: passed to the host (the guest's files are the host's) -------------------

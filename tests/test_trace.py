@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import ROOT, pyloader
@@ -170,26 +169,27 @@ def test_faults_in_trace(examples):
     assert lines[-1] == "+++ killed by SIGSEGV (core dumped) +++"
 
 
+def build_c(tmp_path, name: str, source: str) -> str:
+    src = tmp_path / f"{name}.c"
+    src.write_text(source)
+    exe = tmp_path / name
+    subprocess.run(["gcc", "-w", "-o", str(exe), str(src)], check=True)
+    return str(exe)
+
+
 def test_unknown_syscall_is_enosys_and_said_once(tmp_path):
-    src = tmp_path / "nosys.c"
-    src.write_text('#include <unistd.h>\n#include <stdio.h>\n#include <errno.h>\n'
+    exe = build_c(tmp_path, "nosys", '#include <unistd.h>\n#include <stdio.h>\n#include <errno.h>\n'
                    'int main(void){long r = syscall(500); long s = syscall(500);\n'
-                   'printf("%ld %ld %d\\n", r, s, errno == ENOSYS); return 0;}\n')
-    exe = tmp_path / "nosys"
-    subprocess.run(["gcc", "-o", str(exe), str(src)], check=True)
-    got = pyloader("run", "-e", "trace=none", str(exe))
+                  'printf("%ld %ld %d\\n", r, s, errno == ENOSYS); return 0;}\n')
+    got = pyloader("run", "-e", "trace=none", exe)
     assert got.stdout == b"-1 -1 1\n"
     assert got.stderr.count(b"syscall 500") == 1
 
 
 def test_bad_pointer_is_efault(tmp_path):
-    src = tmp_path / "efault.c"
-    src.write_text('#include <unistd.h>\n#include <stdio.h>\n#include <errno.h>\n'
+    exe = build_c(tmp_path, "efault", '#include <unistd.h>\n#include <stdio.h>\n#include <errno.h>\n'
                    'int main(void){long r = write(1, (void*)8, 4); int e = errno;\n'
-                   'printf("%ld %d\\n", r, e == EFAULT); return 0;}\n')
-    exe = tmp_path / "efault"
-    subprocess.run(["gcc", "-o", str(exe), str(src)], check=True)
-    got = pyloader("run", "-e", "trace=write", str(exe))
+                  'printf("%ld %d\\n", r, e == EFAULT); return 0;}\n')
+    got = pyloader("run", "-e", "trace=write", exe)
     assert got.stdout == b"-1 1\n"
     assert "write(1, 0x8, 4)".ljust(39) + " = -1 EFAULT (Bad address)" in got.stderr.decode()
-    assert Path(exe).exists()

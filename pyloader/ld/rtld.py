@@ -17,14 +17,6 @@ from ..memory import PAGE_SIZE, page_align
 from . import search
 from .dso import (
     DEFINING_TYPES,
-    DT_FINI,
-    DT_FINI_ARRAY,
-    DT_FINI_ARRAYSZ,
-    DT_INIT,
-    DT_INIT_ARRAY,
-    DT_INIT_ARRAYSZ,
-    DT_PREINIT_ARRAY,
-    DT_PREINIT_ARRAYSZ,
     STB_GLOBAL,
     STB_GNU_UNIQUE,
     STB_WEAK,
@@ -32,9 +24,7 @@ from .dso import (
     STT_TLS,
     LinkMap,
     Version,
-    elf_hash,
 )
-from .layout import LayoutError, layout_for
 
 AT_FDCWD = -100 & 0xFFFFFFFFFFFFFFFF
 O_RDONLY_CLOEXEC = 0o2000000
@@ -53,9 +43,6 @@ RELOC_NAMES = {0: "R_X86_64_NONE", 1: "R_X86_64_64", 2: "R_X86_64_PC32", 5: "R_X
                32: "R_X86_64_SIZE32", 33: "R_X86_64_SIZE64", 36: "R_X86_64_TLSDESC",
                37: "R_X86_64_IRELATIVE", 38: "R_X86_64_RELATIVE64"}
 
-TLS_STATIC_SURPLUS = 0x680        # glibc 2.36's default surplus (tunables rtld.nns etc.)
-TLS_TCB_ALIGN = 64
-RSEQ_SIG = 0x53053053
 
 
 class LinkError(Exception):
@@ -518,18 +505,4 @@ def _prot(p_flags: int) -> int:
         (PROT_EXEC if p_flags & 1 else 0)
 
 
-__all__ = [
-    "DT_FINI",
-    "DT_FINI_ARRAY",
-    "DT_FINI_ARRAYSZ",
-    "DT_INIT",
-    "DT_INIT_ARRAY",
-    "DT_INIT_ARRAYSZ",
-    "DT_PREINIT_ARRAY",
-    "DT_PREINIT_ARRAYSZ",
-    "LayoutError",
-    "LinkError",
-    "Rtld",
-    "elf_hash",
-    "layout_for",
-]
+__all__ = ["LinkError", "Rtld"]
