@@ -10,7 +10,7 @@ import errno
 import os
 
 from . import procfs, syscall
-from .host import buffer, from_bytes, host_syscall
+from .host import buffer, from_bytes, host_read, host_syscall, host_write
 from .table import BY_NAME
 from .vfs import AT_FDCWD, err
 
@@ -140,7 +140,9 @@ def sys_read(t, fd, buf, count, *_):
     count = min(count, MAX_RW_COUNT, IO_CHUNK)
     if count and t.mem.find(buf) is None:
         return -errno.EFAULT
-    data = os.read(f.host_fd, count)
+    data = t.blocking(host_read, f.host_fd, count)
+    if isinstance(data, int):
+        return data
     t.mem.write(buf, data)
     return len(data)
 
@@ -150,7 +152,7 @@ def sys_write(t, fd, buf, count, *_):
     f = t.fds.files.get(fd)
     if f is None:
         return -errno.EBADF
-    return os.write(f.host_fd, t.mem.read(buf, min(count, MAX_RW_COUNT)))
+    return t.blocking(host_write, f.host_fd, t.mem.read(buf, min(count, MAX_RW_COUNT)))
 
 
 @syscall("pread64")
@@ -178,14 +180,16 @@ def read_iovec(t, iov: int, cnt: int) -> list[tuple[int, int]]:
 def do_writev(t, fd, iov, cnt, off=None):
     h = t.fds.host(sint(fd))
     data = b"".join(t.mem.read(base, ln) for base, ln in read_iovec(t, iov, cnt))
-    return os.write(h, data) if off is None else os.pwrite(h, data, off)
+    return t.blocking(host_write, h, data) if off is None else os.pwrite(h, data, off)
 
 
 def do_readv(t, fd, iov, cnt, off=None):
     h = t.fds.host(sint(fd))
     vecs = read_iovec(t, iov, cnt)
     total = min(sum(ln for _, ln in vecs), IO_CHUNK)
-    data = os.read(h, total) if off is None else os.pread(h, total, off)
+    data = t.blocking(host_read, h, total) if off is None else os.pread(h, total, off)
+    if isinstance(data, int):
+        return data
     pos = 0
     for base, ln in vecs:
         if pos >= len(data):

@@ -34,6 +34,9 @@ BUILDS = {
     "ctors": ("ctors.c", []),
     "dlopen_demo": ("dlopen_demo.c", []),
     "users": ("users.c", []),
+    "fork_pipe": ("fork_pipe.c", []),
+    "exec_errors": ("exec_errors.c", []),
+    "signals": ("signals.c", ["-O1"]),
 }
 
 

@@ -34,8 +34,12 @@ class StubPage:
         self.ret_gadget = self.code(RET)
         self.return_trap = self.code(RET)            # call_guest's return address
         self.tlsdesc_return = self.code(TLSDESC_RETURN)
-        task.cpu.uc.hook_add(UC_HOOK_CODE, self._hook, None, self.base,
-                             self.base + self.size - 1)
+        self.hook = task.cpu.uc.hook_add(UC_HOOK_CODE, self._hook, None, self.base,
+                                         self.base + self.size - 1)
+
+    def close(self) -> None:
+        """exec: the page went with the old image; its hook goes too."""
+        self.task.cpu.uc.hook_del(self.hook)
 
     def code(self, insns: bytes) -> int:
         """Place real instructions in a slot; returns their address."""
