@@ -9,6 +9,7 @@ import errno
 import os
 import random
 import signal
+import struct
 import sys
 import threading
 import time
@@ -56,6 +57,7 @@ from .signals import (
     setup_rt_frame,
     siginfo,
 )
+from .threads import BLOCKED, ThreadsMixin
 
 # si_codes of faults (include/uapi/asm-generic/siginfo.h)
 ILL_ILLOPN, FPE_INTDIV, SEGV_MAPERR, SEGV_ACCERR, TRAP_BRKPT = 2, 1, 1, 2, 1
@@ -69,6 +71,7 @@ MSG_NOSIGNAL = 0x4000
 SIGPIPE_CALLS = {BY_NAME[n].nr for n in ("write", "writev", "pwrite64", "pwritev", "pwritev2",
                                          "sendto", "sendmsg", "sendfile", "splice", "vmsplice",
                                          "tee", "copy_file_range", "sendmmsg")}
+NANOSLEEP = BY_NAME["nanosleep"].nr
 SEND_CALLS = {BY_NAME[n].nr for n in ("sendto", "sendmsg", "sendmmsg")}
 
 
@@ -88,7 +91,7 @@ class GuestExit(Exception):
         self.status, self.signo, self.core = status, signo, core
 
 
-class Process:
+class Process(ThreadsMixin):
     def __init__(self, argv: list[str], env: dict[str, str] | list[str] | None = None, *,
                  root: str = "/", ld: str = "system", tracer=None, seed: int | None = None,
                  timeout: float | None = None, tlb: str = "cpu"):
@@ -152,6 +155,12 @@ class Process:
         self.children: set[int] = set()   # forked guest children not yet reaped
         self.vfork_fd = -1             # a vfork child closes this at exec or exit
         self.exec_request: tuple | None = None
+        self.clone_request: tuple | None = None
+        self.threads: dict = {}            # tid -> Thread, once the guest made a thread
+        self.thread = None                 # the running Thread
+        self.tsigqueue: list[tuple[int, bytes]] = []   # signals sent to this thread (tgkill)
+        self.slice_expired = False
+        self.nested = 0                    # emu_starts of the linker inside a hook
         self._last_args: tuple = ()
         self._epipe = False
 
@@ -169,6 +178,9 @@ class Process:
             rtld.stubs.close()
             self.rtld = None
         self.cpu.uc.ctl_flush_tb()      # translated code of the old image must not run again
+        if self.threads:                # de_thread: the other threads are gone
+            self.threads = {}
+            self.thread = None
         self.fds.close_on_exec()
         # exec resets handled signals to SIG_DFL; ignored ones stay ignored
         self.sigactions = {k: v for k, v in self.sigactions.items()
@@ -268,14 +280,22 @@ class Process:
     def action(self, signo: int) -> SigAction:
         return SigAction(self.sigactions.get(signo))
 
-    def send_signal(self, signo: int, code: int = SI_TKILL) -> None:
+    def send_signal(self, signo: int, code: int = SI_TKILL, tid: int | None = None) -> None:
         """A signal the guest sends itself (kill, tgkill, raise, SIGPIPE)."""
-        self.queue_signal(signo, siginfo(signo, code, pid=self.pid, uid=self.creds.uid))
+        if code == SI_TKILL and tid is None:
+            tid = self.tid
+        self.queue_signal(signo, siginfo(signo, code, pid=self.pid, uid=self.creds.uid), tid)
 
-    def queue_signal(self, signo: int, info: bytes) -> None:
-        if signo < 32 and any(s == signo for s, _ in self.sigqueue):
+    def queue_signal(self, signo: int, info: bytes, tid: int | None = None) -> None:
+        """Pending for the process, or for thread `tid` (tgkill)."""
+        if tid is None or tid == self.tid:
+            queue = self.sigqueue if tid is None else self.tsigqueue
+        else:
+            queue = self.threads[tid].saved["tsigqueue"]
+            self.slice_expired = True
+        if signo < 32 and any(s == signo for s, _ in queue):
             return                      # standard signals do not queue
-        self.sigqueue.append((signo, info))
+        queue.append((signo, info))
         self.cpu.stop()                 # delivered before the guest runs on
 
     def _drain_host_signals(self) -> None:
@@ -283,19 +303,21 @@ class Process:
         while q:
             self.queue_signal(*q.popleft())
 
-    def deliverable(self, mask: int | None = None) -> int:
-        """The index in sigqueue of the first signal that may be delivered now, or -1."""
+    def deliverable(self, mask: int | None = None) -> tuple[list, int] | None:
+        """(queue, index) of the first signal the running thread may take now, or None:
+        its own signals first, then the process's."""
         mask = self.sigmask if mask is None else mask
-        for i, (signo, _) in enumerate(self.sigqueue):
-            if signo in SYNCHRONOUS or signo == SIGKILL or not mask & bit(signo):
-                return i
-        return -1
+        for queue in (self.tsigqueue, self.sigqueue):
+            for i, (signo, _) in enumerate(queue):
+                if signo in SYNCHRONOUS or signo == SIGKILL or not mask & bit(signo):
+                    return queue, i
+        return None
 
-    def wants(self, signo: int) -> bool:
+    def wants(self, signo: int, mask: int | None = None) -> bool:
         """Would this signal do anything now (so it should interrupt a blocking call)?"""
         if signo == SIGKILL:
             return True
-        if self.sigmask & bit(signo):
+        if (self.sigmask if mask is None else mask) & bit(signo):
             return False
         h = self.action(signo).handler
         return h != SIG_IGN and not (h == SIG_DFL and default_action(signo) == "ignore")
@@ -304,10 +326,12 @@ class Process:
         """get_signal + handle_signal: take each deliverable signal's action."""
         self._drain_host_signals()
         while True:
-            i = self.deliverable()
-            if i < 0:
+            found = self.deliverable()
+            if found is None:
+                self._offer_to_other_thread()
                 break
-            signo, info = self.sigqueue.pop(i)
+            queue, i = found
+            signo, info = queue.pop(i)
             if self.tracer:
                 self.tracer.signal_info(self, signo, info)
             act = self.action(signo)
@@ -323,6 +347,20 @@ class Process:
             if act.flags & SA_RESETHAND:
                 self.sigactions.pop(signo, None)
         self._handle_restart(None)
+
+    def _offer_to_other_thread(self) -> None:
+        """complete_signal: a process signal this thread blocks goes to one that does not."""
+        if not self.threads or not self.sigqueue:
+            return
+        for th in self.threads.values():
+            if th is self.thread or th.state == "dead":
+                continue
+            mask = th.saved.get("sigmask", 0)
+            if any(self.wants(s, mask) for s, _ in self.sigqueue):
+                if th.state == "blocked":
+                    self.wake(th, -516 if th.wait.kind == "sleep" else -512)
+                self.slice_expired = True
+                return
 
     def _handle_restart(self, act: SigAction | None) -> None:
         """handle_signal's syscall restart: a call interrupted by a signal left -ERESTART* in
@@ -364,20 +402,39 @@ class Process:
         rax = self.cpu.reg("rax")
         return rax - (1 << 64) if rax >> 63 else rax
 
-    def sleep_until_signal(self, mask: int | None = None, timeout: float | None = None) -> int:
+    def sleep_until(self, end_ns: int, any_signal: bool = False) -> bool:
+        """Sleep until CLOCK_MONOTONIC reaches end_ns (True), or a signal the guest wants
+        arrives (False). The host nanosleep returns EINTR on our WAKE (time.sleep would
+        resume sleeping, PEP 475)."""
+        from syscalls.host import buffer, host_syscall
+        ts = buffer(16)
+        while True:
+            left = end_ns - time.monotonic_ns()
+            if left <= 0:
+                return True
+            ts.raw = struct.pack("<qq", *divmod(left, 1_000_000_000))
+            if host_syscall(NANOSLEEP, ts, None) == -errno.EINTR:
+                if self.timed_out:
+                    raise GuestExit(signo=SIGKILL)
+                self._drain_host_signals()
+                if any_signal and self.sigqueue or any(self.wants(s) for s, _ in self.sigqueue):
+                    return False
+
+    def sleep_until_signal(self, mask: int | None = None,
+                           timeout: float | None = None) -> tuple[list, int] | None:
         """pause/sigsuspend/sigtimedwait: sleep until a signal not in `mask` is pending;
-        returns its index in sigqueue, or -1 on timeout."""
+        returns (queue, index) of it, or None on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self._drain_host_signals()
-            i = self.deliverable(mask)
-            if i >= 0:
-                return i
+            found = self.deliverable(mask)
+            if found is not None:
+                return found
             if self.timed_out:
                 raise GuestExit(signo=SIGKILL)
             left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
             if left <= 0:
-                return -1
+                return None
             time.sleep(left)
 
     # --- processes ---------------------------------------------------------------------------
@@ -391,7 +448,7 @@ class Process:
             CLONE_VFORK,
         )
         if flags & CLONE_THREAD:
-            return -errno.ENOSYS
+            return self.clone_thread(flags, stack, ptid, ctid, tls)
         tr = self.tracer
         if tr is not None:
             tr.before_fork(self)
@@ -434,6 +491,10 @@ class Process:
             self.vfork_fd = -1
         self._timer = None              # the --timeout timer thread stays in the parent
         self.sigqueue = []              # pending signals are not inherited
+        self.tsigqueue = []
+        if self.threads:                # only the forking thread lives on in the child
+            self.threads = {}
+            self.thread = None
         self.host_sigq.clear()
         if getattr(self, "_old_handlers", None):
             self._start_signal_watcher()
@@ -528,6 +589,8 @@ class Process:
                     if self.resume_pc is not None:     # rt_sigreturn's rip
                         self.cpu.set_reg("rip", self.resume_pc)
                         self.resume_pc = None
+                    if self.clone_request:
+                        self._start_requested_thread()
                 except UcError as e:
                     if e.errno in FAULT_ERRORS:
                         self._memory_fault(e.errno)
@@ -541,7 +604,9 @@ class Process:
                     self._deliver_fault()
                 if self.timed_out:
                     raise GuestExit(signo=SIGKILL)
-                if self.sigqueue or self.host_sigq:
+                if self.threads:
+                    self.schedule()
+                if self.sigqueue or self.host_sigq or self.tsigqueue:
                     self.deliver_signals()
         except GuestExit as ex:
             self.exit = ex
@@ -594,6 +659,9 @@ class Process:
             self._internal_error(nr, e)
         finally:
             self.in_syscall = False
+        if ret is BLOCKED:              # the thread waits; the call completes on wake-up
+            self.thread.call = (nr, args, traced)
+            return
         if ret is not None:
             self._set_rax(ret)
             if -ERESTART_RESTARTBLOCK <= ret <= -ERESTARTSYS:
@@ -606,7 +674,7 @@ class Process:
         if self._epipe:
             self._epipe = False
             self.send_signal(SIGPIPE, SI_USER)
-        if self.sigqueue or self.host_sigq:
+        if self.sigqueue or self.host_sigq or self.tsigqueue:
             self.cpu.stop()             # signals are delivered on the way back to the guest
 
     def _enosys(self, nr: int) -> int:

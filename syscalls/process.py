@@ -21,7 +21,7 @@ def sys_exit_group(t, status, *_):
 
 @syscall("exit")
 def sys_exit(t, status, *_):
-    t.do_exit(status & 0xFF)   # one thread per guest until threads exist: the process ends
+    return t.thread_exit(status & 0xFF)     # the last thread's exit ends the process
 
 
 @syscall("getpid")

@@ -58,7 +58,7 @@ def sys_rt_sigprocmask(t, how, nset, oset, sigsetsize, *_):
 def sys_rt_sigpending(t, setp, size, *_):
     t._drain_host_signals()
     bits = 0
-    for s, _ in t.sigqueue:
+    for s, _ in t.sigqueue + t.tsigqueue:
         bits |= 1 << (s - 1)
     t.mem.write_u64(setp, bits & t.sigmask)
     return 0
@@ -96,10 +96,11 @@ def sys_rt_sigtimedwait(t, setp, infop, timeout, size, *_):
         return -errno.EINVAL
     wanted = t.mem.read_u64(setp) & ~UNBLOCKABLE
     secs = read_ts(t, timeout) / 1e9 if timeout else None
-    i = t.sleep_until_signal(~wanted & ((1 << 64) - 1), secs)
-    if i < 0:
+    found = t.sleep_until_signal(~wanted & ((1 << 64) - 1), secs)
+    if found is None:
         return -errno.EAGAIN
-    signo, info = t.sigqueue.pop(i)
+    queue, i = found
+    signo, info = queue.pop(i)
     if infop:
         t.mem.write(infop, info)
     return signo
@@ -134,13 +135,18 @@ def sys_kill(t, *args):
     target, sig = sint(target), sint(sig)
     if sig < 0 or sig > 64:
         return -errno.EINVAL
-    if target in (t.pid, t.tid) or (name == "tgkill" and sint(args[0]) == t.pid
-                                    and target == t.tid):
+    if name == "kill" and target == t.pid:
         if sig:
-            t.send_signal(sig, 0 if name == "kill" else -6)     # SI_USER / SI_TKILL
+            t.send_signal(sig, 0)                               # SI_USER, to the process
         return 0
     if name != "kill":
-        return -errno.ESRCH
+        if name == "tgkill" and sint(args[0]) != t.pid:
+            return -errno.ESRCH
+        if target != t.tid and target not in t.threads:
+            return -errno.ESRCH
+        if sig:
+            t.send_signal(sig, -6, tid=target)                  # SI_TKILL, to one thread
+        return 0
     try:
         os.kill(target, sig)            # another guest (a real host process), or a group
     except OSError as e:

@@ -37,6 +37,7 @@ BUILDS = {
     "fork_pipe": ("fork_pipe.c", []),
     "exec_errors": ("exec_errors.c", []),
     "signals": ("signals.c", ["-O1"]),
+    "threads": ("threads.c", ["-O1", "-pthread"]),
 }
 
 

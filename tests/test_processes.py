@@ -233,3 +233,49 @@ def test_kill_from_outside_is_traced_with_sender():
     _, err = p.communicate(timeout=30)
     assert f"--- SIGTERM {{si_signo=SIGTERM, si_code=SI_USER, si_pid={_os.getpid()}, ".encode() in err
     assert b"+++ killed by SIGTERM +++" in err
+
+
+# --- threads -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("ld", ["python", "system"])
+def test_threads_match_native(examples, ld):
+    want = native(str(examples["threads"]))
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", str(examples["threads"]))
+    assert got.stdout == want.stdout
+    assert got.returncode == want.returncode == 0
+    assert b"sum 499999500000, join values 10, tls 0 100 200 300, main tls 7" in got.stdout
+    assert b"producer/consumer total 500500" in got.stdout
+    assert b"spinner stopped: 1" in got.stdout          # time slices let the setter run
+
+
+@pytest.mark.parametrize("ld", [
+    pytest.param("python", marks=pytest.mark.xfail(
+        strict=True, reason="forced unwinding of a cancelled thread aborts under the Python "
+                            "ld.so (C++ exceptions in threads work); not understood yet")),
+    "system"])
+def test_pthread_cancel(examples, ld):
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", str(examples["threads"]), "cancel")
+    assert (got.stdout, got.returncode) == (b"cancelled: 1\n", 0)
+
+
+def test_thread_trace_follows_threads_with_f(examples):
+    got = pyloader("run", "-f", "-e", "trace=clone3,exit,futex", str(examples["threads"]))
+    text = got.stderr.decode()
+    assert "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|" in text
+    assert re.search(r"=> \{parent_tid=\[(\d+)\]\}, 88\) = \1", text)
+    assert re.search(r"\[pid +\d+\] exit\(0\) += \?", text)
+    assert "<unfinished ...>" in text and "<... futex resumed>" in text
+    # without -f only the main thread is traced, as strace does
+    got = pyloader("run", "-e", "trace=exit,exit_group", str(examples["threads"]))
+    assert "exit(0)" not in got.stderr.decode() and "exit_group(0)" in got.stderr.decode()
+
+
+def test_deadlock_is_reported(tmp_path):
+    from test_trace import build_c
+    exe = build_c(tmp_path, "deadlock", '#include <pthread.h>\n'
+                  'static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER;\n'
+                  'static void *f(void *x){pthread_mutex_lock(&a); return 0;}\n'
+                  'int main(void){pthread_t t; pthread_mutex_lock(&a);\n'
+                  'pthread_create(&t, 0, f, 0); pthread_join(t, 0); return 0;}\n')
+    got = pyloader("run", "-e", "trace=none", exe, timeout=60)
+    assert got.returncode == 137
+    assert b"pyloader: deadlock: all 2 guest threads are blocked" in got.stderr

@@ -84,10 +84,13 @@ class StubPage:
         for reg, val in zip(ARG_REGS, args):
             uc.reg_write(reg, val & 0xFFFFFFFFFFFFFFFF)
         uc.reg_write(X.UC_X86_REG_RSP, rsp)
+        self.task.nested += 1           # the scheduler must not stop this run
         try:
             self.task.cpu.run_until(addr, self.return_trap)
         except UcError as e:
             self.task.guest_fault(e)
+        finally:
+            self.task.nested -= 1
         if self.task.cpu.pc != self.return_trap:
             self.task.guest_fault(None)
         result = uc.reg_read(X.UC_X86_REG_RAX)

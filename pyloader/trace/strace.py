@@ -180,14 +180,18 @@ class Tracer:
         ctx = self._ctx(task, 0)
         kinds = [k.partition(":")[0] for k in sc.args]
         n = next((i for i, k in enumerate(kinds) if k in OUTPUT_KINDS), len(kinds))
-        if sc.name in ("futex", "ioctl", "clone", "clone3", "execve", "execveat"):
+        if sc.name in ("ioctl", "clone", "clone3", "execve", "execveat"):
             return
-        from syscalls.decode import plan, shown_args
-        shown = shown_args(sc, args)
-        ctx.args = args
-        steps = plan(sc)
-        parts = [fn(ctx, args[i], p, args, sc) for i, (fn, p) in enumerate(steps[:min(n, shown)])]
-        head = f"{sc.name}(" + ", ".join(parts) + (", " if parts and n < shown else "")
+        if sc.name == "futex":          # every argument is an input
+            head = format_call(sc, args, ctx)[:-1]
+        else:
+            from syscalls.decode import plan, shown_args
+            shown = shown_args(sc, args)
+            ctx.args = args
+            steps = plan(sc)
+            parts = [fn(ctx, args[i], p, args, sc)
+                     for i, (fn, p) in enumerate(steps[:min(n, shown)])]
+            head = f"{sc.name}(" + ", ".join(parts) + (", " if parts and n < shown else "")
         sh = self.shared
         sh.lock()
         try:
@@ -216,6 +220,28 @@ class Tracer:
         """In the parent, after fork (the child's count was taken in before_fork)."""
         if not self.follow and self.shared is not None:
             self.shared.words[0] -= 1
+
+    def for_thread(self, tid: int) -> Tracer | None:
+        """A new thread's tracer: strace follows threads only with -f. It shares the output,
+        the -c counts and the line state; its own pid and open line."""
+        if not self.follow:
+            return None
+        import copy
+        if self.shared is None:
+            self.shared = Shared()
+        self.shared.lock()
+        self.shared.words[0] += 1
+        self.shared.unlock()
+        t = copy.copy(self)
+        t.pid, t._open, t._skip_exit, t._printed_enter = tid, None, False, False
+        return t
+
+    def thread_exited(self, task, status: int) -> None:
+        self._write(f"+++ exited with {status} +++")
+        if self.shared is not None:
+            self.shared.lock()
+            self.shared.words[0] -= 1
+            self.shared.unlock()
 
     def in_child(self, task) -> Tracer | None:
         """The tracer a forked child uses: none without -f; with -ff -o FILE its own FILE.pid."""
