@@ -247,11 +247,7 @@ def test_threads_match_native(examples, ld):
     assert b"spinner stopped: 1" in got.stdout          # time slices let the setter run
 
 
-@pytest.mark.parametrize("ld", [
-    pytest.param("python", marks=pytest.mark.xfail(
-        strict=True, reason="forced unwinding of a cancelled thread aborts under the Python "
-                            "ld.so (C++ exceptions in threads work); not understood yet")),
-    "system"])
+@pytest.mark.parametrize("ld", ["python", "system"])
 def test_pthread_cancel(examples, ld):
     got = pyloader("run", f"--ld={ld}", "-e", "trace=none", str(examples["threads"]), "cancel")
     assert (got.stdout, got.returncode) == (b"cancelled: 1\n", 0)
