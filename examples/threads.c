@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #define N 4
 static long partial[N];
@@ -82,13 +83,30 @@ static void *sleeper(void *arg)
     return NULL;
 }
 
+static int pipefd[2];
+static volatile int reading;
+static void *reader(void *arg)
+{
+    char buf[64] = {0};
+    reading = 1;
+    ssize_t n = read(pipefd[0], buf, sizeof buf - 1);   /* blocks only this thread */
+    return (void *)(n == 5 && strcmp(buf, "hello") == 0 ? 1L : 0L);
+}
+
+static void *reaper(void *arg)
+{
+    int status;
+    pid_t pid = (pid_t)(long)arg;
+    waitpid(pid, &status, 0);                          /* blocks only this thread */
+    return (void *)(long)WEXITSTATUS(status);
+}
+
 static volatile int flag;
 static void *spinner(void *arg)
 {
-    unsigned long spins = 0;
     while (!flag)
-        spins++;
-    return (void *)(long)(spins > 0);
+        ;
+    return NULL;
 }
 static void *setter(void *arg) { flag = 1; return NULL; }
 
@@ -139,9 +157,33 @@ int main(int argc, char **argv)
     pthread_create(&sp, NULL, spinner, NULL);
     usleep(1000);
     pthread_create(&st, NULL, setter, NULL);
-    void *spun;
-    pthread_join(sp, &spun);
+    pthread_join(sp, NULL);
     pthread_join(st, NULL);
-    printf("spinner stopped: %ld\n", (long)spun);
+    printf("spinner stopped\n");
+
+    pipe(pipefd);
+    pthread_t rd;
+    pthread_create(&rd, NULL, reader, NULL);
+    while (!reading)
+        ;                                   /* the reader must have started */
+    usleep(5000);
+    write(pipefd[1], "hello", 5);
+    void *got;
+    pthread_join(rd, &got);
+    printf("reader thread got the pipe's data: %ld\n", (long)got);
+
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(20000);
+        _exit(9);
+    }
+    pthread_t rp;
+    pthread_create(&rp, NULL, reaper, (void *)(long)child);
+    unsigned long work = 0;
+    for (int i = 0; i < 1000000; i++)
+        work += i;                          /* runs while the reaper waits */
+    void *code;
+    pthread_join(rp, &code);
+    printf("reaper thread saw exit code %ld (main worked: %d)\n", (long)code, work > 0);
     return 0;
 }

@@ -57,7 +57,7 @@ from .signals import (
     setup_rt_frame,
     siginfo,
 )
-from .threads import BLOCKED, ThreadsMixin
+from .threads import BLOCKED, ThreadsMixin, Wait, child_ready, fd_ready
 
 # si_codes of faults (include/uapi/asm-generic/siginfo.h)
 ILL_ILLOPN, FPE_INTDIV, SEGV_MAPERR, SEGV_ACCERR, TRAP_BRKPT = 2, 1, 1, 2, 1
@@ -510,10 +510,18 @@ class Process(ThreadsMixin):
     def child_reaped(self, pid: int) -> None:
         self.children.discard(pid)
 
-    def blocking(self, fn, *args):
+    def blocking(self, fn, *args, fd: int | None = None, events: int = 0,
+                 child_wait: bool = False):
         """A host call that may sleep and returns -EINTR when a host signal (our WAKE, sent by
         the watcher) interrupts it: the guest's call is then interrupted if a pending signal
-        wants that, and otherwise simply made again."""
+        wants that, and otherwise simply made again. With several guest threads a call that
+        would block (its `fd` not ready, or no child to reap) blocks only its thread, which
+        makes the call again once it can succeed."""
+        if self.threads and (fd is not None or child_wait) and self.other_threads_alive():
+            if fd is not None and not fd_ready(fd, events):
+                return self.block(Wait("io", addr=fd, bitset=events))
+            if child_wait and not child_ready():
+                return self.block(Wait("child"))
         while True:
             r = fn(*args)
             if r != -errno.EINTR:

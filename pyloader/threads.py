@@ -56,6 +56,26 @@ class Thread:
     saved: dict = field(default_factory=dict)   # PER_THREAD values while not running
 
 
+def fd_ready(fd: int, events: int) -> bool:
+    import select
+    p = select.poll()
+    p.register(fd, events)
+    return bool(p.poll(0))
+
+
+def child_ready() -> bool:
+    """Is there a child to reap or report (waitid WNOHANG|WNOWAIT: nothing is consumed)?"""
+    try:
+        r = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | os.WCONTINUED | os.WNOHANG
+                      | os.WNOWAIT)
+    except ChildProcessError:
+        return True                     # no children: the call fails at once (ECHILD)
+    return r is not None
+
+
+RESTART = -513                  # ERESTARTNOINTR: the woken thread makes its call again
+
+
 def new_tid(process) -> int:
     process.next_tid = getattr(process, "next_tid", TID_BASE + (os.getpid() % 1000) * 1000) + 1
     return process.next_tid
@@ -121,6 +141,7 @@ class ThreadsMixin:
                     ready += t.state == "runnable" or (
                         t.state == "blocked" and w is not None and w.deadline is not None
                         and w.deadline <= now)
+                ready += len(self.io_ready())
                 if ready > 1 and self.nested == 0:
                     self.slice_expired = True
                     uc.emu_stop()
@@ -146,6 +167,25 @@ class ThreadsMixin:
         return BLOCKED
 
     # --- blocking and waking -------------------------------------------------------------------
+    def other_threads_alive(self) -> bool:
+        return sum(t.state != "dead" for t in self.threads.values()) > 1
+
+    def io_ready(self) -> list[Thread]:
+        """Threads waiting for a descriptor that is now ready, or for a child."""
+        out = []
+        child = None
+        for th in list(self.threads.values()):
+            w = th.wait
+            if th.state != "blocked" or w is None:
+                continue
+            if w.kind == "io" and fd_ready(w.addr, w.bitset):
+                out.append(th)
+            elif w.kind == "child":
+                child = child_ready() if child is None else child
+                if child:
+                    out.append(th)
+        return out
+
     def block(self, wait: Wait):
         self.thread.state = "blocked"
         self.thread.wait = wait
@@ -198,6 +238,8 @@ class ThreadsMixin:
         cur = self.thread
         now = time.monotonic_ns()
         self._wake_expired(now)
+        for th in self.io_ready():
+            self.wake(th, RESTART)
         self._signal_blocked_threads()
         if cur.state == "runnable" and not self.slice_expired:
             return
@@ -236,18 +278,32 @@ class ThreadsMixin:
                 self.slice_expired = True
 
     def _idle(self) -> Thread | None:
-        """Every thread is blocked: sleep until the first deadline or a signal."""
+        """Every thread is blocked: wait for the first deadline, a descriptor, a child or a
+        signal."""
+        import select
         import time
-        deadlines = [t.wait.deadline for t in self.threads.values()
-                     if t.state == "blocked" and t.wait.deadline is not None]
-        if not deadlines and not self._timer_may_fire():
+        blocked = [t for t in self.threads.values() if t.state == "blocked"]
+        deadlines = [t.wait.deadline for t in blocked if t.wait.deadline is not None]
+        io = [t.wait for t in blocked if t.wait.kind in ("io", "child")]
+        if not deadlines and not io and not self._timer_may_fire():
             import sys
             print(f"pyloader: deadlock: all {len(self.threads)} guest threads are blocked and "
                   "nothing can wake them", file=sys.stderr)
             self.do_exit_signal(9)
-        self.sleep_until(min(deadlines) if deadlines else time.monotonic_ns() + 10**12,
-                         any_signal=True)
+        end = min(deadlines) if deadlines else time.monotonic_ns() + 10**12
+        if io:
+            p = select.poll()
+            for w in io:
+                if w.kind == "io":
+                    p.register(w.addr, w.bitset)
+            left = max(0, end - time.monotonic_ns()) // 1_000_000
+            p.poll(min(left, 50))       # short: signals and children are checked after it
+            self._drain_host_signals()
+        else:
+            self.sleep_until(end, any_signal=True)
         self._wake_expired(time.monotonic_ns())
+        for th in self.io_ready():
+            self.wake(th, RESTART)
         self._signal_blocked_threads()
         return next((t for t in self.threads.values() if t.state == "runnable"), None)
 
@@ -275,6 +331,14 @@ class ThreadsMixin:
     def _complete_call(self, th: Thread) -> None:
         """The blocked syscall returns now."""
         res, th.result = th.result, None
+        if res == RESTART and th.call is not None:     # the call is made again, silently
+            nr = th.call[0]
+            th.call = None
+            self.cpu.set_reg("rip", self.cpu.pc - 2)
+            self.cpu.set_rax(nr)
+            if self.tracer is not None:
+                self.tracer.restarting = True
+            return
         self.cpu.set_rax(res)
         if th.call is None:
             return

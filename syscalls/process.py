@@ -325,6 +325,7 @@ CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
 CLONE_CHILD_SETTID = 0x1000000
 SIGCHLD = 17
+WNOHANG = 1
 MAX_ARG_STRINGS = 0x7FFFFFFF
 
 
@@ -389,8 +390,9 @@ def sys_execveat(t, dirfd, path, argv, envp, flags, *_):
 @syscall("wait4")
 def sys_wait4(t, pid, status, options, rusage, *_):
     st, ru = buffer(4), buffer(144)
-    r = t.blocking(host_syscall, NR["wait4"], sint(pid), st, options, ru if rusage else None)
-    if r > 0:
+    r = t.blocking(host_syscall, NR["wait4"], sint(pid), st, options, ru if rusage else None,
+                   child_wait=not options & WNOHANG)
+    if isinstance(r, int) and r > 0:
         if status:
             t.mem.write(status, st.raw)
         if rusage:
@@ -403,8 +405,8 @@ def sys_wait4(t, pid, status, options, rusage, *_):
 def sys_waitid(t, idtype, pid, infop, options, rusage, *_):
     info, ru = buffer(128), buffer(144)
     r = t.blocking(host_syscall, NR["waitid"], idtype, sint(pid), info, options,
-                   ru if rusage else None)
-    if r >= 0:
+                   ru if rusage else None, child_wait=not options & WNOHANG)
+    if isinstance(r, int) and r >= 0:
         if infop:
             t.mem.write(infop, info.raw)
         if rusage:

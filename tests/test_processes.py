@@ -244,7 +244,9 @@ def test_threads_match_native(examples, ld):
     assert got.returncode == want.returncode == 0
     assert b"sum 499999500000, join values 10, tls 0 100 200 300, main tls 7" in got.stdout
     assert b"producer/consumer total 500500" in got.stdout
-    assert b"spinner stopped: 1" in got.stdout          # time slices let the setter run
+    assert b"spinner stopped" in got.stdout          # time slices let the setter run
+    assert b"reader thread got the pipe's data: 1" in got.stdout
+    assert b"reaper thread saw exit code 9" in got.stdout
 
 
 @pytest.mark.parametrize("ld", ["python", "system"])

@@ -67,6 +67,7 @@ class Tracer:
         self.shared: Shared | None = None
         self._open: str | None = None   # the syscall name whose first half this task wrote
         self._skip_exit = False
+        self.restarting = False         # a blocked thread makes its call again: one line
         self.all = selected is None
         self.selected = selected if selected is not None else set()
         self.strsize = strsize
@@ -326,6 +327,8 @@ class Tracer:
             # calls that do not return are printed on entry
             self._write_call(format_call(sc, args, self._ctx(task, None)), " = ?")
             self._printed_enter = True
+        elif self.restarting:
+            self.restarting = False     # the first half, if written, is this call's
         elif (self.shared is not None and self.shared.nprocs > 1 and sc is not None
               and not self.summary):
             self._write_head(sc, args, task)
