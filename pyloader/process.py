@@ -528,6 +528,8 @@ class Process(ThreadsMixin):
                 return r
             if self.timed_out:
                 raise GuestExit(signo=SIGKILL)
+            if child_wait and child_ready():
+                continue                # do_wait finds the child before it sees the signal
             self._drain_host_signals()
             if any(self.wants(s) for s, _ in self.sigqueue):
                 raise Interrupted()

@@ -277,3 +277,21 @@ def test_deadlock_is_reported(tmp_path):
     got = pyloader("run", "-e", "trace=none", exe, timeout=60)
     assert got.returncode == 137
     assert b"pyloader: deadlock: all 2 guest threads are blocked" in got.stderr
+
+
+def test_summary_with_f_counts_every_process():
+    def counts(text):
+        out = {}
+        for ln in text.splitlines():
+            f = ln.split()
+            if len(f) >= 5 and f[-1] in ("execve", "clone", "wait4", "pipe2", "dup2"):
+                out[f[-1]] = int(f[3])
+        return out
+    cmd = "ls / | wc -l; echo x"
+    want = subprocess.run(["strace", "-c", "-f", "/bin/sh", "-c", cmd], capture_output=True,
+                          text=True, check=False)
+    got = pyloader("run", "-c", "-f", "/bin/sh", "-c", cmd)
+    assert got.stdout.decode() == want.stdout
+    theirs = counts(want.stderr)
+    assert theirs["execve"] == 3
+    assert counts(got.stderr.decode()) == theirs

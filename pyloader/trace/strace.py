@@ -68,6 +68,8 @@ class Tracer:
         self._open: str | None = None   # the syscall name whose first half this task wrote
         self._skip_exit = False
         self.restarting = False         # a blocked thread makes its call again: one line
+        self.counts_fd = -1             # -c -f: forked children append their counts here
+        self.forked_child = False
         self.all = selected is None
         self.selected = selected if selected is not None else set()
         self.strsize = strsize
@@ -211,6 +213,10 @@ class Tracer:
         the line state with the child-to-be."""
         if self.follow and self.shared is None and not self.summary:
             self.shared = Shared()
+        if self.follow and self.summary and self.counts_fd < 0:
+            import tempfile
+            self.counts_fd, path = tempfile.mkstemp(prefix="pyloader-counts-")
+            os.unlink(path)
         if self.shared is not None:
             self.shared.lock()
             self.shared.words[0] += 1
@@ -251,6 +257,8 @@ class Tracer:
         self._skip_exit = True          # the parent prints the clone line, not the child
         if not self.follow:
             return None
+        self.forked_child = True
+        self.counts = {}                # the parent's counts stay the parent's
         if self.follow == 2 and self.outname:
             self.out = open(f"{self.outname}.{self.pid}", "w")  # noqa: SIM115 - lives as long as the guest
         return self
@@ -291,7 +299,12 @@ class Tracer:
 
     def execve(self, task, filename: str, argv: list[bytes], envc: int, envp_addr: int,
                ret: int = 0) -> None:
-        if self.summary or self.only_failed:
+        if self.summary:
+            c = self.counts.setdefault(59, [0, 0, 0.0])      # execve
+            c[0] += 1
+            c[1] += ret < 0
+            return
+        if self.only_failed and ret == 0:
             return
         sc = next((s for s in SYSCALLS.values() if s.name == "execve"), None)
         if sc is not None and not self.wants(sc.nr):
@@ -405,7 +418,12 @@ class Tracer:
 
     def exited(self, task, ex) -> None:
         self._pending_execve = None
-        if self.summary:
+        if self.summary and self.forked_child:
+            if self.counts_fd >= 0:     # one line per process; the first one merges them
+                import json
+                os.write(self.counts_fd, (json.dumps(self.counts) + "\n").encode())
+        elif self.summary:
+            self._merge_children_counts()
             self._write_summary()
         elif ex.signo:
             core = " (core dumped)" if ex.core else ""
@@ -417,6 +435,18 @@ class Tracer:
             self.shared.words[0] -= 1
             self.shared.unlock()
         self.out.flush()
+
+    def _merge_children_counts(self) -> None:
+        if self.counts_fd < 0:
+            return
+        import json
+        size = os.fstat(self.counts_fd).st_size
+        for line in os.pread(self.counts_fd, size, 0).decode().splitlines():
+            for nr, (n, e, secs) in json.loads(line).items():
+                c = self.counts.setdefault(int(nr), [0, 0, 0.0])
+                c[0] += n
+                c[1] += e
+                c[2] += secs
 
     def _write_summary(self) -> None:
         rows = sorted(self.counts.items(), key=lambda kv: (-kv[1][2], SYSCALLS[kv[0]].name
