@@ -83,6 +83,18 @@ static void *sleeper(void *arg)
     return NULL;
 }
 
+static pthread_mutex_t pi_mu;
+static long pi_counter;
+static void *pi_worker(void *arg)
+{
+    for (int i = 0; i < 20000; i++) {
+        pthread_mutex_lock(&pi_mu);         /* FUTEX_LOCK_PI / FUTEX_UNLOCK_PI when contended */
+        pi_counter++;
+        pthread_mutex_unlock(&pi_mu);
+    }
+    return NULL;
+}
+
 static int pipefd[2];
 static volatile int reading;
 static void *reader(void *arg)
@@ -160,6 +172,16 @@ int main(int argc, char **argv)
     pthread_join(sp, NULL);
     pthread_join(st, NULL);
     printf("spinner stopped\n");
+
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
+    pthread_mutex_init(&pi_mu, &ma);
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, pi_worker, NULL);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    printf("priority-inheritance mutex counter %ld\n", pi_counter);
 
     pipe(pipefd);
     pthread_t rd;

@@ -768,7 +768,8 @@ class Process(ThreadsMixin):
 
             def expire():
                 self.timed_out = True
-                uc.emu_stop()
+                if self.nested == 0:
+                    uc.emu_stop()
                 signal.pthread_kill(main, WAKE)     # wakes a blocked host call
 
             self._timer = threading.Timer(self.timeout, expire)
@@ -791,7 +792,8 @@ class Process(ThreadsMixin):
                     return
                 signo, info = from_signalfd(raw)
                 self.host_sigq.append((signo, info))
-                uc.emu_stop()
+                if self.nested == 0:    # never cut short a run the linker is waiting for
+                    uc.emu_stop()
                 if self.in_syscall and self.wants(signo):
                     signal.pthread_kill(main, WAKE)
 

@@ -245,6 +245,7 @@ def test_threads_match_native(examples, ld):
     assert b"sum 499999500000, join values 10, tls 0 100 200 300, main tls 7" in got.stdout
     assert b"producer/consumer total 500500" in got.stdout
     assert b"spinner stopped" in got.stdout          # time slices let the setter run
+    assert b"priority-inheritance mutex counter 60000" in got.stdout
     assert b"reader thread got the pipe's data: 1" in got.stdout
     assert b"reaper thread saw exit code 9" in got.stdout
 
@@ -295,3 +296,22 @@ def test_summary_with_f_counts_every_process():
     theirs = counts(want.stderr)
     assert theirs["execve"] == 3
     assert counts(got.stderr.decode()) == theirs
+
+
+def test_stop_and_continue_from_outside():
+    import signal
+    import time
+    p = _start(["-e", "trace=none", "/bin/sh", "-c", "sleep 1; echo done"])
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTSTP)           # default action: stop (the host process stops)
+    deadline = time.time() + 10
+    state = ""
+    while time.time() < deadline:
+        state = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        if state == "T":
+            break
+        time.sleep(0.05)
+    assert state == "T"
+    p.send_signal(signal.SIGCONT)
+    out, _ = p.communicate(timeout=30)
+    assert out == b"done\n" and p.returncode == 0
