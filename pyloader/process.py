@@ -41,6 +41,7 @@ from .signals import (
     SI_USER,
     SIG_DFL,
     SIG_IGN,
+    SIGCONT,
     SIGFPE,
     SIGILL,
     SIGKILL,
@@ -48,6 +49,7 @@ from .signals import (
     SIGSEGV,
     SIGSTOP,
     SIGTRAP,
+    STOP_SIGNALS,
     SYNCHRONOUS,
     SigAction,
     bit,
@@ -295,8 +297,13 @@ class Process(ThreadsMixin):
             self.slice_expired = True
         if signo < 32 and any(s == signo for s, _ in queue):
             return                      # standard signals do not queue
+        if signo in STOP_SIGNALS or signo == SIGCONT:   # prepare_signal: each cancels the other
+            cancels = {SIGCONT} if signo in STOP_SIGNALS else STOP_SIGNALS
+            for q in (self.sigqueue, self.tsigqueue):
+                q[:] = [(s, i) for s, i in q if s not in cancels]
         queue.append((signo, info))
-        self.cpu.stop()                 # delivered before the guest runs on
+        if self.nested == 0:            # delivered before the guest runs on (after a run
+            self.cpu.stop()             # the linker waits for: see StubPage.call_guest)
 
     def _drain_host_signals(self) -> None:
         q = self.host_sigq
@@ -684,7 +691,7 @@ class Process(ThreadsMixin):
         if self._epipe:
             self._epipe = False
             self.send_signal(SIGPIPE, SI_USER)
-        if self.sigqueue or self.host_sigq or self.tsigqueue:
+        if (self.sigqueue or self.host_sigq or self.tsigqueue) and self.nested == 0:
             self.cpu.stop()             # signals are delivered on the way back to the guest
 
     def _enosys(self, nr: int) -> int:

@@ -301,13 +301,17 @@ def test_summary_with_f_counts_every_process():
 def test_stop_and_continue_from_outside():
     import signal
     import time
-    p = _start(["-e", "trace=none", "/bin/sh", "-c", "sleep 1; echo done"])
+    p = _start(["-e", "trace=none", "/bin/sh", "-c", "read x; sleep 1; echo done"],
+               stdin=subprocess.PIPE)
+    p.stdin.write(b"go\n")                  # answered once the guest runs: the shell, not
+    p.stdin.flush()                         # Python's default action, stops
     time.sleep(0.5)
     p.send_signal(signal.SIGTSTP)           # default action: stop (the host process stops)
     deadline = time.time() + 10
     state = ""
     while time.time() < deadline:
-        state = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{p.pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
         if state == "T":
             break
         time.sleep(0.05)

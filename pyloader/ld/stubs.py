@@ -91,8 +91,9 @@ class StubPage:
             self.task.guest_fault(e)
         finally:
             self.task.nested -= 1
-            if self.task.host_sigq or self.task.timed_out:
-                self.task.cpu.stop()    # what arrived meanwhile, once back in the guest
+            t = self.task
+            if t.nested == 0 and (t.host_sigq or t.sigqueue or t.tsigqueue or t.timed_out):
+                t.cpu.stop()            # what arrived meanwhile, once back in the guest
         if self.task.cpu.pc != self.return_trap:
             self.task.guest_fault(None)
         result = uc.reg_read(X.UC_X86_REG_RAX)
