@@ -293,9 +293,11 @@ def test_summary_with_f_counts_every_process():
                           text=True, check=False)
     got = pyloader("run", "-c", "-f", "/bin/sh", "-c", cmd)
     assert got.stdout.decode() == want.stdout
-    theirs = counts(want.stderr)
+    theirs, ours = counts(want.stderr), counts(got.stderr.decode())
     assert theirs["execve"] == 3
-    assert counts(got.stderr.decode()) == theirs
+    # how often the shell's wait4 is interrupted by SIGCHLD depends on timing, natively too
+    assert ours.pop("wait4") >= 2 and theirs.pop("wait4") >= 2
+    assert ours == theirs
 
 
 def test_stop_and_continue_from_outside():
