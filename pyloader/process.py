@@ -104,6 +104,7 @@ class Process:
         self.cpu.on_syscall(self._on_syscall)
         self.cpu.on_interrupt(self._on_interrupt)
         self._fault: tuple[int, int, int] | None = None   # (signo, si_code, addr)
+        self.on_exec: list = []        # callbacks(task) once the program is at its entry point
 
     # --- services for binfmt and the syscall handlers ---------------------------------------
     def random_bytes(self, n: int) -> bytes:
@@ -233,6 +234,8 @@ class Process:
             self.execve(filename)
             if tr:
                 tr.execve_done(self)
+            for observe in self.on_exec:     # `explain`, --trace-faults (teaching modes)
+                observe(self)
             while self.exit is None:
                 if self.timed_out:
                     raise GuestExit(signo=SIGKILL)

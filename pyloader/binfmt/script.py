@@ -40,6 +40,7 @@ def load_script(task, bprm: LinuxBinprm) -> int:
     bprm.steps.append(f"binfmt_script: {bprm.interp!s} starts with '#!': interpreter "
                       f"{interp.decode(errors='replace')!r}"
                       + (f", argument {arg.decode(errors='replace')!r}" if arg else ""))
+    bprm.scripts.append((bprm.interp, interp, arg))
     bprm.argv = new_argv
     bprm.interp = interp.decode("utf-8", "surrogateescape")
     prepare_binprm(task, bprm)
