@@ -56,7 +56,7 @@ def test_loads_match_readelf(hello):
     maps = facts["maps"]["entry"]
     for x in facts["elf"]["loads"]:
         page = int(x["start"], 16) & ~0xFFF
-        assert re.search(rf"^{page:08x}-\S+ r", maps, re.M), (hex(page), maps)
+        assert re.search(rf"^{page:08x}-\S+ r", maps, re.MULTILINE), (hex(page), maps)
 
 
 def test_relocation_counts_match_readelf(hello):
@@ -85,18 +85,18 @@ def test_printf_plt_stub_and_got_before_and_after(hello):
     p = next(x for x in facts["plt"] if x["symbol"] == "printf")
     bias = int(facts["elf"]["load_bias"], 16)
     # objdump names the same stub printf@plt
-    stub = re.search(r"^([0-9a-f]+) <printf@plt>:", _sh("objdump", "-d", exe), re.M).group(1)
+    stub = re.search(r"^([0-9a-f]+) <printf@plt>:", _sh("objdump", "-d", exe), re.MULTILINE).group(1)
     assert int(p["stub"], 16) == bias + int(stub, 16)
     assert p["stub_code"][0].split(": ")[1].startswith("ff 25")      # jmp *GOT(%rip)
     # the GOT slot is the JUMP_SLOT relocation's offset
     slot = re.search(r"^([0-9a-f]{16})\s+\S+\s+R_X86_64_JUMP_SLO\S*\s+\S+\s+printf@",
-                     _sh("readelf", "-rW", exe), re.M).group(1)
+                     _sh("readelf", "-rW", exe), re.MULTILINE).group(1)
     assert int(p["got"], 16) == bias + int(slot, 16)
     # lazy: before the first call the slot leads to the stub's push (stub + 6)
     assert int(p["got_at_entry"], 16) == int(p["stub"], 16) + 6
     # after binding: printf's address in libc = libc's base + st_value from its dynsym
     value = re.search(r"^\s*\d+: ([0-9a-f]+)\s+\d+ FUNC\s+GLOBAL\s+DEFAULT\s+\d+ printf@@",
-                      _sh("readelf", "-W", "--dyn-syms", LIBC), re.M).group(1)
+                      _sh("readelf", "-W", "--dyn-syms", LIBC), re.MULTILINE).group(1)
     libc = next(o for o in facts["ld"]["objects"] if o["soname"] == "libc.so.6")
     assert int(p["got_after"], 16) == int(libc["l_addr"], 16) + int(value, 16)
     assert p["got_after"] == p["target"]
@@ -198,10 +198,10 @@ def test_maps_at_entry_main_exit(examples):
     got = pyloader("maps", exe)
     assert got.returncode == 0
     text = got.stdout.decode()
-    parts = re.split(r"^== /proc/self/maps (.*) ==$", text, flags=re.M)
+    parts = re.split(r"^== /proc/self/maps (.*) ==$", text, flags=re.MULTILINE)
     moments = dict(zip(parts[1::2], parts[2::2]))
     assert list(moments) == ["at the entry point (first instruction)", "at main", "at exit"]
-    entry, main, exit_ = moments.values()
+    entry, _main, exit_ = moments.values()
     assert "[heap]" not in entry and "[heap]" in exit_      # printf's buffer came from brk
     assert "libc.so.6" in entry and "[stack]" in entry
     only = pyloader("maps", "--at", "exit", exe)
@@ -215,7 +215,7 @@ def test_trace_faults_demand_paging(examples):
     assert got.returncode == 13 and got.stdout == b"hello world!\n"
     err = got.stderr.decode()
     faults = re.findall(r"^fault at (0x[0-9a-f]+) \((read|write|exec), (\S+)\+(0x[0-9a-f]+)\) "
-                        r"-> page read from file offset (0x[0-9a-f]+)$", err, re.M)
+                        r"-> page read from file offset (0x[0-9a-f]+)$", err, re.MULTILINE)
     assert faults
     for _addr, _kind, _obj, off, file_off in faults:
         # an ELF's first PT_LOAD maps file offset 0 at object+0, so offsets agree page-wise

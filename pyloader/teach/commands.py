@@ -71,7 +71,7 @@ def cmd_maps(a: argparse.Namespace) -> int:
 
 def cmd_report(a: argparse.Namespace) -> int:
     from .report import render_html
-    facts, status = _observe(a, "report")
+    facts, status = _observe(a, "report", trace_faults=True)
     if facts is None:
         return status
     html = render_html(facts)

@@ -47,7 +47,7 @@ def symbol_address(img: ElfImage, wanted: str) -> int | None:
                 continue
             strtab = secs[link].offset
             for off in range(s.offset, min(s.offset + s.size, len(data)) - SYM.size + 1, SYM.size):
-                name, info, _o, shndx, value, _size = SYM.unpack_from(data, off)
+                name, _info, _o, shndx, value, _size = SYM.unpack_from(data, off)
                 if not shndx or not value:
                     continue
                 end = data.find(b"\0", strtab + name)

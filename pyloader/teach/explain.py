@@ -20,8 +20,8 @@ def _h(s: str | None) -> int:
 
 def stage_exec(f: Facts) -> list[str]:
     e = f.exec
-    out = [f"execve(\"{e['filename']}\") reads the first {e['buf_size']} bytes of the file "
-           "(BINPRM_BUF_SIZE) and asks each format handler in turn:"]
+    out = [(f"execve(\"{e['filename']}\") reads the first {e['buf_size']} bytes of the file "
+           "(BINPRM_BUF_SIZE) and asks each format handler in turn:")]
     for link in e["chain"]:
         fb = link["first_bytes"]
         out.append(f"  {link['file']}: first bytes {fb}")
@@ -40,8 +40,8 @@ def stage_exec(f: Facts) -> list[str]:
 
 def stage_elf(f: Facts) -> list[str]:
     el = f.elf
-    out = [f"ELF header: {el['type']}, entry point {el['entry']} in the file, "
-           f"{el['phnum']} program headers."]
+    out = [(f"ELF header: {el['type']}, entry point {el['entry']} in the file, "
+           f"{el['phnum']} program headers.")]
     if el["type"] == "ET_DYN":
         out.append(f"  Position independent (ET_DYN): the kernel places it at load bias "
                    f"{el['load_bias']} (ASLR off).")
@@ -75,8 +75,8 @@ def stage_elf(f: Facts) -> list[str]:
 
 def stage_stack(f: Facts) -> list[str]:
     s = f.stack
-    out = [f"The initial stack (rsp = {s['sp']}, 16-byte aligned: {s['sp_aligned_16']}), "
-           "lowest address first:"]
+    out = [(f"The initial stack (rsp = {s['sp']}, 16-byte aligned: {s['sp_aligned_16']}), "
+           "lowest address first:")]
     out.append(f"  {s['sp']}  argc = {s['argc']}")
     for a in s["argv"]:
         out.append(f"  {a['at']}  argv -> {a['ptr']} \"{a['value']}\"")
@@ -107,12 +107,12 @@ def stage_ld(f: Facts) -> list[str]:
     ld = f.ld
     if not ld:
         if f.elf.get("interp") is None:
-            return ["No dynamic linker: the program is static, everything it calls is inside "
-                    "it, so nothing is searched, mapped or bound."]
-        return ["The Python ld.so did not run (see the message above), so there is nothing to "
-                "show about libraries."]
-    out = [f"The dynamic linker ({ld['interp']}) looked for the libraries the program "
-           "needs (DT_NEEDED), trying these files:"]
+            return [("No dynamic linker: the program is static, everything it calls is inside "
+                    "it, so nothing is searched, mapped or bound.")]
+        return [("The Python ld.so did not run (see the message above), so there is nothing to "
+                "show about libraries.")]
+    out = [(f"The dynamic linker ({ld['interp']}) looked for the libraries the program "
+           "needs (DT_NEEDED), trying these files:")]
     for o in ld["opened"]:
         what = " (ldconfig's cache of library paths)" if o["path"] == "/etc/ld.so.cache" else ""
         out.append(f"  {o['path']}{what}: " + ("found" if o["found"] else o["error"]))
@@ -139,11 +139,11 @@ def stage_ld(f: Facts) -> list[str]:
 def stage_plt(f: Facts) -> list[str]:
     if not f.plt:
         if not f.ld:
-            return ["No PLT/GOT: a static program calls printf directly; there is nothing "
-                    "to bind."]
+            return [("No PLT/GOT: a static program calls printf directly; there is nothing "
+                    "to bind.")]
         return ["The program imports no functions through a PLT."]
-    out = ["Each imported function is called through a PLT stub that jumps through a GOT "
-           "slot:"]
+    out = [("Each imported function is called through a PLT stub that jumps through a GOT "
+           "slot:")]
     for p in f.plt:
         ver = f"@{p['version']}" if p["version"] else ""
         out.append(f"  {p['symbol']}{ver} ({p['reloc']}), defined in {p['defined_in']}")
@@ -185,8 +185,8 @@ def stage_start(f: Facts) -> list[str]:
     st = f.start
     if not st:
         return ["The program never reached its entry point."]
-    out = [f"The CPU starts at {st['entry']} ({st['entry_where']}), after "
-           f"{st['syscalls_before_entry']} system calls made by exec and the dynamic linker."]
+    out = [(f"The CPU starts at {st['entry']} ({st['entry_where']}), after "
+           f"{st['syscalls_before_entry']} system calls made by exec and the dynamic linker.")]
     if "main" in st:
         out.append(f"_start calls __libc_start_main at {st['__libc_start_main']} "
                    f"({st.get('__libc_start_main_where', '?')}) with main = {st['main']} "

@@ -28,6 +28,7 @@ class ObjectPages:
     base: int                         # lowest address of the file's mappings (object+0)
     pages: int = 0                    # file-backed pages mapped
     present: int = 0                  # already touched at the entry point (loader writes)
+    present_pages: list = field(default_factory=list)   # their page numbers (from base)
     faulted: list = field(default_factory=list)   # (address, access, file offset)
 
     @property
@@ -70,6 +71,7 @@ class FaultTracer:
                 want = data[off:off + PAGE]
                 if bytes(mine[:len(want)]) != want or not want:
                     obj.present += 1
+                    obj.present_pages.append((page - obj.base) // PAGE)
                     continue
                 hooks = (uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._on_access,
                                      None, page, page + PAGE - 1),
@@ -103,7 +105,7 @@ class FaultTracer:
 
     def summary(self) -> list[str]:
         lines = []
-        for path, o in self.objects.items():
+        for o in self.objects.values():
             pct = 100.0 * o.touched / o.pages if o.pages else 0.0
             lines.append(f"{o.name}: {o.touched} of {o.pages} file pages touched ({pct:.1f}%): "
                          f"{o.present} written while loading, {len(o.faulted)} faulted in "
@@ -112,5 +114,6 @@ class FaultTracer:
 
     def as_data(self) -> list[dict]:
         return [{"object": o.name, "path": p, "pages": o.pages, "present_at_entry": o.present,
+                 "present_pages": o.present_pages,
                  "faulted": len(o.faulted), "touched": o.touched}
                 for p, o in self.objects.items()]

@@ -325,7 +325,7 @@ def elf_facts(bprm) -> dict:
 
 
 def _brk(bprm) -> int:
-    lo, hi = bprm.image.load_bounds()
+    _lo, hi = bprm.image.load_bounds()
     return (hi + bprm.load_bias + 0xFFF) & ~0xFFF
 
 
@@ -365,7 +365,7 @@ def stack_facts(proc, bprm) -> dict:
         if key == 0:
             break
     auxv_end = at
-    rnd = dict((k, v) for k, v in bprm.auxv).get(AT_RANDOM, 0)
+    rnd = dict(bprm.auxv).get(AT_RANDOM, 0)
     strings_start = proc.arg_start
     return {"sp": hexs(sp), "sp_aligned_16": sp % 16 == 0, "argc": argc, "argv": argv,
             "argv_null": argv_null, "envp": envp, "envp_null": envp_null,
@@ -475,7 +475,7 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
     outs = {}
     if capture_output:
         for fd in (1, 2):
-            outs[fd] = tempfile.TemporaryFile()
+            outs[fd] = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
             proc.fds.install_at(fd, os.dup(outs[fd].fileno()))
     try:
         ex = proc.run(path)
