@@ -484,7 +484,7 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
         facts.error = msg
         status = EXIT_NOT_FOUND if e.errno == 2 else EXIT_CANNOT_EXEC
         msg = msg if argv[0] in msg else f"{argv[0]}: {msg}"
-        if e.errno == 8:     # ENOEXEC: say which handlers looked at it
+        if e.errno == 8 and _first_bytes(proc, path, 2) != "23 21":   # ENOEXEC, no #!
             msg += " (binfmt_script: no '#!'; binfmt_elf: refused; no handler left: ENOEXEC)"
         raise ObserveError(msg, status) from None
     finally:
