@@ -174,10 +174,28 @@ def test_bad_input(examples, tmp_path):
     got = pyloader("explain", str(examples["crash"]))
     assert got.returncode == 0
     assert b"killed by signal 11 (core dumped)" in got.stdout
+    assert re.search(rb"  pyloader: SIGSEGV: .* \(main\+0x[0-9a-f]+\)", got.stdout)
     for cmd in (("maps",), ("report", "-o", str(tmp_path / "r.html"))):
         got = pyloader(*cmd, str(bad))
         assert got.returncode == 126
         assert b"Traceback" not in got.stderr
+
+
+def test_missing_library(tmp_path):
+    (tmp_path / "d.c").write_text("int f(void) { return 1; }\n")
+    (tmp_path / "m.c").write_text("int f(void);\nint main(void) { return f(); }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libd.so"),
+                    str(tmp_path / "d.c")], check=True)
+    subprocess.run(["gcc", "-o", str(tmp_path / "m"), str(tmp_path / "m.c"), f"-L{tmp_path}",
+                    "-ld"], check=True)
+    got = pyloader("explain", str(tmp_path / "m"))
+    assert got.returncode == 0, got.stderr
+    text = got.stdout.decode()
+    assert "The dynamic linker did not finish; it said:" in text
+    assert "libd.so: cannot open shared object file: No such file or directory" in text
+    assert "Exit status 127: the dynamic linker gave up" in text
+    facts = json.loads(pyloader("explain", "--json", str(tmp_path / "m")).stdout)
+    assert facts["exit"]["status"] == 127 and facts["elf"]["interp"]
 
 
 def test_trace_bindings_lazy_and_eager(examples):

@@ -109,8 +109,9 @@ def stage_ld(f: Facts) -> list[str]:
         if f.elf.get("interp") is None:
             return [("No dynamic linker: the program is static, everything it calls is inside "
                     "it, so nothing is searched, mapped or bound.")]
-        return [("The Python ld.so did not run (see the message above), so there is nothing to "
-                "show about libraries.")]
+        said = [ln for ln in f.output.get("pyloader", "").splitlines() if ln.strip()]
+        return (["The dynamic linker did not finish; it said:"] + [f"  {ln}" for ln in said]
+                + ["So the program never started."])
     out = [(f"The dynamic linker ({ld['interp']}) looked for the libraries the program "
            "needs (DT_NEEDED), trying these files:")]
     for o in ld["opened"]:
@@ -138,6 +139,8 @@ def stage_ld(f: Facts) -> list[str]:
 
 def stage_plt(f: Facts) -> list[str]:
     if not f.plt:
+        if not f.start:
+            return ["Nothing was bound: the program never started."]
         if not f.ld:
             return [("No PLT/GOT: a static program calls printf directly; there is nothing "
                     "to bind.")]
@@ -216,9 +219,15 @@ def stage_start(f: Facts) -> list[str]:
 def stage_exit(f: Facts) -> list[str]:
     ex, st = f.exit, f.start
     if ex.get("signal"):
-        return [f"The program was killed by signal {ex['signal']}"
-                + (" (core dumped)" if ex["core"] else "")
-                + f": the shell sees exit status {128 + ex['signal']}."]
+        said = [ln for ln in f.output.get("pyloader", "").splitlines()
+                if ln.startswith("pyloader: SIG")]
+        return ([f"The program was killed by signal {ex['signal']}"
+                 + (" (core dumped)" if ex["core"] else "")
+                 + f": the shell sees exit status {128 + ex['signal']}."]
+                + [f"  {ln}" for ln in said])
+    if not st:
+        return [(f"Exit status {ex['status']}: the dynamic linker gave up (stage 4) and the "
+                "program never started (ld.so exits with 127 then).")]
     call = (ex.get("syscall") or "exit").split(" = ")[0].strip()
     out = [f"Exit status {ex['status']}, from the last system call: {call}."]
     if "main_returned" in st:
@@ -252,10 +261,10 @@ STAGES: list[tuple[str, Callable[[Facts], list[str]]]] = [
 def render(f: Facts, out=sys.stdout, step_input=None) -> None:
     """Print the stages; with step_input (a file), wait for a line between stages."""
     for i, (title, fn) in enumerate(STAGES):
-        if not f.exec and fn is not stage_exec:
+        if not f.exec:
             break
         out.write(f"== {title} ==\n")
-        lines = fn(f) if f.exec or fn is not stage_exec else []
+        lines = fn(f)
         out.write("".join(line + "\n" for line in lines) + "\n")
         if f.faults and fn is stage_start:
             out.write("== demand paging ==\n")

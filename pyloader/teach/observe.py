@@ -9,6 +9,7 @@ at those moments. Address-limited code hooks mark the moments (they cost nothing
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import struct
@@ -477,8 +478,10 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
         for fd in (1, 2):
             outs[fd] = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
             proc.fds.install_at(fd, os.dup(outs[fd].fileno()))
+    said = _Tee(sys.stderr)            # pyloader's own messages (link errors, crash line)
     try:
-        ex = proc.run(path)
+        with contextlib.redirect_stderr(said):
+            ex = proc.run(path)
     except ExecError as e:
         msg = str(e)
         facts.error = msg
@@ -492,6 +495,12 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
             f.seek(0)
             facts.output["stdout" if fd == 1 else "stderr"] = f.read().decode(errors="replace")
             f.close()
+    facts.output["pyloader"] = said.text()
+    if not facts.exec and proc.bprm is not None and proc.bprm.image is not None:
+        # exec worked but the program never reached its entry (the linker failed)
+        facts.exec = exec_facts(proc, proc.bprm)
+        facts.elf = elf_facts(proc.bprm)
+        facts.stack = stack_facts(proc, proc.bprm)
     facts.maps["exit"] = proc.mem.maps_text()
     facts.layout = layout_facts(proc)
     facts.syscalls = rec.lines
@@ -502,7 +511,8 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
             p["got_after_where"] = where(proc, v)
         except OSError:
             pass
-    facts.start["plt_calls"] = obs.plt_calls[:50]
+    if facts.start:
+        facts.start["plt_calls"] = obs.plt_calls[:50]
     facts.exit = {"status": ex.status, "signal": ex.signo, "core": ex.core,
                   "syscall": next((ln["text"] for ln in reversed(rec.lines)
                                    if ln["text"].startswith(("exit_group(", "exit("))), None)}
@@ -513,6 +523,24 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
             proc.bprm.interp_path is not None:
         facts.error = "the Python ld.so could not link this program (see the message above)"
     return facts
+
+
+class _Tee(io.StringIO):
+    """Keeps what is written and passes it on."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def write(self, s: str) -> int:
+        self.out.write(s)
+        return super().write(s)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def text(self) -> str:
+        return self.getvalue()
 
 
 def layout_facts(proc) -> dict:
