@@ -8,7 +8,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import native, pyloader
+from conftest import ROOT, native, pyloader
 
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 
@@ -243,3 +243,21 @@ def test_trace_faults_demand_paging(examples):
     m = re.search(r"libc\.so\.6: (\d+) of (\d+) file pages touched", err)
     touched, pages = int(m.group(1)), int(m.group(2))
     assert 0 < touched < pages / 4, (touched, pages)
+
+
+def test_ibt_plt_stubs_match_objdump(tmp_path):
+    # -z ibtplt: calls go through .plt.sec (endbr64; bnd jmp *GOT) and .plt.got has 16-byte
+    # entries; every stub must still be found and tied to its GOT slot
+    exe = tmp_path / "ibt"
+    subprocess.run(["gcc", "-w", "-fcf-protection=full", "-Wl,-z,ibtplt", "-o", str(exe),
+                    str(ROOT / "examples" / "hello_13.c")], check=True)
+    facts = json.loads(pyloader("explain", "--json", str(exe)).stdout)
+    bias = int(facts["elf"]["load_bias"], 16)
+    dump = _sh("objdump", "-d", str(exe))
+    for p in facts["plt"]:
+        want = re.search(rf"^([0-9a-f]+) <{p['symbol']}@plt>:", dump, re.MULTILINE).group(1)
+        assert int(p["stub"], 16) == bias + int(want, 16), p["symbol"]
+    sections = {p["symbol"]: p["stub_section"] for p in facts["plt"]}
+    assert sections == {"printf": ".plt.sec", "__cxa_finalize": ".plt.got"}
+    p = next(p for p in facts["plt"] if p["symbol"] == "printf")
+    assert p["got_after"] == p["target"] and facts["exit"]["status"] == 13

@@ -1,12 +1,15 @@
 """What readelf/objdump would tell about one file: sections, symbols by name, PLT stubs."""
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
 from ..elf import SHDR, SYM, ElfImage
 
 SHT_SYMTAB, SHT_DYNSYM = 2, 11
+ENDBR64 = b"\xf3\x0f\x1e\xfa"
+RIP_REL = re.compile(r"\[rip ([+-]) (0x[0-9a-f]+)\]")
 
 
 @dataclass
@@ -74,14 +77,15 @@ def plt_stubs(img: ElfImage) -> list[PltStub]:
         if s.name not in (".plt", ".plt.sec", ".plt.got") or s.type == 8:   # 8: SHT_NOBITS
             continue
         code = img.data[s.offset:s.offset + s.size]
-        step = 16 if s.name != ".plt.got" else 8
+        # .plt and .plt.sec entries are 16 bytes; .plt.got ones 8, or 16 with IBT (endbr64)
+        step = 8 if s.name == ".plt.got" and not code.startswith(ENDBR64) else 16
         start = 16 if s.name == ".plt" else 0          # PLT0 is the resolver trampoline
         for at in range(start, len(code) - step + 1, step):
             piece = code[at:at + step]
             for insn in md.disasm(piece, s.addr + at):
-                if insn.mnemonic in ("jmp", "bnd jmp") and "rip" in insn.op_str:
-                    disp = int(insn.op_str.split("rip")[1].strip(" +]").split("]")[0], 0) \
-                        if "+" in insn.op_str else 0
+                m = RIP_REL.search(insn.op_str)
+                if insn.mnemonic in ("jmp", "bnd jmp") and m:
+                    disp = int(m.group(2), 16) * (-1 if m.group(1) == "-" else 1)
                     stubs.append(PltStub(s.name, s.addr + at, insn.address + insn.size + disp,
                                          piece))
                     break

@@ -9,6 +9,7 @@ at those moments. Address-limited code hooks mark the moments (they cost nothing
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import os
@@ -28,6 +29,7 @@ from ..trace.strace import Tracer
 
 R_JUMP_SLOT, R_GLOB_DAT, R_RELATIVE = 7, 6, 8
 MAX_PLT_CALLS = 1000        # calls through the PLT remembered (for "where did 13 come from")
+MAX_LINES, MAX_TAIL = 5000, 200   # trace lines kept: the start of a long run and its end
 
 
 class Recorder(Tracer):
@@ -42,14 +44,20 @@ class Recorder(Tracer):
         self.t0 = time.perf_counter()
         self.opened: list[tuple[str, int, str]] = []   # (path, result, phase) of openat
         self._kind = "syscall"
+        self.counts: dict[str, int] = {}
+        self.tail: collections.deque = collections.deque(maxlen=MAX_TAIL)
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
 
     def _write(self, line: str, kind: str = "") -> None:
         kind = kind or self._kind
-        self.lines.append({"t": round(self.now(), 6), "phase": self.phase, "kind": kind,
-                           "text": line})
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        item = {"t": round(self.now(), 6), "phase": self.phase, "kind": kind, "text": line}
+        if len(self.lines) < MAX_LINES:
+            self.lines.append(item)
+        else:            # a long run: keep the first lines and the last ones
+            self.tail.append(item)
         if self.echo is not None:
             self.echo.write(line + "\n")
 
@@ -67,7 +75,18 @@ class Recorder(Tracer):
         self._write(text, "note")
 
     def count(self) -> int:
-        return sum(1 for ln in self.lines if ln["kind"] == "syscall")
+        return self.counts.get("syscall", 0)
+
+    def all_lines(self) -> list[dict]:
+        if not self.tail:
+            return self.lines
+        dropped = self.counts_total() - len(self.lines) - len(self.tail)
+        gap = [{"t": self.tail[0]["t"], "phase": self.tail[0]["phase"], "kind": "note",
+                "text": f"... {dropped} lines not kept ..."}] if dropped else []
+        return self.lines + gap + list(self.tail)
+
+    def counts_total(self) -> int:
+        return sum(self.counts.values())
 
     def syscall(self, task, nr, args, ret):
         if nr == 257 and ret is not None:            # openat: which path, which result
@@ -221,8 +240,12 @@ class Observer:
                 "caller": where(self.proc, ret), "phase": self.rec.phase, "returned": None}
         self.plt_calls.append(call)
         if len(self.plt_calls) >= MAX_PLT_CALLS and self._plt_hook is not None:
+            # enough to tell the story; stop paying a Python call per library call
             uc.hook_del(self._plt_hook)
             self._plt_hook = None
+            for h in self._ret_hooks.values():
+                uc.hook_del(h)
+            return
         self._pending_ret.setdefault(ret, []).append(call)
         if ret not in self._ret_hooks:
             self._ret_hooks[ret] = uc.hook_add(UC_HOOK_CODE, self._at_plt_return, None, ret, ret)
@@ -322,7 +345,7 @@ def elf_facts(bprm) -> dict:
                     "memsz": hexs(tls.p_memsz), "align": hexs(tls.p_align)} if tls else None,
             "relro": {"start": hexs(relro.p_vaddr + bias),
                       "end": hexs(relro.p_vaddr + bias + relro.p_memsz)} if relro else None,
-            "brk": hexs(bprm.image and _brk(bprm))}
+            "brk": hexs(_brk(bprm))}
 
 
 def _brk(bprm) -> int:
@@ -503,7 +526,7 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
         facts.stack = stack_facts(proc, proc.bprm)
     facts.maps["exit"] = proc.mem.maps_text()
     facts.layout = layout_facts(proc)
-    facts.syscalls = rec.lines
+    facts.syscalls = rec.all_lines()
     for p in facts.plt:
         try:
             v = proc.mem.read_u64(int(p["got"], 16))
@@ -514,7 +537,7 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
     if facts.start:
         facts.start["plt_calls"] = obs.plt_calls[:50]
     facts.exit = {"status": ex.status, "signal": ex.signo, "core": ex.core,
-                  "syscall": next((ln["text"] for ln in reversed(rec.lines)
+                  "syscall": next((ln["text"] for ln in reversed(facts.syscalls)
                                    if ln["text"].startswith(("exit_group(", "exit("))), None)}
     if obs.faults is not None:
         facts.faults = {"objects": obs.faults.as_data(), "events": obs.faults.events,
