@@ -140,6 +140,8 @@ def test_step_waits_for_enter(examples):
     assert b"== 1. " in one.stdout and b"== 2. " not in one.stdout
     allst = pyloader("explain", "--step", exe, input=b"\n" * 10)
     assert b"== 7. " in allst.stdout and allst.stdout.count(b"[Enter: next stage") == 6
+    eof = pyloader("explain", "--step", exe, input=b"\n")
+    assert b"== 7. " in eof.stdout and eof.stdout.count(b"[Enter: next stage") == 2
 
 
 def test_static_program_has_no_plt(examples):
@@ -225,6 +227,15 @@ def test_maps_at_entry_main_exit(examples):
     only = pyloader("maps", "--at", "exit", exe)
     assert only.stdout.count(b"== /proc/self/maps") == 1
     assert pyloader("maps", "--at", "later", exe).returncode == 2
+
+
+def test_explain_trace_faults_json(examples):
+    facts = json.loads(pyloader("explain", "--json", "--trace-faults",
+                                str(examples["hello_13"])).stdout)
+    libc = next(o for o in facts["faults"]["objects"] if o["object"] == "libc.so.6")
+    assert 0 < libc["touched"] == libc["present_at_entry"] + libc["faulted"] < libc["pages"]
+    first = facts["faults"]["events"][0]
+    assert first["access"] == "exec" and first["address"] == int(facts["start"]["entry"], 16)
 
 
 def test_trace_faults_demand_paging(examples):

@@ -31,18 +31,9 @@ def cmd_explain(a: argparse.Namespace) -> int:
     if a.json:
         print(to_json(facts))
         return 0
-    step_input = None
-    if a.step:
-        # Enter is read from the terminal when there is one, else from stdin (tests, pipes)
-        try:
-            step_input = open("/dev/tty")  # noqa: SIM115 - closed below
-        except OSError:
-            step_input = sys.stdin
-    try:
-        render(facts, sys.stdout, step_input)
-    finally:
-        if step_input is not None and step_input is not sys.stdin:
-            step_input.close()
+    # --step reads Enter from stdin: the terminal when run by hand, a pipe in tests (the
+    # program has finished before the first stage is printed, so it cannot compete for it)
+    render(facts, sys.stdout, sys.stdin if a.step else None)
     return 0
 
 

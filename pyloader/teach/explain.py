@@ -274,7 +274,9 @@ def render(f: Facts, out=sys.stdout, step_input=None) -> None:
             out.flush()
             answer = step_input.readline()
             out.write("\n")
-            if not answer or answer.strip().lower().startswith("q"):
+            if not answer:              # end of input: nobody to wait for any more
+                step_input = None
+            elif answer.strip().lower().startswith("q"):
                 return
 
 
