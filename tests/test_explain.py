@@ -200,6 +200,37 @@ def test_missing_library(tmp_path):
     assert facts["exit"]["status"] == 127 and facts["elf"]["interp"]
 
 
+def test_library_search_as_ld_debug_libs_shows(tmp_path):
+    (tmp_path / "d.c").write_text("int f(void) { return 1; }\n")
+    (tmp_path / "m.c").write_text("int f(void);\nint main(void) { return f(); }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libd.so"),
+                    str(tmp_path / "d.c")], check=True)
+    exe = str(tmp_path / "m")
+    subprocess.run(["gcc", "-o", exe, str(tmp_path / "m.c"), f"-L{tmp_path}", "-ld"], check=True)
+    env = dict(os.environ, LD_LIBRARY_PATH=str(tmp_path))
+    # the real ld.so: which files it tried for each library
+    debug = native(exe, env=dict(env, LD_DEBUG="libs")).stderr.decode()
+    want: dict[str, list[str]] = {}
+    lib = None
+    for line in debug.splitlines():
+        m = re.search(r"find library=(\S+) \[0\]; searching|trying file=(\S+)", line)
+        if m and m.group(1):
+            lib = m.group(1)
+        elif m:
+            want.setdefault(lib, []).append(m.group(2))
+    facts = json.loads(pyloader("explain", "--json", "-E", f"LD_LIBRARY_PATH={tmp_path}",
+                                exe).stdout)
+    got = {s["library"]: [o["path"] for o in s["tried"] if o["path"] != "/etc/ld.so.cache"]
+           for s in facts["ld"]["searches"]}
+    assert list(got) == list(want) == ["libd.so", "libc.so.6"]
+    for name, paths in want.items():
+        assert got[name][-1] == paths[-1]          # the file found
+        # every plain directory (not hwcaps subdirectories) tried in the same order
+        plain = [p for p in paths if os.path.dirname(p) in (str(tmp_path),
+                                                            os.path.dirname(paths[-1]))]
+        assert [p for p in got[name] if p in plain] == plain
+
+
 def test_trace_bindings_lazy_and_eager(examples):
     exe = str(examples["hello_13"])
     got = pyloader("run", "-e", "trace=none", "--trace-bindings", exe)

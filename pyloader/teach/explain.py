@@ -112,11 +112,18 @@ def stage_ld(f: Facts) -> list[str]:
         said = [ln for ln in f.output.get("pyloader", "").splitlines() if ln.strip()]
         return (["The dynamic linker did not finish; it said:"] + [f"  {ln}" for ln in said]
                 + ["So the program never started."])
-    out = [(f"The dynamic linker ({ld['interp']}) looked for the libraries the program "
-           "needs (DT_NEEDED), trying these files:")]
-    for o in ld["opened"]:
-        what = " (ldconfig's cache of library paths)" if o["path"] == "/etc/ld.so.cache" else ""
-        out.append(f"  {o['path']}{what}: " + ("found" if o["found"] else o["error"]))
+    out = [(f"The dynamic linker ({ld['interp']}) looked for each library named by DT_NEEDED, "
+            "trying these files (the openat calls in the trace):")]
+    for sr in ld["searches"]:
+        who = f" (needed by {sr['needed_by']})" if sr["needed_by"] else ""
+        out.append(f"  {sr['library'] or 'a library that was not found'}{who}:")
+        for o in sr["tried"]:
+            if o["path"] == "/etc/ld.so.cache":
+                out.append("    /etc/ld.so.cache: " + ("read: ldconfig's list of installed "
+                                                        "libraries gives the next path"
+                                                        if o["found"] else o["error"]))
+            else:
+                out.append(f"    {o['path']}: " + ("found" if o["found"] else o["error"]))
     out.append("Objects mapped (the link map, in load order):")
     for o in ld["objects"]:
         kind = "the program" if o["is_main"] else ("the dynamic linker" if o["is_rtld"]

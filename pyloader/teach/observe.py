@@ -427,14 +427,28 @@ def ld_facts(r, opened: list) -> dict:
                      "versions_needed": {k: sorted(v) for k, v in needs.items()},
                      "lazy": bool(r.lazy and not m.bind_now and not m.is_rtld),
                      "symbols": len(m.syms)})
-    searches = []
-    for path, ret, phase in opened:
-        if phase != "exec":
-            continue
-        searches.append({"path": path, "found": ret >= 0,
-                         "error": None if ret >= 0 else os.strerror(-ret)})
-    return {"interp": r.rtld.path if r.rtld else None, "objects": objs, "opened": searches,
+    opens = [{"path": path, "found": ret >= 0, "error": None if ret >= 0 else os.strerror(-ret)}
+             for path, ret, phase in opened if phase == "exec"]
+    return {"interp": r.rtld.path if r.rtld else None, "objects": objs, "opened": opens,
+            "searches": library_searches(r, opens),
             "lazy": r.lazy, "gotplt_resolver": hexs(r.resolver)}
+
+
+def library_searches(r, opens: list[dict]) -> list[dict]:
+    """Each DT_NEEDED search: the files tried, in order, up to the one that was found."""
+    by_path = {m.path: m for m in r.maps}
+    searches, tried = [], []
+    for o in opens:
+        tried.append(o)            # /etc/ld.so.cache too: it is read where the search needs it
+        m = by_path.get(o["path"]) if o["found"] else None
+        if m is not None:
+            searches.append({"library": m.name, "path": m.path,
+                             "needed_by": m.loader.path if m.loader else None,
+                             "tried": tried})
+            tried = []
+    if tried:                     # the search that failed
+        searches.append({"library": None, "path": None, "needed_by": None, "tried": tried})
+    return searches
 
 
 def plt_facts(proc, r) -> list[dict]:

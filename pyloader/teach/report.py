@@ -257,6 +257,10 @@ def render_html(f: Facts) -> str:
     if f.faults:
         body.append("<h2>Demand paging: pages touched</h2><ul>" + "".join(
             f"<li>{_e(s)}</li>" for s in f.faults["summary"]) + "</ul>")
+        body.append('<p class="legend"><span style="background:#f28e2b">faulted in by the '
+                    'program</span><span style="background:#4f86c6">written while loading</span>'
+                    '<span style="background:#bbb">never touched</span> (one square per page, '
+                    'in file order)</p>')
         body.append(pages_svg(f.faults))
 
     body.append("<h2>/proc/self/maps at entry, at main, at exit</h2>")
