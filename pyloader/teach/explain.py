@@ -191,6 +191,12 @@ def stage_plt(f: Facts) -> list[str]:
     return out
 
 
+def _ret(call: dict) -> str:
+    """eax as an int when rax looks like one, else the whole of rax (a pointer)."""
+    rax = int(call.get("returned_rax") or "0", 16)
+    return str(call["returned"]) if rax < 1 << 31 else call["returned_rax"]
+
+
 def stage_start(f: Facts) -> list[str]:
     st = f.start
     if not st:
@@ -208,7 +214,7 @@ def stage_start(f: Facts) -> list[str]:
                    f"({st['main_returns_to_where']}).")
     calls = [c for c in st.get("plt_calls", []) if c["phase"] == "main"]
     if calls:
-        names = ", ".join(f"{c['symbol']} (returned {c['returned']})" for c in calls[:8])
+        names = ", ".join(f"{c['symbol']} (returned {_ret(c)})" for c in calls[:8])
         out.append(f"main called through the PLT: {names}.")
     out.append("System calls, as strace prints them:")
     for ln in f.syscalls:

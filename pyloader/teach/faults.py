@@ -44,10 +44,12 @@ class FaultTracer:
         self.objects: dict[str, ObjectPages] = {}
         self.events: list[dict] = []
         self._hooks: dict[int, tuple] = {}        # page -> (hook handles, vma, object)
+        self.image = None
 
     def install(self) -> None:
         """Hook every file-backed page that still holds its file's bytes (call at entry)."""
         uc = self.task.cpu.uc
+        self.image = self.task.mem
         files: dict[str, bytes] = {}
         for vma in self.task.mem.vmas:
             if not vma.inode or not vma.name.startswith("/"):
@@ -85,6 +87,8 @@ class FaultTracer:
         self._fault(address, "exec")
 
     def _fault(self, address: int, access: str) -> None:
+        if self.task.mem is not self.image:       # another program was exec'd since
+            return
         page = address & ~(PAGE - 1)
         entry = self._hooks.pop(page, None)
         if entry is None:

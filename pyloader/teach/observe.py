@@ -141,11 +141,13 @@ class Observer:
         self._pending_ret: dict[int, list[dict]] = {}
         self._plt_hook = None
         self.echo_bindings = None
+        self.image = None
         proc.on_exec.append(self.at_entry)
         proc.on_bind = self.bound
 
     # --- the moment the first instruction is about to run ----------------------------------
     def at_entry(self, proc) -> None:
+        self.image = proc.mem          # a later execve replaces it: the hooks then go quiet
         f = self.facts
         bprm = proc.bprm
         f.exec = exec_facts(proc, bprm)
@@ -191,6 +193,8 @@ class Observer:
             self._plt_hook = uc.hook_add(UC_HOOK_CODE, self._at_plt, None, stubs[0], stubs[-1])
 
     def _at_libc_start_main(self, uc, address, size, ud) -> None:
+        if self.proc.mem is not self.image:
+            return
         st = self.facts.start
         if "main" in st:
             return
@@ -204,6 +208,8 @@ class Observer:
         uc.hook_add(UC_HOOK_CODE, self._at_main, None, self.main_addr, self.main_addr)
 
     def _at_main(self, uc, address, size, ud) -> None:
+        if self.proc.mem is not self.image:
+            return
         st = self.facts.start
         if "main_reached" in st:
             return
@@ -219,6 +225,8 @@ class Observer:
         uc.hook_add(UC_HOOK_CODE, self._at_main_return, None, ret, ret)
 
     def _at_main_return(self, uc, address, size, ud) -> None:
+        if self.proc.mem is not self.image:
+            return
         st = self.facts.start
         if "main_returned" in st:
             return
@@ -231,6 +239,8 @@ class Observer:
         self.rec.note(f"[pyloader] main returned, eax = {rax & 0xFFFFFFFF}")
 
     def _at_plt(self, uc, address, size, ud) -> None:
+        if self.proc.mem is not self.image:
+            return
         sym = self._plt_by_addr.get(address)
         if sym is None:
             return
@@ -251,9 +261,14 @@ class Observer:
             self._ret_hooks[ret] = uc.hook_add(UC_HOOK_CODE, self._at_plt_return, None, ret, ret)
 
     def _at_plt_return(self, uc, address, size, ud) -> None:
+        if self.proc.mem is not self.image:
+            return
         waiting = self._pending_ret.get(address)
         if waiting:
-            waiting.pop()["returned"] = uc.reg_read(X.UC_X86_REG_RAX) & 0xFFFFFFFF
+            call = waiting.pop()
+            rax = uc.reg_read(X.UC_X86_REG_RAX)
+            call["returned"] = rax & 0xFFFFFFFF      # as an int (eax), the common case
+            call["returned_rax"] = hexs(rax)
 
     # --- lazy binding, as it happens ---------------------------------------------------------
     def bound(self, m, sidx: int, d, value: int, caller: int) -> None:
