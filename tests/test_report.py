@@ -53,7 +53,9 @@ def test_rendered_in_chromium(report, tmp_path):
     html = dom.stdout
     assert 'data-ready="yes"' in html, "the page's script did not run"
     assert html.count('class="phase-button"') == 5
-    for table in ("vmas", "loads", "stack", "linkmap", "relocs", "plt", "bindings", "syscalls"):
+    assert "That value is what printf returned to main" in html
+    for table in ("vmas", "loads", "stack", "linkmap", "relocs", "plt", "bindings", "start",
+                  "syscalls"):
         assert f'<table id="{table}"' in html, table
     # one rectangle per mapping, one table row per mapping
     rects = re.findall(r'<rect class="vma" data-index="(\d+)" x="([\d.]+)" y="\d+" '
@@ -93,6 +95,22 @@ def test_report_of_static_program(examples, tmp_path):
     page = out.read_text()
     assert "No dynamic linker ran: the program is static." in page
     assert "No PLT entries for imported functions." in page
+
+
+def test_report_of_program_whose_library_is_missing(tmp_path):
+    (tmp_path / "d.c").write_text("int f(void) { return 1; }\n")
+    (tmp_path / "m.c").write_text("int f(void);\nint main(void) { return f(); }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libd.so"),
+                    str(tmp_path / "d.c")], check=True)
+    subprocess.run(["gcc", "-o", str(tmp_path / "m"), str(tmp_path / "m.c"), f"-L{tmp_path}",
+                    "-ld"], check=True)
+    out = tmp_path / "m.html"
+    got = pyloader("report", "-o", str(out), str(tmp_path / "m"))
+    assert got.returncode == 0, got.stderr
+    page = out.read_text()
+    assert "The dynamic linker did not finish:" in page
+    assert "libd.so: cannot open shared object file" in page
+    assert "exited with 127" in page
 
 
 def test_report_unwritable_output(examples, tmp_path):

@@ -215,6 +215,10 @@ def render_html(f: Facts) -> str:
         body.append(_table("relocs", ["object"] + types + ["total"],
                            [[o["name"]] + [o["relocations"].get(t, "") for t in types]
                             + [o["relocation_total"]] for o in f.ld["objects"]]))
+    elif f.elf.get("interp"):
+        said = [ln for ln in f.output.get("pyloader", "").splitlines() if ln.strip()]
+        body.append('<h2>Link map</h2><p id="linkmap">The dynamic linker did not finish:</p>'
+                    f"<pre>{_e(chr(10).join(said))}</pre>")
     else:
         body.append("<h2>Link map</h2><p id=\"linkmap\">No dynamic linker ran: the program "
                     "is static.</p>")
@@ -244,6 +248,9 @@ def render_html(f: Facts) -> str:
                              b["caller_where"], b["address"], b["defined_in"]]
                             for b in f.bindings], mono={3}))
 
+    body.append("<h2>From _start to exit</h2>")
+    body.append(start_section(f))
+
     calls = [ln for ln in f.syscalls if ln["kind"] == "syscall"]
     body.append("<h2>System call timeline</h2>")
     body.append(timeline_svg(calls))
@@ -270,6 +277,26 @@ def render_html(f: Facts) -> str:
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>pyloader report: "
             f"{_e(f.argv[0])}</title><style>{CSS}</style></head><body>" + "".join(body)
             + f"<script>{JS}</script></body></html>")
+
+
+def start_section(f: Facts) -> str:
+    """The moments of the run (code hooks) and where the exit status came from."""
+    from .explain import stage_exit
+    st = f.start
+    rows = []
+    if st:
+        rows.append(["entry point", st["entry"], st["entry_where"],
+                     f'after {st["syscalls_before_entry"]} system calls'])
+    if "main" in st:
+        rows.append(["__libc_start_main", st["__libc_start_main"],
+                     st.get("__libc_start_main_where", ""), "called by _start with main"])
+        rows.append(["main", st["main"], st["main_where"],
+                     f'reached after {st.get("syscalls_before_main", "?")} system calls'])
+    if "main_returned" in st:
+        rows.append(["main returns to", st["main_returns_to"], st["main_returns_to_where"],
+                     f'eax = {st["main_returned"]}'])
+    table = _table("start", ["moment", "address", "where", "note"], rows, mono={1})
+    return table + "<p>" + "<br>".join(_e(ln) for ln in stage_exit(f)) + "</p>"
 
 
 PHASE_COLOURS = {"exec": "#4f86c6", "start": "#59a14f", "main": "#edc948", "exit": "#e4572e"}
