@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     a = parser.parse_args(argv)
     if a.command == "ldd":
         return cmd_ldd(a)
-    if a.args[:1] == ["--"] if hasattr(a, "args") else False:
+    if getattr(a, "args", None) and a.args[0] == "--":
         a.args = a.args[1:]
     if a.command == "run":
         return cmd_run(a)

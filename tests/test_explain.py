@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 from conftest import ROOT, native, pyloader
@@ -306,3 +307,19 @@ def test_ibt_plt_stubs_match_objdump(tmp_path):
     assert sections == {"printf": ".plt.sec", "__cxa_finalize": ".plt.got"}
     p = next(p for p in facts["plt"] if p["symbol"] == "printf")
     assert p["got_after"] == p["target"] and facts["exit"]["status"] == 13
+
+
+def test_run_path_does_not_import_the_teaching_modules(examples):
+    # start-up matters: `pyloader run` loads pyloader.teach only for the teaching options
+    code = ("import sys; from pyloader.cli import main; "
+            "status = main(['run', '-e', 'trace=none', sys.argv[1], *sys.argv[2:]]); "
+            "print(status, sorted(m for m in sys.modules if m.startswith('pyloader.teach')),"
+            " file=sys.stderr)")
+    exe = str(examples["hello_13"])
+    plain = subprocess.run([sys.executable, "-c", code, exe], capture_output=True, text=True,
+                           cwd=str(ROOT), check=False)
+    assert plain.stderr.splitlines()[-1] == "13 []", plain.stderr
+    code_b = code.replace("'trace=none', ", "'trace=none', '--trace-bindings', ")
+    watched = subprocess.run([sys.executable, "-c", code_b, exe], capture_output=True,
+                             text=True, cwd=str(ROOT), check=False)
+    assert "'pyloader.teach.watch'" in watched.stderr.splitlines()[-1]

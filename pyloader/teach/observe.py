@@ -29,6 +29,7 @@ from ..trace.strace import Tracer
 
 R_JUMP_SLOT, R_GLOB_DAT, R_RELATIVE = 7, 6, 8
 MAX_PLT_CALLS = 1000        # calls through the PLT remembered (for "where did 13 come from")
+MAX_OUTPUT = 64 << 10            # bytes of the program's stdout/stderr kept
 MAX_LINES, MAX_TAIL = 5000, 200   # trace lines kept: the start of a long run and its end
 
 
@@ -545,7 +546,11 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
     finally:
         for fd, f in outs.items():
             f.seek(0)
-            facts.output["stdout" if fd == 1 else "stderr"] = f.read().decode(errors="replace")
+            data = f.read(MAX_OUTPUT + 1)
+            text = data[:MAX_OUTPUT].decode(errors="replace")
+            if len(data) > MAX_OUTPUT:
+                text += f"\n[... more output not kept: the first {MAX_OUTPUT} bytes are above]"
+            facts.output["stdout" if fd == 1 else "stderr"] = text
             f.close()
     facts.output["pyloader"] = said.text()
     if not facts.exec and proc.bprm is not None and proc.bprm.image is not None:
