@@ -323,3 +323,15 @@ def test_run_path_does_not_import_the_teaching_modules(examples):
     watched = subprocess.run([sys.executable, "-c", code_b, exe], capture_output=True,
                              text=True, cwd=str(ROOT), check=False)
     assert "'pyloader.teach.watch'" in watched.stderr.splitlines()[-1]
+
+
+def test_ifunc_slot_holds_the_resolvers_choice(examples):
+    facts = json.loads(pyloader("explain", "--json", str(examples["cxx_demo"])).stdout)
+    p = next(x for x in facts["plt"] if x["symbol"] == "strlen")
+    value = re.search(r"^\s*\d+: ([0-9a-f]+)\s+\d+ IFUNC\s+GLOBAL\s+DEFAULT\s+\d+ strlen@@",
+                      _sh("readelf", "-W", "--dyn-syms", LIBC), re.MULTILINE).group(1)
+    libc = next(o for o in facts["ld"]["objects"] if o["soname"] == "libc.so.6")
+    assert p["ifunc"] and int(p["target"], 16) == int(libc["l_addr"], 16) + int(value, 16)
+    after = int(p["got_after"], 16)
+    assert after != int(p["target"], 16)                 # not the resolver: its result
+    assert int(libc["map_start"], 16) <= after < int(libc["map_end"], 16)

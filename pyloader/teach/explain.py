@@ -163,8 +163,14 @@ def stage_plt(f: Facts) -> list[str]:
                    f"({p['got_at_entry_where']})")
         after = p.get("got_after")
         if after:
+            why = ""
+            if after == p["target"]:
+                why = ", the symbol's address"
+            elif p.get("ifunc") and after != p["got_at_entry"]:
+                why = (f", chosen for this CPU by {p['symbol']}'s ifunc resolver at "
+                       f"{p['target']}")
             out.append(f"    GOT slot {p['got']}: at exit  {after} ({p.get('got_after_where')})"
-                       + (", the symbol's address" if after == p["target"] else ""))
+                       + why)
         if p["got_at_entry"] == p["target"]:
             out.append("    bound before the program started (eager binding)")
         elif p.get("bound_at") is not None:

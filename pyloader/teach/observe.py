@@ -28,6 +28,7 @@ from ..memory import STACK_TOP
 from ..trace.strace import Tracer
 
 R_JUMP_SLOT, R_GLOB_DAT, R_RELATIVE = 7, 6, 8
+STT_GNU_IFUNC = 10
 MAX_PLT_CALLS = 1000        # calls through the PLT remembered (for "where did 13 come from")
 MAX_OUTPUT = 64 << 10            # bytes of the program's stdout/stderr kept
 MAX_LINES, MAX_TAIL = 5000, 200   # trace lines kept: the start of a long run and its end
@@ -481,7 +482,8 @@ def plt_facts(proc, r) -> list[dict]:
         sym = main.syms[sidx]
         ver = r.ref_version(main, sidx)
         slot = main.l_addr + off
-        d, _dsym, target = r.symbol_value(main, sidx, rtype)
+        d, dsym, target = r.symbol_value(main, sidx, rtype)
+        ifunc = dsym is not None and dsym.type == STT_GNU_IFUNC
         stub = stubs.get(off)
         got1 = got2 = None
         if main.one(3):
@@ -496,6 +498,7 @@ def plt_facts(proc, r) -> list[dict]:
             "stub_section": stub.section if stub else None,
             "stub_code": disassemble(stub.code, main.l_addr + stub.vaddr) if stub else [],
             "target": hexs(target) if target is not None else None,
+            "ifunc": ifunc,
             "defined_in": d.path if d is not None else None,
             "got_1": hexs(got1) if got1 is not None else None,
             "got_2": hexs(got2) if got2 is not None else None,
