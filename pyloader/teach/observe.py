@@ -35,12 +35,10 @@ MAX_LINES, MAX_TAIL = 5000, 200   # trace lines kept: the start of a long run an
 
 
 class Recorder(Tracer):
-    """A Tracer that keeps every line (with its time and the phase of the run) as data,
-    and optionally echoes it to a stream as `pyloader run` would print it."""
+    """A Tracer that keeps every line (with its time and the phase of the run) as data."""
 
-    def __init__(self, echo=None, **kw):
+    def __init__(self, **kw):
         super().__init__(io.StringIO(), **kw)
-        self.echo = echo
         self.lines: list[dict] = []
         self.phase = "exec"
         self.t0 = time.perf_counter()
@@ -60,8 +58,6 @@ class Recorder(Tracer):
             self.lines.append(item)
         else:            # a long run: keep the first lines and the last ones
             self.tail.append(item)
-        if self.echo is not None:
-            self.echo.write(line + "\n")
 
     def exited(self, task, ex) -> None:
         self._kind = "event"
@@ -142,7 +138,6 @@ class Observer:
         self._ret_hooks: dict[int, int] = {}
         self._pending_ret: dict[int, list[dict]] = {}
         self._plt_hook = None
-        self.echo_bindings = None
         self.image = None
         proc.on_exec.append(self.at_entry)
         proc.on_bind = self.bound
@@ -280,8 +275,6 @@ class Observer:
         b["phase"] = self.rec.phase
         self.facts.bindings.append(b)
         self.rec.note(binding_line(b))
-        if self.echo_bindings is not None:
-            self.echo_bindings.write(binding_line(b) + "\n")
         for p in self.facts.plt:
             if p["got"] == b["got"]:
                 p["bound_at"] = b["t"]
@@ -290,7 +283,10 @@ class Observer:
 
 def binding_event(task, m, sidx: int, d, value: int, caller: int) -> dict:
     sym = m.syms[sidx]
-    ver = task.rtld.ref_version(m, sidx) if getattr(task, "rtld", None) else None
+    # the version the reference asks for (what Rtld.ref_version reads; bindings made while
+    # linking come before task.rtld exists)
+    ndx = m.versym[sidx] & 0x7FFF if m.versym is not None and sidx < len(m.versym) else 0
+    ver = m.versions.get(ndx) if ndx >= 2 else None
     jm = m.__dict__.get("_jmprel") or m.jmprel()
     got = next((m.l_addr + off for off, info, _ in jm if info >> 32 == sidx), 0)
     return {"symbol": sym.name, "version": ver.name if ver else None,
