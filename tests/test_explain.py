@@ -130,6 +130,8 @@ def test_text_has_every_stage(examples):
     for n in range(1, 8):
         assert f"== {n}. " in text
     assert "binfmt_elf: starts with 7f 'E' 'L' 'F' -> accepted" in text
+    assert re.search(r"0x7fffffffe[0-9a-f]{3} \| argc = 1   <- rsp when the program starts", text)
+    assert re.search(r"\| auxv: 22 \(type, value\) pairs, AT_NULL last \(352 bytes\)", text)
     assert "That value is what printf returned to main" in text
     assert "The first call of printf, live:" in text
     assert "Traceback" not in got.stderr.decode()

@@ -73,10 +73,42 @@ def stage_elf(f: Facts) -> list[str]:
     return out
 
 
+def stack_picture(s: dict) -> list[str]:
+    """The stack from the top down, each region at its address, as the kernel built it."""
+    sp, top = _h(s["sp"]), _h(s["top"])
+    argv_at = sp + 8
+    envp_at = argv_at + 8 * (s["argc"] + 1)
+    auxv_at, auxv_end = _h(s["auxv_at"]), _h(s["auxv_end"])
+    rnd, strings, execfn = _h(s["random_at"]), _h(s["strings_start"]), _h(s["execfn_at"])
+    rows = [
+        (top, "top of the stack (STACK_TOP)"),
+        (execfn, f"the file name, AT_EXECFN \"{_auxv(s, 'AT_EXECFN', 'string')}\""),
+        (strings, f"argv and envp strings ({execfn - strings} bytes)"),
+        (_h(_auxv(s, "AT_PLATFORM")), "\"x86_64\" (AT_PLATFORM), then padding"),
+        (rnd, "16 random bytes (AT_RANDOM)"),
+        (auxv_end, f"{rnd - auxv_end} bytes of padding: what is below starts 16-byte aligned"),
+        (auxv_at, (f"auxv: {len(s['auxv'])} (type, value) pairs, AT_NULL last "
+                  f"({auxv_end - auxv_at} bytes)")),
+        (envp_at, f"envp: {len(s['envp'])} pointers and a NULL"),
+        (argv_at, f"argv: {s['argc']} pointer{'s' if s['argc'] != 1 else ''} and a NULL"),
+        (sp, f"argc = {s['argc']}   <- rsp when the program starts"),
+    ]
+    out = ["  higher addresses"]
+    for addr, what in rows:
+        out.append(f"  {addr:#014x} | {what}")
+    out.append("  lower addresses: the stack grows down from here")
+    return out
+
+
+def _auxv(s: dict, name: str, key: str = "value") -> str:
+    return next((a.get(key, "") for a in s["auxv"] if a["name"] == name), "0")
+
+
 def stage_stack(f: Facts) -> list[str]:
     s = f.stack
-    out = [(f"The initial stack (rsp = {s['sp']}, 16-byte aligned: {s['sp_aligned_16']}), "
-           "lowest address first:")]
+    out = ["The kernel builds the initial stack from the top down:", *stack_picture(s)]
+    out.append(f"In detail (rsp = {s['sp']}, 16-byte aligned: {s['sp_aligned_16']}), lowest "
+               "address first:")
     out.append(f"  {s['sp']}  argc = {s['argc']}")
     for a in s["argv"]:
         out.append(f"  {a['at']}  argv -> {a['ptr']} \"{a['value']}\"")
