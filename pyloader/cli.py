@@ -16,6 +16,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                    help="trace=SET (names, !, %%class, /regex, none)")
     p.add_argument("-s", dest="strsize", type=int, default=32, metavar="SIZE",
                    help="print at most SIZE bytes of each string (default 32)")
+    p.add_argument("-f", dest="follow", action="count", default=0,
+                   help="trace forked children too (-ff with -o: one file per pid, FILE.PID)")
     p.add_argument("-c", dest="summary", action="store_true", help="count calls; print a summary")
     p.add_argument("-y", dest="paths", action="store_true", help="print paths of descriptors")
     p.add_argument("-T", dest="times", action="store_true", help="print time spent in each call")
@@ -136,6 +138,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         return EXIT_NOT_FOUND
 
     out = None
+    if a.output and a.follow == 2:
+        a.output = f"{a.output}.{os.getpid()}"   # strace -ff: FILE.PID per process
     if a.output:
         try:
             out = open(a.output, "w", buffering=1 << 16)  # noqa: SIM115 - closed below
@@ -146,7 +150,9 @@ def cmd_run(a: argparse.Namespace) -> int:
     tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
                         show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
                         relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
-                        xlat_style=a.xlat, verbose=a.verbose)
+                        xlat_style=a.xlat, verbose=a.verbose, follow=min(a.follow, 2),
+                        outname=a.output.rpartition(".")[0] if a.follow == 2 and a.output
+                        else a.output)
     from .binfmt import ExecError
     from .process import Process
     proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,

@@ -36,6 +36,10 @@ BUILDS = {
     "ctors": ("ctors.c", []),
     "dlopen_demo": ("dlopen_demo.c", []),
     "users": ("users.c", []),
+    "fork_pipe": ("fork_pipe.c", []),
+    "exec_errors": ("exec_errors.c", []),
+    "signals": ("signals.c", ["-O1"]),
+    "threads": ("threads.c", ["-O1", "-pthread"]),
 }
 
 

@@ -338,3 +338,32 @@ def test_ifunc_slot_holds_the_resolvers_choice(examples):
     after = int(p["got_after"], 16)
     assert after != int(p["target"], 16)                 # not the resolver: its result
     assert int(libc["map_start"], 16) <= after < int(libc["map_end"], 16)
+
+
+@pytest.mark.parametrize("flags, source, words", [
+    # void main at -O2 ends in `jmp printf@plt`: printf returns for main
+    (["-O2"], "hello_13.c", "main ended with a jump to printf (a tail call)"),
+    # return 0 after the call: main's own status, not puts' return value
+    (["-O0"], None, "main set eax itself after its last library call (puts): mov eax, 0."),
+])
+def test_where_the_status_came_from(tmp_path, flags, source, words):
+    src = ROOT / "examples" / source if source else tmp_path / "ret0.c"
+    if source is None:
+        src.write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n')
+    exe = tmp_path / "prog"
+    subprocess.run(["gcc", "-w", *flags, "-o", str(exe), str(src)], check=True)
+    got = pyloader("explain", str(exe))
+    assert words in got.stdout.decode(), got.stdout.decode()[-1500:]
+    assert b"That value is what" not in got.stdout
+
+
+def test_void_main_code_after_the_call_is_shown(examples):
+    text = pyloader("explain", str(examples["hello_13"])).stdout.decode()
+    want = re.search(r"main's code after that call does not touch eax: (.*?)\. main sets", text)
+    assert want and want.group(1).endswith("ret")
+    # the same instructions objdump shows after the call in main
+    dump = _sh("objdump", "-d", "--no-show-raw-insn", "-M", "intel", str(examples["hello_13"]))
+    body = dump.split("<main>:")[1].split("\n\n")[0]
+    after = body.split("<printf@plt>")[1].splitlines()[1:]
+    assert [" ".join(x.split("\t")[1].split()) for x in after if "\t" in x] == \
+        [" ".join(i.split()) for i in want.group(1).split("; ")]

@@ -39,6 +39,12 @@ def sections(img: ElfImage) -> list[Section]:
 
 def symbol_address(img: ElfImage, wanted: str) -> int | None:
     """st_value of a defined function/object `wanted` in .symtab or .dynsym (file-relative)."""
+    found = symbol(img, wanted)
+    return found[0] if found else None
+
+
+def symbol(img: ElfImage, wanted: str) -> tuple[int, int] | None:
+    """(st_value, st_size) of a defined symbol `wanted` in .symtab or .dynsym."""
     data = img.data
     secs = sections(img)
     for want_type in (SHT_SYMTAB, SHT_DYNSYM):
@@ -55,7 +61,7 @@ def symbol_address(img: ElfImage, wanted: str) -> int | None:
                     continue
                 end = data.find(b"\0", strtab + name)
                 if data[strtab + name:end] == wanted.encode():
-                    return value
+                    return value, _size
     return None
 
 
@@ -97,3 +103,27 @@ def disassemble(code: bytes, addr: int) -> list[str]:
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     return [f"{i.address:#x}: {i.bytes.hex(' '):<24} {i.mnemonic} {i.op_str}".rstrip()
             for i in md.disasm(code, addr)]
+
+
+EAX_NAMES = {"al", "ah", "ax", "eax", "rax"}
+STOP = {"ret", "jmp", "call"}
+
+
+def sets_eax_before_ret(code: bytes, addr: int) -> tuple[bool | None, list[str]]:
+    """Does the straight-line code at addr write eax before its `ret`? (True/False, and the
+    instructions read); None when a branch makes it undecidable without running it."""
+    import capstone
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    md.detail = True
+    seen = []
+    for insn in md.disasm(code, addr):
+        seen.append(f"{insn.mnemonic} {insn.op_str}".strip())
+        _read, written = insn.regs_access()
+        if any(insn.reg_name(r) in EAX_NAMES for r in written):
+            return True, seen
+        if insn.mnemonic == "ret":
+            return False, seen
+        if insn.mnemonic in STOP or insn.mnemonic.startswith("j") or insn.group(
+                capstone.CS_GRP_JUMP):
+            return None, seen
+    return None, seen

@@ -285,14 +285,26 @@ def stage_exit(f: Facts) -> list[str]:
         out.append(f"main returned with eax = {st['main_returned']}, and "
                    "__libc_start_main passed it to exit().")
         last = st.get("last_plt_call")
-        if last and last.get("returned") == st["main_returned"]:
+        if last and last.get("tail_call") and last["returned"] == st["main_returned"]:
+            out.append(f"main ended with a jump to {last['symbol']} (a tail call), so "
+                       f"{last['symbol']}'s return value, {last['returned']}, went straight "
+                       "back to __libc_start_main in eax, the register that carries return "
+                       "values.")
+        elif last and last.get("main_sets_eax") is False and \
+                last["returned"] == st["main_returned"]:
             out.append(f"That value is what {last['symbol']} returned to main "
-                       f"({last['caller']}): main set no return value of its own (a `void "
-                       f"main`, or a missing return), so {last['symbol']}'s result was still "
-                       "in eax, the register that carries return values.")
-            if last["symbol"] in ("printf", "puts"):
-                out.append(f"  {last['symbol']} returns the number of bytes it wrote: "
-                           f"{st['main_returned']}.")
+                       f"({last['caller']}). main's code after that call does not touch eax: "
+                       + "; ".join(last["code_after"])
+                       + f". main sets no return value of its own (a `void main`), so "
+                       f"{last['symbol']}'s result was still in eax, the register that "
+                       "carries return values.")
+        elif last and last.get("main_sets_eax"):
+            out.append(f"main set eax itself after its last library call ({last['symbol']}): "
+                       f"{last['code_after'][-1]}. The status is main's own return value.")
+        if last and last["symbol"] in ("printf", "puts") and not last.get("main_sets_eax") \
+                and last["returned"] == st["main_returned"]:
+            out.append(f"  {last['symbol']} returns the number of bytes it wrote: "
+                       f"{st['main_returned']}.")
     elif st.get("main_reached"):
         out.append("main did not return: the program called exit itself (or was stopped).")
     return out

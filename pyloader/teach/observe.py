@@ -43,15 +43,22 @@ class Recorder(Tracer):
         self.phase = "exec"
         self.t0 = time.perf_counter()
         self.opened: list[tuple[str, int, str]] = []   # (path, result, phase) of openat
-        self._kind = "syscall"
         self.counts: dict[str, int] = {}
         self.tail: collections.deque = collections.deque(maxlen=MAX_TAIL)
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
 
-    def _write(self, line: str, kind: str = "") -> None:
-        kind = kind or self._kind
+    # every line the Tracer prints goes through one of these two
+    def _write(self, line: str) -> None:
+        self._record(line)
+
+    def _write_raw(self, lead: str, body: str) -> None:
+        self._record(lead + body)
+
+    def _record(self, line: str, kind: str = "") -> None:
+        # "--- SIGSEGV {...} ---" and "+++ exited with 0 +++" are events, not system calls
+        kind = kind or ("event" if line.startswith(("---", "+++")) else "syscall")
         self.counts[kind] = self.counts.get(kind, 0) + 1
         item = {"t": round(self.now(), 6), "phase": self.phase, "kind": kind, "text": line}
         if len(self.lines) < MAX_LINES:
@@ -59,18 +66,9 @@ class Recorder(Tracer):
         else:            # a long run: keep the first lines and the last ones
             self.tail.append(item)
 
-    def exited(self, task, ex) -> None:
-        self._kind = "event"
-        super().exited(task, ex)
-
-    def signal(self, task, *args, **kw) -> None:
-        self._kind = "event"
-        super().signal(task, *args, **kw)
-        self._kind = "syscall"
-
     def note(self, text: str) -> None:
         """A line of ours (binding, fault) in the same timeline as the syscalls."""
-        self._write(text, "note")
+        self._record(text, "note")
 
     def count(self) -> int:
         return self.counts.get("syscall", 0)
@@ -230,10 +228,43 @@ class Observer:
         rax = uc.reg_read(X.UC_X86_REG_RAX)
         st["main_returned"] = rax & 0xFFFFFFFF
         st["main_returned_rax"] = hexs(rax)
-        before = [c for c in self.plt_calls if c.get("returned") is not None]
-        st["last_plt_call"] = before[-1] if before else None
+        self._at_plt_return(uc, address, size, ud)   # a tail call returns here too
+        st["last_plt_call"] = self._last_call_of_main(st)
         self.rec.phase = "exit"
         self.rec.note(f"[pyloader] main returned, eax = {rax & 0xFFFFFFFF}")
+
+    def _last_call_of_main(self, st: dict) -> dict | None:
+        """The last library call main made itself (or tail-called), and whether main's code
+        after it sets eax: what decides where the exit status came from."""
+        ret_to = int(st["main_returns_to"], 16)
+        lo, hi = self.main_addr, self.main_addr + self._main_size()
+        mine = [c for c in self.plt_calls if c.get("returned") is not None and
+                (lo <= int(c["return_address"], 16) < hi or
+                 int(c["return_address"], 16) == ret_to)]
+        if not mine:
+            return None
+        call = dict(mine[-1])
+        at = int(call["return_address"], 16)
+        if at == ret_to:              # `jmp printf@plt`: printf returned for main
+            call["tail_call"], call["main_sets_eax"], call["code_after"] = True, False, []
+            return call
+        from .elfinfo import sets_eax_before_ret
+        try:
+            code = self.proc.mem.read(at, min(64, hi - at))
+        except OSError:
+            code = b""
+        call["tail_call"] = False
+        call["main_sets_eax"], call["code_after"] = sets_eax_before_ret(code, at)
+        return call
+
+    def _main_size(self) -> int:
+        """main's st_size from the program's symbol table (0: unknown, stripped)."""
+        from .elfinfo import symbol
+        bprm = self.proc.bprm
+        found = symbol(bprm.image, "main")
+        if found and found[0] + bprm.load_bias == self.main_addr:
+            return found[1]
+        return 0
 
     def _at_plt(self, uc, address, size, ud) -> None:
         if self.proc.mem is not self.image:
