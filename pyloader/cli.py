@@ -62,7 +62,8 @@ def _teach_parsers(sub) -> None:
         p.add_argument("--rootfs", default="/", metavar="DIR", help="guest / is DIR")
         p.add_argument("--seed", type=int, default=1,
                        help="AT_RANDOM and getrandom seed (default 1: reproducible)")
-        p.add_argument("--timeout", type=float, default=60, metavar="SECONDS")
+        p.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+                       help="kill the program after SECONDS (default 60)")
         p.add_argument("program", metavar="PROGRAM")
         p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
 
