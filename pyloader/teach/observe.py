@@ -43,7 +43,7 @@ class Recorder(Tracer):
         self.phase = "exec"
         self.t0 = time.perf_counter()
         self.opened: list[tuple[str, int, str]] = []   # (path, result, phase) of openat
-        self.counts: dict[str, int] = {}
+        self.kinds: dict[str, int] = {}   # lines per kind (the Tracer has its own counts)
         self.tail: collections.deque = collections.deque(maxlen=MAX_TAIL)
 
     def now(self) -> float:
@@ -59,7 +59,7 @@ class Recorder(Tracer):
     def _record(self, line: str, kind: str = "") -> None:
         # "--- SIGSEGV {...} ---" and "+++ exited with 0 +++" are events, not system calls
         kind = kind or ("event" if line.startswith(("---", "+++")) else "syscall")
-        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
         item = {"t": round(self.now(), 6), "phase": self.phase, "kind": kind, "text": line}
         if len(self.lines) < MAX_LINES:
             self.lines.append(item)
@@ -71,7 +71,7 @@ class Recorder(Tracer):
         self._record(text, "note")
 
     def count(self) -> int:
-        return self.counts.get("syscall", 0)
+        return self.kinds.get("syscall", 0)
 
     def all_lines(self) -> list[dict]:
         if not self.tail:
@@ -82,7 +82,7 @@ class Recorder(Tracer):
         return self.lines + gap + list(self.tail)
 
     def counts_total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.kinds.values())
 
     def syscall(self, task, nr, args, ret):
         if nr == 257 and ret is not None:            # openat: which path, which result
