@@ -48,7 +48,7 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                         "library, version)")
     p.add_argument("--trace-faults", action="store_true",
                    help="show demand paging: each first touch of a file-backed page, and a "
-                        "summary (slower: memory hooks)")
+                        "summary (slower for big programs: each first touch stops the emulator)")
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return p
