@@ -211,8 +211,9 @@ def render_html(f: Facts) -> str:
                                        for k, v in o["versions_needed"].items())]
                             for o in f.ld["objects"]], mono={1, 2}))
         types = sorted({t for o in f.ld["objects"] for t in o["relocations"]})
-        body.append("<h2>Relocations per object and type</h2>")
-        body.append(_table("relocs", ["object"] + types + ["total"],
+        body.append("<h2>Relocations per object and type (R_X86_64_...)</h2>")
+        body.append(_table("relocs", ["object"] + [t.removeprefix("R_X86_64_") for t in types]
+                           + ["total"],
                            [[o["name"]] + [o["relocations"].get(t, "") for t in types]
                             + [o["relocation_total"]] for o in f.ld["objects"]]))
     elif f.elf.get("interp"):
