@@ -165,6 +165,7 @@ class Process(ThreadsMixin):
         self.nested = 0                    # emu_starts of the linker inside a hook
         self._last_args: tuple = ()
         self._epipe = False
+        self.on_exec: list = []        # callbacks(task) once the program is at its entry point
 
     # --- services for binfmt and the syscall handlers ---------------------------------------
     def random_bytes(self, n: int) -> bytes:
@@ -598,6 +599,8 @@ class Process(ThreadsMixin):
             self.execve(filename)
             if tr:
                 tr.execve_done(self)
+            for observe in self.on_exec:     # `explain`, --trace-faults (teaching modes)
+                observe(self)
             while self.exit is None:
                 if self.timed_out:
                     raise GuestExit(signo=SIGKILL)

@@ -17,6 +17,8 @@ BUILD = ROOT / "tests" / "_build"
 BUILDS = {
     "hello_world": ("hello_world.c", ["-w"]),
     "hello_name": ("hello_name.c", ["-w"]),
+    "hello_13": ("hello_13.c", ["-w"]),
+    "hello_13_static": ("hello_13.c", ["-w", "-static"]),
     "hello_static": ("hello_name.c", ["-w", "-static"]),
     "hello_static_pie": ("hello_name.c", ["-w", "-static-pie"]),
     "hello_nopie": ("hello_name.c", ["-w", "-no-pie"]),
