@@ -720,6 +720,19 @@ class Process(ThreadsMixin):
         pc = self.cpu.pc
         access, why = FAULT_ERRORS[uc_errno]
         detail = self.cpu.fault_detail(pc)
+        if detail is None and why == "prot":
+            # Unicorn 2.1.4 lets the replayed access succeed after a protection fault: the
+            # address is then the memory operand whose page forbids this access
+            need = {"read": 1, "write": 2, "exec": 4}.get(access, 1)
+            try:
+                code = self.mem.read(pc, 16)
+            except OSError:
+                code = b""
+            for a, _size in self.cpu.memory_operands(pc, code) if code else []:
+                vma = self.mem.find(a)
+                if vma is None or not vma.prot & need:
+                    detail = (a, access)
+                    break
         addr = detail[0] if detail else pc
         code = SEGV_ACCERR if why == "prot" else SEGV_MAPERR
         self._fault = (SIGSEGV, code, addr, access)
