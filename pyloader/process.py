@@ -835,10 +835,13 @@ class Process(ThreadsMixin):
         from syscalls.host import host_syscall
         for timerid in self.posix_timers:
             host_syscall(BY_NAME["timer_delete"].nr, timerid)
-        os.set_blocking(self._sigfd, False)
+        # (not O_NONBLOCK: the file description is shared with forked guests' watchers)
+        import select
+        poll = select.poll()
+        poll.register(self._sigfd, select.POLLIN)
         try:
-            while os.read(self._sigfd, 128 * 32):
-                pass
+            while poll.poll(0):
+                os.read(self._sigfd, 128 * 32)
         except OSError:
             pass
         os.close(self._sigfd)

@@ -328,3 +328,17 @@ def test_asynchronous_signals_stop_the_guest_exactly(examples):
     an instruction run twice (Unicorn's uc_emu_stop from another thread would)."""
     got = pyloader("run", "-e", "trace=none", str(examples["signals"]), "timer-stress")
     assert (got.stdout, got.returncode) == (b"200 timer signals, no instruction run twice\n", 0)
+
+
+def test_many_children_each_killed_by_a_signal(tmp_path):
+    """Every forked guest keeps receiving its signals after earlier children ended (they share
+    the signal descriptor's file description with the parent)."""
+    from test_trace import build_c
+    exe = build_c(tmp_path, "killkids", '#include <signal.h>\n#include <stdio.h>\n'
+                  '#include <unistd.h>\n#include <sys/wait.h>\n'
+                  'int main(void){int n=0; for(int i=0;i<10;i++){pid_t k=fork();\n'
+                  'if(k==0){pause();_exit(0);} usleep(2000); kill(k,SIGTERM); int st;\n'
+                  'waitpid(k,&st,0); n+=WIFSIGNALED(st)&&WTERMSIG(st)==SIGTERM;}\n'
+                  'printf("%d killed\\n",n); return 0;}\n')
+    got = pyloader("run", "-e", "trace=none", exe, timeout=60)
+    assert (got.stdout, got.returncode) == (b"10 killed\n", 0)
