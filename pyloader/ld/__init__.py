@@ -56,7 +56,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data, l_addr=bias)
     rt.is_rtld = True
     lo, hi = img.load_bounds()
-    rt.map_start, rt.map_end = lo + bias, (hi + bias + 0xFFF) & ~0xFFF
+    rt.map_start, rt.map_end = lo + bias, hi + bias
     r.rtld = rt
     main = LinkMap(bprm.filename, bprm.filename, bprm.data, l_addr=bprm.load_bias)
     main.is_main = True
@@ -89,8 +89,12 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.sys("arch_prctl", ARCH_SET_FS, tp)
 
     # ld.so first, before any of its data is written (its RELR entries add to what is there)
-    find_object = r.stubs.add(lambda pc, out, *_: _dl_find_object(r, pc, out))
+    def dl_find_object(pc: int, out: int, *_) -> int:
+        return _dl_find_object(r, pc, out)
+    find_object = r.stubs.add(dl_find_object)
     r.resolver = r.stubs.add(r.runtime_resolve)
+    # AT_HWCAP, which init_cpu_features (run by ld.so's IRELATIVE) replaces on x86-64
+    g.put_ro("_dl_hwcap", task.hwcap)
     relocate_one(r, rt)
     g.build_link_maps(arena)
     g.rtld_state(arena, task.auxv_addr, auxv.get(AT_PLATFORM, 0), task.minsigstksz)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import struct
 
-from .dso import LinkMap
+from ..elf import PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
+from .dso import DT_GNU_HASH, DT_HASH, LinkMap
 from .layout import Layout
 
 TLS_TCB_ALIGN = 64
@@ -144,14 +145,15 @@ class GlibcState:
                 m.guest = self.rtld_global + L.off("rtld_global", "_dl_rtld_map")
             else:
                 m.guest = arena.alloc(L.size("link_map"), 16)
-        for i, m in enumerate(r.maps):
-            self.fill_link_map(m, arena, i, r.maps[i - 1] if i else None,
+        for i, m in enumerate(r.maps):    # l_serial: ld.so's map counted as the second load
+            self.fill_link_map(m, arena, i + 1 if i else 0, r.maps[i - 1] if i else None,
                                r.maps[i + 1] if i + 1 < len(r.maps) else None)
         main = r.main
         # the main map's search list: every object, in the global scope's order
         lst = arena.alloc(8 * len(r.maps), 8)
         self.mem.write(lst, b"".join(_u64(m.guest) for m in r.maps))
         self.put(main.guest, "link_map", "l_searchlist.r_list", lst)
+        self.searchlist_list = lst
         self.put(main.guest, "link_map", "l_searchlist.r_nlist", len(r.maps))
         self.searchlist = main.guest + L.off("link_map", "l_searchlist")
         self.chain = list(r.maps)
@@ -194,12 +196,21 @@ class GlibcState:
         put("l_entry", m.l_addr + m.img.e_entry)
         put("l_map_start", m.map_start)
         put("l_map_end", m.map_end)
-        put("l_text_end", m.map_end)
+        put("l_text_end", _text_end(m))
         put("l_type", LT_EXECUTABLE if m.is_main else LT_LIBRARY)
-        for flag in ("l_relocated", "l_init_called", "l_global", "l_contiguous",
-                     "l_direct_opencount"):
+        for flag in ("l_relocated", "l_init_called", "l_global", "l_contiguous"):
             put(flag, 1)
-        put("l_serial", serial)
+        put("l_direct_opencount", 1 if m.is_main else 0)    # what dl_main leaves
+        put("l_serial", 0 if m.is_rtld else serial)          # ld.so's map is not _dl_new_object's
+        put("l_flags", m.flags)
+        put("l_flags_1", m.flags_1)
+        if not m.is_rtld:     # _dl_new_object: DT_SYMBOLIC lookups search the object first
+            put("l_symbolic_searchlist.r_list", base + self.L.off("link_map", "l_real"))
+        if not m.is_main and not m.is_rtld:                  # set by _dl_map_object_from_fd
+            put("l_ldnum", _dyn_count(m))
+            put("l_file_id.dev", max(m.dev, 0))
+            put("l_file_id.ino", max(m.ino, 0))
+        self._setup_hash(m, put)
         if m.loader is not None and m.loader.guest:
             put("l_loader", m.loader.guest)
         if m.tls is not None and m.tls.modid:
@@ -212,8 +223,28 @@ class GlibcState:
             put("l_tls_offset", t.offset)
             put("l_tls_modid", t.modid)
         if m.relro:
-            put("l_relro_addr", m.l_addr + m.relro[0])
+            put("l_relro_addr", m.relro[0])       # _dl_protect_relro adds l_addr itself
             put("l_relro_size", m.relro[1])
+
+    def _setup_hash(self, m: LinkMap, put) -> None:
+        """_dl_setup_hash: the hash table fields, which libc's dladdr (_dl_addr) walks."""
+        if DT_GNU_HASH in m.dyn:
+            at = m.one(DT_GNU_HASH)
+            nbuckets, symbias, nwords, shift = struct.unpack("<IIII", m.read(at, 16))
+            bitmask = m.l_addr + at + 16
+            buckets = bitmask + 8 * nwords
+            put("l_nbuckets", nbuckets)
+            put("l_gnu_bitmask_idxbits", nwords - 1)
+            put("l_gnu_shift", shift)
+            put("l_gnu_bitmask", bitmask)
+            put("l_gnu_buckets", buckets)
+            put("l_gnu_chain_zero", buckets + 4 * nbuckets - 4 * symbias)
+        elif DT_HASH in m.dyn:
+            at = m.one(DT_HASH)
+            nbucket, _nchain = struct.unpack("<II", m.read(at, 8))
+            put("l_nbuckets", nbucket)
+            put("l_buckets", m.l_addr + at + 8)
+            put("l_chain", m.l_addr + at + 8 + 4 * nbucket)
 
     def add_static_tls(self, m: LinkMap) -> None:
         """A dlopened object's TLS block, placed in the static surplus as glibc does for
@@ -267,6 +298,11 @@ class GlibcState:
         put_g("_dl_ns[0]._ns_loaded", r.maps[0].guest)
         put_g("_dl_ns[0]._ns_nloaded", len(r.maps))
         put_g("_dl_ns[0]._ns_main_searchlist", self.searchlist)
+        if self.L.has("rtld_global_ro", "_dl_initial_searchlist.r_list"):
+            put_ro("_dl_initial_searchlist.r_list", self.searchlist_list)
+            put_ro("_dl_initial_searchlist.r_nlist", len(r.maps))
+        stack = r.main.img.first(PT_GNU_STACK)      # executable stacks for threads or not
+        put_g("_dl_stack_flags", stack.p_flags if stack is not None else PF_R | PF_W | PF_X)
         if self.L.has("rtld_global", "_dl_ns[0].libc_map"):
             libc = r.libc
             put_g("_dl_ns[0].libc_map", libc.guest if libc else 0)
@@ -296,7 +332,6 @@ class GlibcState:
         put_ro("_dl_platform", platform)
         put_ro("_dl_platformlen", 6)
         put_ro("_dl_clktck", 100)
-        put_ro("_dl_hwcap", self.r.task.hwcap)
         put_ro("_dl_hwcap2", self.r.task.hwcap2)
         put_ro("_dl_auxv", auxv)
         put_ro("_dl_minsigstacksize", minsigstksz)
@@ -304,7 +339,9 @@ class GlibcState:
         put_ro("_dl_tls_static_align", self.tls_static_align)
         if self.L.has("rtld_global_ro", "_dl_tls_static_surplus"):
             put_ro("_dl_tls_static_surplus", TLS_STATIC_SURPLUS)
-        put_ro("_dl_lazy", 0)
+        put_ro("_dl_lazy", int(r.lazy))
+        if self.L.has("rtld_global_ro", "_dl_dso_sort_algo"):
+            put_ro("_dl_dso_sort_algo", 1)          # glibc.rtld.dynamic_sort=2: dfs
         put_ro("_dl_dynamic_weak", 0)
 
     # --- the main thread (__tls_init_tp) ----------------------------------------------------------
@@ -333,6 +370,24 @@ class GlibcState:
             if self.r.sys("rseq", area, RSEQ_AREA_SIZE, 0, RSEQ_SIG) == 0:
                 self.r.set_symbol("__rseq_size", RSEQ_AREA_SIZE, 4)
                 self.r.set_symbol("__rseq_offset", area - tp, 8)
+
+
+def _text_end(m: LinkMap) -> int:
+    """l_text_end: the end of the executable segment; for a library ld.so mapped itself
+    (dl-load.c), page-rounded past its file contents."""
+    end = 0
+    for ph in m.img.segments(PT_LOAD):
+        if ph.p_flags & PF_X:
+            if m.is_main or m.is_rtld:
+                end = max(end, ph.p_vaddr + ph.p_memsz)
+            else:
+                end = max(end, roundup(ph.p_vaddr + ph.p_filesz, 4096))
+    return m.l_addr + end if end else m.map_end
+
+
+def _dyn_count(m: LinkMap) -> int:
+    ph = m.img.first(PT_DYNAMIC)
+    return ph.p_memsz // 16 if ph is not None else 0
 
 
 def _info_index(tag: int, dt_num: int) -> int | None:

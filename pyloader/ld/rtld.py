@@ -77,6 +77,7 @@ class Rtld:
         self.lazy = not self.env.get("LD_BIND_NOW")
         self.resolver = 0
         self.bindings: list[tuple] = []         # (caller map, symbol, defining map, address)
+        self.unique: dict[str, tuple] = {}      # STB_GNU_UNIQUE name -> (map, Sym)
 
     # --- LD_DEBUG output (elf/dl-misc.c _dl_debug_printf: "%5d:\t") ----------------------
     def dbg(self, category: str, message: str) -> None:
@@ -203,7 +204,7 @@ class Rtld:
         if base < 0 or base >= 1 << 47:
             raise LinkError(f"{path}: failed to map segment from shared object")
         lm.l_addr = base - lo
-        lm.map_start, lm.map_end = base, base + page_align(hi - lo)
+        lm.map_start, lm.map_end = base, base + hi - lo       # l_map_end: not page-rounded
         for i, ph in enumerate(loads):
             start = (ph.p_vaddr & ~(PAGE_SIZE - 1)) + lm.l_addr
             file_end = page_align(ph.p_vaddr + ph.p_filesz) + lm.l_addr
@@ -325,6 +326,9 @@ class Rtld:
                 found = (m, versioned)
             if found is not None:
                 break
+        if found is not None and found[1].bind == STB_GNU_UNIQUE:
+            # _ns_unique_sym_table: every reference binds to the first definition seen
+            found = self.unique.setdefault(name, found)
         if cacheable:
             self.sym_cache[key] = found
         return found
