@@ -28,6 +28,7 @@ PROT_RW = 3
 MAP_PRIVATE_ANON = 0x22
 ARCH_SET_FS = 0x1002
 R_OK = 4
+DL_DEBUG_IMPCALLS = 1 << 1
 
 
 def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
@@ -74,6 +75,12 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     if list_only:
         return r
     r.check_versions()
+    if "scopes" in r.debug:
+        r.dprintf("scopes", "\nInitial object scopes\n")
+        names = " ".join(r.dso_filename(m) for m in r.maps)
+        for m in r.maps:          # _dl_show_scope: ld.so's own map has none at start-up
+            r.dprintf("scopes", f"object={r.dso_filename(m)} [0]\n"
+                      + (" no scope\n" if m.is_rtld else f" scope 0: {names}\n") + "\n")
 
     g = GlibcState(r, layout)
     r.glibc = g
@@ -95,7 +102,10 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.resolver = r.stubs.add(r.runtime_resolve)
     # AT_HWCAP, which init_cpu_features (run by ld.so's IRELATIVE) replaces on x86-64
     g.put_ro("_dl_hwcap", task.hwcap)
+    # ld.so relocates itself before LD_DEBUG is read: its lookups show after the others
+    r.debug_held = []
     relocate_one(r, rt)
+    held, r.debug_held = r.debug_held, None
     g.build_link_maps(arena)
     g.rtld_state(arena, task.auxv_addr, auxv.get(AT_PLATFORM, 0), task.minsigstksz)
     if layout.has("rtld_global_ro", "_dl_find_object"):   # glibc >= 2.35; libc jumps through it
@@ -106,16 +116,14 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     _set(rt, task, "_dl_argv", sp + 8)
     _set(rt, task, "__libc_enable_secure", 0, 4)
     g.init_thread(sp)
-    # libc right after ld.so, then dependencies before the objects that need them (as
-    # _dl_init will run them), the program last: an ifunc resolver then always runs in an
-    # object that is already relocated
+    # dl_main's order, which is _dl_init's (l_initfini): dependencies before the objects
+    # that need them, the program last, so an ifunc resolver runs in a relocated object;
+    # ld.so (relocated above, as _dl_start does) gets its message last
     libc = r.libc
     r.init_order = init_order(r)
-    if libc is not None:
-        relocate_one(r, libc)
-    order = [m for m in r.init_order if m is not libc]
-    for m in order + [main]:
-        relocate_one(r, m)
+    for m in r.init_order + [main]:
+        if m is not rt:
+            relocate_one(r, m)
     # from here on ld.so allocates with libc's malloc (__rtld_malloc_init_real)
     for var, fn in (("__rtld_calloc", "calloc"), ("__rtld_free", "free"),
                     ("__rtld_malloc", "malloc"), ("__rtld_realloc", "realloc")):
@@ -125,8 +133,11 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
             d, sym = found
             task.mem.write_u64(rt.l_addr + at, d.l_addr + sym.value)
             ver, _ = d.symbol_version(sym.index)
-            r.dbg("bindings", f"binding file {main.path} [0] to {d.path} [0]: normal symbol "
+            r.dbg("bindings", f"binding file {r.progname} [0] to {d.path} [0]: normal symbol "
                               f"`{fn}'" + (f" [{ver.name}]" if ver else ""))
+    r.dprintf("reloc", f"\nrelocation processing: {rt.path}\n")
+    for text in held:
+        r._debug_write(text)
     g.copy_tdata()
     for m in [m for m in reversed(r.maps) if m is not main and m is not rt] + [main, rt]:
         r.protect_relro(m)
@@ -147,9 +158,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
         r.dbg("statistics", f"{'number of relative relocations':>38}: {rel}")
         r.dbg("statistics", f"{'number of symbol lookups':>38}: {r.stats['lookups']}")
     for m in r.init_order:
-        r.dbg("libs", "")
-        r.dbg("libs", f"calling init: {m.path}")
-        r.dbg("libs", "")
+        r.dprintf("impcalls", f"\ncalling init: {m.path}\n\n")
         run_initializers(r, m, argc, sp + 8, sp + 16 + 8 * argc, stack=r.stack_top)
     r.argc, r.argv, r.envp = argc, sp + 8, sp + 16 + 8 * argc
     from .dlopen import DynamicLoader
@@ -157,11 +166,14 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.dl.install(arena)
     fini = r.stubs.add(lambda *_: _dl_fini(r))
     r.stack_top = None             # from now on guest calls run below the guest's own stack
-    r.dbg("libs", "")
-    r.dbg("libs", f"initialize program: {main.path}")
-    r.dbg("libs", "")
-    r.dbg("libs", f"transferring control: {main.path}")
-    r.dbg("libs", "")
+    if "impcalls" in r.debug:
+        # libc's __libc_start_main says "initialize program" and "transferring control"
+        # itself (through GLRO(dl_debug_printf)) when the mask asks for it
+        if layout.has("rtld_global_ro", "_dl_debug_mask"):
+            g.put_ro("_dl_debug_mask", DL_DEBUG_IMPCALLS)
+        else:
+            r.dprintf("impcalls", f"\ninitialize program: {r.progname}\n\n")
+            r.dprintf("impcalls", f"\ntransferring control: {r.progname}\n\n")
     task.start_thread(main.l_addr + main.img.e_entry, sp)
     task.cpu.set_fs_base(tp)
     task.cpu.set_reg("rdx", fini)
@@ -202,7 +214,7 @@ def init_order(r: Rtld) -> list[LinkMap]:
         order.append(m)
     for m in r.maps:
         visit(m)
-    return [m for m in order if not m.is_main and not m.is_rtld]
+    return [m for m in order if not m.is_main]
 
 
 def _array(r: Rtld, m: LinkMap, tag: int, sztag: int) -> list[int]:
@@ -226,8 +238,7 @@ def _dl_fini(r: Rtld) -> None:
     """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, in reverse init
     order, the program included (called through atexit by exit())."""
     for m in reversed(r.init_order + r.extra_inits + [r.main]):
-        r.dbg("libs", f"calling fini: {m.path} [0]")
-        r.dbg("libs", "")
+        r.dprintf("impcalls", f"\ncalling fini: {'' if m.is_main else m.path} [0]\n\n")
         for fn in reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
             r.stubs.call_guest(fn)
         if DT_FINI in m.dyn:

@@ -136,7 +136,7 @@ class DynamicLoader:
 
     def _load(self, name: str) -> list[LinkMap]:
         r = self.r
-        first = r.map_object(name, r.main)
+        first = r.map_object(name, r.main, "dynamically loaded")
         known = set(map(id, r.all_maps()))
         new = [first] if id(first) not in known else []
         queue = list(new)

@@ -219,6 +219,7 @@ class LinkMap:
     def _read_versions(self) -> dict[int, Version]:
         """l_versions as _dl_check_map_versions builds it: from VERNEED and VERDEF."""
         out: dict[int, Version] = {}
+        self.verneed: list[Version] = []        # in the table's order (LD_DEBUG=versions)
         if DT_VERNEED in self.dyn:
             addr = self.one(DT_VERNEED)
             for _ in range(self.one(DT_VERNEEDNUM)):
@@ -228,6 +229,7 @@ class LinkMap:
                     h, flags, other, name, anext = struct.unpack_from("<IHHII", self.read(a, 16))
                     out[other & 0x7FFF] = Version(self.string(name), h, bool(other & 0x8000),
                                                   self.string(file_))
+                    self.verneed.append(out[other & 0x7FFF])
                     if not anext:
                         break
                     a += anext

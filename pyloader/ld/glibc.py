@@ -117,6 +117,7 @@ class GlibcState:
         self.mem.write_u64(dtv, dtv_len)                 # dtv[-1].counter
         self.dtv = dtv + 16                              # what tcb->dtv points at
         self.mem.write_u64(self.dtv, 1)                   # dtv[0].counter: the generation
+        self.r.dprintf("tls", f"TCB allocated: 0x{tp:x}\n")       # glibc 2.41's tls category
         for m in self.tls_maps:
             self.mem.write_u64(self.dtv + 16 * m.tls.modid, tp - m.tls.offset)
         self.tp = tp
