@@ -34,6 +34,7 @@ BUILDS = {
     "ctors": ("ctors.c", []),
     "dlopen_demo": ("dlopen_demo.c", []),
     "users": ("users.c", []),
+    "dl_api": ("dl_api.c", ["-O1", "-rdynamic"]),
 }
 
 

@@ -209,3 +209,15 @@ def test_oracle_sees_a_wrong_word(examples):
     diffs = [line for line, why in good.differences(bad) if why is None]
     assert any("R_X86_64_GLOB_DAT" in line for line in diffs), diffs
     assert any("libc.so.6.l_tls_offset" in line for line in diffs), diffs
+
+
+@pytest.mark.parametrize("ld", ["python", "system"])
+def test_dladdr_dlinfo_dl_iterate_phdr_dlvsym_backtrace_iconv(examples, ld):
+    """The run-time linker's services, and libc's own dlopen users (backtrace loads
+    libgcc_s, iconv loads gconv modules), as native."""
+    exe = str(examples["dl_api"])
+    want = native(exe)
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe)
+    assert want.returncode == got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    assert b"backtrace 2: dl_api(main+" in got.stdout and b"iconv: 0 -> 63 61 66 e9" in got.stdout

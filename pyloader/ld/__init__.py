@@ -246,8 +246,9 @@ def _dl_fini(r: Rtld) -> None:
 
 
 def _dl_find_object(r: Rtld, pc: int, out: int) -> int:
-    """struct dl_find_object for the object containing pc (C++ unwinding asks this)."""
-    for m in r.maps:
+    """struct dl_find_object for the object containing pc (C++ unwinding asks this); the
+    objects dlopened without RTLD_GLOBAL too (backtrace's own libgcc_s)."""
+    for m in r.all_maps():
         if m.map_start <= pc < m.map_end:
             eh = m.l_addr + m.eh_frame_hdr if m.eh_frame_hdr else 0
             r.mem.write(out, struct.pack("<QQQQQ", 0, m.map_start, m.map_end, m.guest, eh))

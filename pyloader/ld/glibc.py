@@ -7,6 +7,7 @@ hand-computed offset.
 """
 from __future__ import annotations
 
+import os
 import struct
 
 from ..elf import PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
@@ -208,6 +209,12 @@ class GlibcState:
         if not m.is_rtld:     # _dl_new_object: DT_SYMBOLIC lookups search the object first
             put("l_symbolic_searchlist.r_list", base + self.L.off("link_map", "l_real"))
         if not m.is_main and not m.is_rtld:                  # set by _dl_map_object_from_fd
+            # l_origin (_dl_new_object): the directory the object was found in; dlinfo
+            # RTLD_DI_ORIGIN copies it, $ORIGIN expands to it
+            origin = (os.path.dirname(m.path) or ".").encode() + b"\0"
+            origin_addr = arena.alloc(len(origin), 1)
+            self.mem.write(origin_addr, origin)
+            put("l_origin", origin_addr)
             put("l_ldnum", _dyn_count(m))
             put("l_file_id.dev", max(m.dev, 0))
             put("l_file_id.ino", max(m.ino, 0))

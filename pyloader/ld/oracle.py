@@ -41,7 +41,7 @@ LEGITIMATE = {
     "_dl_profile_output": _LDSO_ONLY,
     "_dl_rtld_map": "compared as ld.so's link_map",
     "l_versions": _LDSO_ONLY, "l_nversions": _LDSO_ONLY, "l_versyms": _LDSO_ONLY,
-    "l_lookup_cache": _LDSO_ONLY, "l_origin": _LDSO_ONLY, "l_rpath_dirs": _LDSO_ONLY,
+    "l_lookup_cache": _LDSO_ONLY, "l_rpath_dirs": _LDSO_ONLY,
     "l_runpath_dirs": _LDSO_ONLY, "l_initfini": _LDSO_ONLY, "l_visited": _LDSO_ONLY,
     "l_used": _LDSO_ONLY, "l_property": _LDSO_ONLY, "l_x86_isa_1_needed": _LDSO_ONLY,
     "l_find_object_processed": "only glibc's _dl_find_object reads it; ours is Python",
