@@ -35,6 +35,7 @@ BUILDS = {
     "dlopen_demo": ("dlopen_demo.c", []),
     "users": ("users.c", []),
     "dl_api": ("dl_api.c", ["-O1", "-rdynamic"]),
+    "tls_dlopen": ("tls_dlopen.c", ["-O1"]),
 }
 
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import native, pyloader
+from conftest import EXAMPLES, native, pyloader
 
 
 @pytest.fixture()
@@ -184,6 +185,7 @@ def test_ld_debug_unknown_category_is_worded_as_ld_so(examples):
     ("cxx_demo", {"LD_BIND_NOW": "1"}),      # every PLT slot bound: every ifunc choice
     ("/bin/ls", {}),
     ("/bin/ls", {"LD_BIND_NOW": "1"}),
+    ("hello_name", {"GLIBC_TUNABLES": "glibc.rtld.nns=1:glibc.rtld.optional_static_tls=4096"}),
 ])
 def test_oracle_both_linkers_agree_at_entry(examples, program, env):
     from pyloader.ld.oracle import compare
@@ -221,3 +223,40 @@ def test_dladdr_dlinfo_dl_iterate_phdr_dlvsym_backtrace_iconv(examples, ld):
     assert want.returncode == got.returncode == 0, got.stderr
     assert got.stdout == want.stdout
     assert b"backtrace 2: dl_api(main+" in got.stdout and b"iconv: 0 -> 63 61 66 e9" in got.stdout
+
+
+@pytest.fixture(scope="module")
+def tls_libs(tmp_path_factory):
+    """Copies of examples/tls_lib.c: a 1.6 MB __thread array (far beyond the static TLS
+    surplus), 16 small ones (more modules than the first dtv has slots), an initial-exec
+    one that fits the surplus and one that does not."""
+    d = tmp_path_factory.mktemp("tls")
+    src = str(EXAMPLES / "tls_lib.c")
+    for name, flags in (("big.so", ["-DSIZE=200000"]), ("small.so", []),
+                        ("ie.so", ["-ftls-model=initial-exec"]),
+                        ("iebig.so", ["-ftls-model=initial-exec", "-DSIZE=1000"])):
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O1", *flags, "-o", str(d / name), src],
+                       check=True)
+    for i in range(16):
+        shutil.copy(d / "small.so", d / f"s{i}.so")
+    return d
+
+
+@pytest.mark.parametrize("ld, tunables", [
+    ("python", None), ("system", None),
+    ("python", "glibc.rtld.optional_static_tls=16384"),          # now iebig.so fits
+    ("python", "glibc.rtld.nns=1:glibc.rtld.optional_static_tls=0"),
+])
+def test_dynamic_tls_of_dlopened_libraries(examples, tls_libs, ld, tunables):
+    names = ["big.so", "ie.so", "iebig.so"] + [f"s{i}.so" for i in range(16)]
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")}
+    if tunables:
+        env["GLIBC_TUNABLES"] = tunables
+    exe = str(examples["tls_dlopen"])
+    want = native(exe, str(tls_libs), *names, env=env)
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, str(tls_libs), *names, env=env)
+    assert want.returncode == got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    assert b"big.so: 1600000 bytes of TLS" in got.stdout and b"s15.so: touch" in got.stdout
+    fits = tunables is not None and "16384" in tunables
+    assert (b"iebig.so: cannot allocate memory in static TLS block" in got.stdout) != fits

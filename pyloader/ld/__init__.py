@@ -135,6 +135,16 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
             ver, _ = d.symbol_version(sym.index)
             r.dbg("bindings", f"binding file {r.progname} [0] to {d.path} [0]: normal symbol "
                               f"`{fn}'" + (f" [{ver.name}]" if ver else ""))
+    # ld.so's own locks (dl_load_lock, dl_load_tls_lock: __tls_get_addr's slow path takes
+    # one) call libc's mutex functions from now on (__rtld_mutex_init, glibc >= 2.34)
+    for var, fn in (("___rtld_mutex_lock", "pthread_mutex_lock"),
+                    ("___rtld_mutex_unlock", "pthread_mutex_unlock")):
+        at = layout.symbol(var)
+        # _dl_lookup_direct: libc's default version, no LD_DEBUG line
+        idxs = [i for i in libc.by_name.get(fn, ()) if libc.versym is None
+                or not libc.versym[i] & 0x8000] if libc is not None else []
+        if at is not None and idxs:
+            task.mem.write_u64(rt.l_addr + at, libc.l_addr + libc.syms[idxs[0]].value)
     r.dprintf("reloc", f"\nrelocation processing: {rt.path}\n")
     for text in held:
         r._debug_write(text)

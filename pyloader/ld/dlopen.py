@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import struct
 
-from .dso import DT_SYMTAB, LinkMap, Version
+from .dso import DF_STATIC_TLS, DT_SYMTAB, LinkMap, Version
 from .glibc import Arena, roundup
 from .rtld import LinkError
 
 RTLD_NOLOAD, RTLD_GLOBAL = 0x4, 0x100
 DL_LOOKUP_RETURN_NEWEST = 2
 ARG_STACK = 8       # the 7th argument is at [rsp + 8] when a stub is entered
+
+
+R_TPOFF64 = 18
+
+
+def needs_static_tls(m: LinkMap) -> bool:
+    """Initial-exec TLS (DF_STATIC_TLS, or TPOFF64 relocations of its own): the block has
+    to be at a fixed offset from the thread pointer in every thread."""
+    return bool(m.flags & DF_STATIC_TLS) or any(i & 0xFFFFFFFF == R_TPOFF64
+                                                for _, i, _ in m.rela())
 
 
 class DynamicLoader:
@@ -150,14 +160,23 @@ class DynamicLoader:
                     new.append(dep)
                     queue.append(dep)
                 m.deps = getattr(m, "deps", []) + [dep]
-        r.extra_maps += new
         g = r.glibc
-        for m in new:
-            if m.tls is not None:
-                g.add_static_tls(m)
+        tls = [m for m in new if m.tls is not None and (m.tls.blocksize or m.tls.init_size)]
+        saved_tls = g.tls_static_used, g.tls_optional
+        for m in tls:       # initial-exec TLS must live in the static surplus, or fail now
+            if needs_static_tls(m) and not g.allocate_static_tls(m):
+                for x in tls:
+                    x.tls.offset = 0
+                g.tls_static_used, g.tls_optional = saved_tls
+                raise LinkError(f"{m.path}: cannot allocate memory in static TLS block")
+        r.extra_maps += new
         arena = self.arena()
         for m in new:
             m.guest = arena.alloc(self.L.size("link_map"), 16)
+        for m in tls:
+            g.add_tls_module(m)
+        if tls:
+            g.new_generation()
         g.append_link_maps(new, arena)
         saved = r.maps
         r.maps = r.maps + [m for m in new if m not in r.maps]   # their own scope for binding

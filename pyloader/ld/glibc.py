@@ -15,8 +15,13 @@ from .dso import DT_GNU_HASH, DT_HASH, LinkMap
 from .layout import Layout
 
 TLS_TCB_ALIGN = 64
-TLS_STATIC_SURPLUS = 0x680        # _dl_tls_static_surplus_init with default tunables
-TLS_STATIC_OPTIONAL = 512         # rtld.optional_static_tls default
+# the static TLS surplus (dl-tls.c, _dl_tls_static_surplus_init, glibc >= 2.32): room for
+# the initial-exec TLS of dlopened objects, from the tunables glibc.rtld.nns (1..16,
+# default 4) and glibc.rtld.optional_static_tls (default 512); 1664 with the defaults
+LIBC_IE_TLS = OTHER_IE_TLS = 144
+DEFAULT_NNS, OPTIONAL_TLS = 4, 512
+LEGACY_TLS = 1664 - ((DEFAULT_NNS - 1) * LIBC_IE_TLS + DEFAULT_NNS * OTHER_IE_TLS + OPTIONAL_TLS)
+TLS_STATIC_SURPLUS_OLD = 1664     # glibc < 2.32: a constant
 DTV_SURPLUS = 14
 TLS_SLOTINFO_SURPLUS = 62
 LT_EXECUTABLE, LT_LIBRARY = 0, 1
@@ -32,6 +37,31 @@ def _u64(v: int) -> bytes:
 
 def roundup(v: int, a: int) -> int:
     return (v + a - 1) // a * a
+
+
+def _strtoul(text: str) -> int | None:
+    """tunables_strtoul: decimal, 0x hexadecimal or 0 octal; None if it is not a number."""
+    base = 16 if text[:2].lower() == "0x" else 8 if text[:1] == "0" and len(text) > 1 else 10
+    try:
+        return int(text[2:] if base == 16 else text, base)
+    except ValueError:
+        return None
+
+
+def tls_static_surplus(env: dict[str, str]) -> tuple[int, int]:
+    """(_dl_tls_static_surplus, _dl_tls_static_optional) as glibc computes them from
+    GLIBC_TUNABLES; an out-of-range value leaves the default, as the tunables code does."""
+    nns, opt = DEFAULT_NNS, OPTIONAL_TLS
+    for item in env.get("GLIBC_TUNABLES", "").split(":"):
+        name, _, value = item.partition("=")
+        v = _strtoul(value)
+        if v is None:
+            continue
+        if name == "glibc.rtld.nns" and 1 <= v <= 16:
+            nns = v
+        elif name == "glibc.rtld.optional_static_tls":
+            opt = v
+    return (nns - 1) * LIBC_IE_TLS + nns * OTHER_IE_TLS + opt + LEGACY_TLS, opt
 
 
 class Arena:
@@ -105,8 +135,14 @@ class GlibcState:
         self.tls_static_used = offset
         self.tcb_size = self.L.size("pthread")
         self.tls_static_align = max_align
-        self.tls_static_size = roundup(offset + TLS_STATIC_SURPLUS, max_align) + self.tcb_size
+        if self.L.has("rtld_global_ro", "_dl_tls_static_surplus"):
+            self.tls_surplus, self.tls_optional = tls_static_surplus(r.env)
+        else:
+            self.tls_surplus, self.tls_optional = TLS_STATIC_SURPLUS_OLD, 0
+        self.tls_static_size = roundup(offset + self.tls_surplus, max_align) + self.tcb_size
         self.max_dtv_idx = modid
+        self.static_nelem = modid
+        self.generation = 1
 
     def allocate_tls(self, arena: Arena) -> int:
         """The static TLS block and the TCB (struct pthread) of the main thread; returns tp."""
@@ -254,26 +290,71 @@ class GlibcState:
             put("l_buckets", m.l_addr + at + 8)
             put("l_chain", m.l_addr + at + 8 + 4 * nbucket)
 
-    def add_static_tls(self, m: LinkMap) -> None:
-        """A dlopened object's TLS block, placed in the static surplus as glibc does for
-        initial-exec TLS (the main thread's block gets its initial image)."""
+    # --- TLS of dlopened objects (dl-open.c, dl-tls.c, dl-reloc.c) --------------------------
+    def add_tls_module(self, m: LinkMap) -> None:
+        """_dl_add_to_slotinfo: the next module id, its slotinfo entry in the coming
+        generation. The block is not allocated here: the real ld.so's __tls_get_addr
+        (_dl_update_slotinfo grows the dtv, tls_get_addr_tail allocates and initialises)
+        does that on first use in each thread, unless static TLS is asked for."""
         t = m.tls
-        firstbyte = (-t.firstbyte_offset) & (t.align - 1)
-        off = roundup(self.tls_static_used + t.blocksize - firstbyte, t.align) + firstbyte
-        if off > self.tls_static_used + TLS_STATIC_SURPLUS or t.align > self.tls_static_align:
-            from .rtld import LinkError
-            raise LinkError(f"{m.path}: cannot allocate memory in static TLS block")
         self.max_dtv_idx += 1
-        t.modid, t.offset = self.max_dtv_idx, off
-        self.tls_static_used = off
+        t.modid = self.max_dtv_idx          # t.offset stays 0 (NO_TLS_OFFSET) unless static
         self.tls_maps.append(m)
-        self.mem.write_u64(self.dtv + 16 * t.modid, self.tp - off)
-        self.mem.write(self.slotinfo + 16 + 16 * t.modid, _u64(0) + _u64(m.guest))
+        self._set_slotinfo(t.modid, self.generation + 1, m.guest)
         self.put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
+
+    def new_generation(self) -> None:
+        """After a dlopen that added TLS modules: every thread's dtv is now out of date."""
+        self.generation += 1
+        self.put_g("_dl_tls_generation", self.generation)
+
+    def allocate_static_tls(self, m: LinkMap, optional: bool = False) -> bool:
+        """_dl_try_allocate_static_tls (TLS_TCB_AT_TP): place the module's block in the
+        static surplus, below what is used; optional placements (TLSDESC) also spend the
+        rtld.optional_static_tls budget. The main thread's block gets the image."""
+        t = m.tls
+        if t.offset:
+            return True
+        if t.align > self.tls_static_align:
+            return False
+        free = self.tls_static_size - self.tls_static_used - self.tcb_size
+        blsize = t.blocksize + t.firstbyte_offset
+        if free < blsize:
+            return False
+        n = (free - blsize) // t.align
+        use = free - n * t.align - t.firstbyte_offset
+        if optional:
+            if use > self.tls_optional:
+                return False
+            self.tls_optional -= use
+            self.put_g("_dl_tls_static_optional", self.tls_optional)
+        t.offset = self.tls_static_used = self.tls_static_used + use
         self.put_g("_dl_tls_static_used", self.tls_static_used)
+        if m.guest:
+            self.put(m.guest, "link_map", "l_tls_offset", t.offset)
+        self.r.dprintf("tls", f"static TLS for {m.path}: modid {t.modid}, offset 0x{t.offset:x}\n")
+        return True
+
+    def _set_slotinfo(self, modid: int, gen: int, map_addr: int) -> None:
+        """slotinfo[modid] = {gen, map}; past the list's end a new element is chained on,
+        as _dl_add_to_slotinfo allocates one (TLS_SLOTINFO_SURPLUS entries)."""
+        listp, idx = self.slotinfo, modid
+        while True:
+            length, nxt = struct.unpack("<QQ", self.mem.read(listp, 16))
+            if idx < length:
+                self.mem.write(listp + 16 + 16 * idx, _u64(gen) + _u64(map_addr))
+                return
+            idx -= length
+            if not nxt:
+                nxt = self.r.arena.alloc(16 + 16 * TLS_SLOTINFO_SURPLUS, 16)
+                self.mem.write(nxt, _u64(TLS_SLOTINFO_SURPLUS) + _u64(0) +
+                               bytes(16 * TLS_SLOTINFO_SURPLUS))
+                self.mem.write_u64(listp + 8, nxt)
+            listp = nxt
 
     def copy_tdata_one(self, m: LinkMap) -> None:
-        if m.tls is not None and m.tls.modid:
+        """The main thread's copy of a statically placed module's initial image."""
+        if m.tls is not None and m.tls.modid and m.tls.offset:
             t = m.tls
             start = self.tp - t.offset
             if t.init_size:
@@ -319,7 +400,7 @@ class GlibcState:
         put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
         put_g("_dl_tls_static_nelem", self.max_dtv_idx)
         put_g("_dl_tls_static_used", self.tls_static_used)
-        put_g("_dl_tls_static_optional", TLS_STATIC_OPTIONAL)
+        put_g("_dl_tls_static_optional", self.tls_optional)
         put_g("_dl_initial_dtv", self.dtv)
         put_g("_dl_tls_generation", 1)
         nelem = self.max_dtv_idx + 1 + TLS_SLOTINFO_SURPLUS
@@ -346,7 +427,7 @@ class GlibcState:
         put_ro("_dl_tls_static_size", self.tls_static_size)
         put_ro("_dl_tls_static_align", self.tls_static_align)
         if self.L.has("rtld_global_ro", "_dl_tls_static_surplus"):
-            put_ro("_dl_tls_static_surplus", TLS_STATIC_SURPLUS)
+            put_ro("_dl_tls_static_surplus", self.tls_surplus)
         put_ro("_dl_lazy", int(r.lazy))
         if self.L.has("rtld_global_ro", "_dl_dso_sort_algo"):
             put_ro("_dl_dso_sort_algo", 1)          # glibc.rtld.dynamic_sort=2: dfs

@@ -220,6 +220,8 @@ def snapshot(proc) -> Snapshot:
         _fields(snap.state, f"{m.name}:", proc, L, "link_map", m.guest, objs)
     _fields(snap.state, "_rtld_global:", proc, L, "rtld_global", g, objs)
     _fields(snap.state, "_rtld_global_ro:", proc, L, "rtld_global_ro", ro, objs)
+    for name, at in L.data.get("symbols", {}).items():      # ld.so's hidden variables
+        snap.state[f"ld.so:{name}"] = objs.value(mem.read_u64(base + at), mem)
     return snap
 
 

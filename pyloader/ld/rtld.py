@@ -492,6 +492,9 @@ class Rtld:
                 self.note_binding(m, sidx, d, value, show=fresh)
             tls_value = (dsym.value if dsym is not None else 0) + addend
             owner = d if d is not None else m
+            if rtype in (R_TPOFF64, R_TLSDESC) and owner.tls is not None and \
+                    not owner.tls.offset:
+                self.static_tls_for(owner, rtype)
             if rtype in (R_GLOB_DAT, R_JUMP_SLOT):
                 write(addr, _u64(value))
             elif rtype == R_64:
@@ -520,6 +523,17 @@ class Rtld:
                       .to_bytes(4, "little"))
         self.pending_ifuncs.append((m, later))
         m.relocated = True
+
+    def static_tls_for(self, owner: LinkMap, rtype: int) -> None:
+        """A dlopened module reached through initial-exec TLS or TLSDESC gets a static
+        block now (CHECK_STATIC_TLS / TRY_STATIC_TLS). glibc gives TLSDESC a dynamic
+        descriptor when the optional budget is spent; ours are static only, so then the
+        rest of the surplus is used before failing."""
+        g = self.glibc
+        if rtype == R_TLSDESC and g.allocate_static_tls(owner, optional=True):
+            return
+        if not g.allocate_static_tls(owner):
+            raise LinkError(f"{owner.path}: cannot allocate memory in static TLS block")
 
     def run_ifuncs(self, m: LinkMap, later) -> None:
         for addr, resolver, extra in later:
