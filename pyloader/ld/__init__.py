@@ -19,7 +19,7 @@ from .dso import (
 )
 from .glibc import Arena, GlibcState
 from .layout import LayoutError, layout_for
-from .rtld import LinkError, Rtld
+from .rtld import R_IRELATIVE, LinkError, Rtld
 from .stubs import StubPage
 
 __all__ = ["LayoutError", "LinkError", "link_program"]
@@ -41,6 +41,11 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     with open(host, "rb") as f:
         rtld_data = f.read()
     layout = layout_for(rtld_data, task.root)           # may raise LayoutError: nothing done yet
+    rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data)
+    if not any(info & 0xFFFFFFFF == R_IRELATIVE for _, info, _ in rt.rela()):
+        # glibc < 2.33 fills cpu_features in dl_main (init_cpu_features, inlined), not
+        # through an IRELATIVE we can run: every ifunc would pick the baseline variant
+        raise LayoutError("this ld.so initialises cpu_features inside dl_main (glibc < 2.33)")
 
     r = Rtld(task, bprm)
     r.redirect = {}
@@ -54,7 +59,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     # the interpreter is mapped as the kernel would have mapped it (no syscalls)
     img, bias = load_elf_interp(task, interp)
     r.stubs = StubPage(task)      # after ld.so, which then lands where the kernel puts it
-    rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data, l_addr=bias)
+    rt.l_addr = bias
     rt.is_rtld = True
     lo, hi = img.load_bounds()
     rt.map_start, rt.map_end = lo + bias, hi + bias

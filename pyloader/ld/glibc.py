@@ -26,7 +26,9 @@ DTV_SURPLUS = 14
 TLS_SLOTINFO_SURPLUS = 62
 LT_EXECUTABLE, LT_LIBRARY = 0, 1
 RSEQ_SIG = 0x53053053
-RSEQ_AREA_SIZE = 32
+RSEQ_AREA_SIZE = 32                # RSEQ_AREA_SIZE_INITIAL: what the syscall accepts at least
+RSEQ_AREA_SIZE_INITIAL_USED, RSEQ_MIN_ALIGN = 20, 32
+AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN = 27, 28
 # the dynamic tags whose d_ptr elf_get_dynamic_info makes absolute in place
 ADJUSTED_TAGS = (4, 3, 5, 6, 7, 17, 23, 0x6FFFFFF0, 0x6FFFFEF5, 36)
 
@@ -111,7 +113,12 @@ class GlibcState:
         self.put(self.rtld_global, "rtld_global", path, value)
 
     def put_ro(self, path: str, value: int) -> None:
-        self.put(self.rtld_global_ro, "rtld_global_ro", path, value)
+        """A field of _rtld_global_ro, or of _rtld_global where this glibc keeps it there
+        (the static TLS size and alignment moved to _ro in 2.32)."""
+        if not self.L.has("rtld_global_ro", path) and self.L.has("rtld_global", path):
+            self.put_g(path, value)
+        else:
+            self.put(self.rtld_global_ro, "rtld_global_ro", path, value)
 
     # --- static TLS (dl-tls.c: _dl_determine_tlsoffset, TLS_TCB_AT_TP) --------------------------
     def tls_layout(self) -> None:
@@ -132,6 +139,17 @@ class GlibcState:
             offset = off
             max_align = max(max_align, t.align)
             self.tls_maps.append(m)
+        # glibc >= 2.41 puts the rseq area in an "extra TLS" block after the modules'
+        # (dl-tls.c, sysdeps/unix/sysv/linux/dl-extra_tls.h); before, it is in struct pthread
+        self.rseq_offset = None
+        if not self.L.has("pthread", "rseq_area") and r.rtld.by_name.get("__rseq_offset"):
+            auxv = dict(r.bprm.auxv)
+            self.rseq_size = max(auxv.get(AT_RSEQ_FEATURE_SIZE, 0), RSEQ_AREA_SIZE_INITIAL_USED)
+            align = max(auxv.get(AT_RSEQ_ALIGN, 0), RSEQ_MIN_ALIGN)
+            max_align = max(max_align, align)
+            offset = roundup(offset, align) + roundup(max(self.rseq_size, RSEQ_AREA_SIZE),
+                                                      align)
+            self.rseq_offset = -offset
         self.tls_static_used = offset
         self.tcb_size = self.L.size("pthread")
         self.tls_static_align = max_align
@@ -210,7 +228,12 @@ class GlibcState:
 
     def fill_link_map(self, m: LinkMap, arena: Arena, serial: int, prev, nxt) -> None:
         base = m.guest
-        put = lambda path, v: self.put(base, "link_map", path, v)
+
+        def put(path: str, v: int) -> None:
+            # a field this glibc's link_map does not have (l_text_end went in 2.41) is one
+            # it does not read
+            if self.L.has("link_map", path):
+                self.put(base, "link_map", path, v)
         name = b"" if m.is_main else m.path.encode()
         name_addr = arena.alloc(len(name) + 1, 1)
         self.mem.write(name_addr, name + b"\0")
@@ -240,8 +263,11 @@ class GlibcState:
             put(flag, 1)
         put("l_direct_opencount", 1 if m.is_main else 0)    # what dl_main leaves
         put("l_serial", 0 if m.is_rtld else serial)          # ld.so's map is not _dl_new_object's
-        put("l_flags", m.flags)
-        put("l_flags_1", m.flags_1)
+        if not m.is_rtld:        # ld.so's own map does not get them (its bootstrap map does)
+            put("l_flags", m.flags)
+            put("l_flags_1", m.flags_1)
+        # glibc 2.41's: the TLS module is in the slotinfo list
+        put("l_tls_in_slotinfo", int(m.tls is not None and m.tls.modid > 0))
         if not m.is_rtld:     # _dl_new_object: DT_SYMBOLIC lookups search the object first
             put("l_symbolic_searchlist.r_list", base + self.L.off("link_map", "l_real"))
         if not m.is_main and not m.is_rtld:                  # set by _dl_map_object_from_fd
@@ -417,13 +443,20 @@ class GlibcState:
         if self.L.has("rtld_global", "_dl_rtld_lock_recursive"):
             put_g("_dl_rtld_lock_recursive", r.stubs.ret_gadget)     # glibc 2.31
             put_g("_dl_rtld_unlock_recursive", r.stubs.ret_gadget)
+        # rtld_active() is GLRO(dl_init_all_dirs) != NULL: libc < 2.34 otherwise dlopens
+        # through _dl_open_hook (NULL). Nothing in libc reads the list: an empty element
+        dirs = arena.alloc(64, 8)
+        self.mem.write(dirs, bytes(64))
+        put_g("_dl_all_dirs", dirs)
+        put_ro("_dl_init_all_dirs", dirs)
         put_ro("_dl_pagesize", 4096)
         put_ro("_dl_platform", platform)
         put_ro("_dl_platformlen", 6)
         put_ro("_dl_clktck", 100)
         put_ro("_dl_hwcap2", self.r.task.hwcap2)
         put_ro("_dl_auxv", auxv)
-        put_ro("_dl_minsigstacksize", minsigstksz)
+        if self.L.has("rtld_global_ro", "_dl_minsigstacksize"):     # glibc >= 2.34
+            put_ro("_dl_minsigstacksize", minsigstksz)
         put_ro("_dl_tls_static_size", self.tls_static_size)
         put_ro("_dl_tls_static_align", self.tls_static_align)
         if self.L.has("rtld_global_ro", "_dl_tls_static_surplus"):
@@ -453,11 +486,22 @@ class GlibcState:
         put("robust_head.futex_offset", -24)      # offsetof __lock - offsetof __list.__next
         self.r.sys("set_robust_list", robust, 24)
         put("stackblock_size", stack_end)
-        if L.has("pthread", "rseq_area"):
+        if self.rseq_offset is not None:         # glibc >= 2.41: the extra TLS block
+            area = tp + self.rseq_offset
+            self.mem.write(area, struct.pack("<IiQI", 0, -1, 0, 0))   # cpu_id: uninitialised
+            self.r.set_symbol("__rseq_offset", self.rseq_offset, 8)
+            size = max(self.rseq_size, RSEQ_AREA_SIZE)
+            ok = self.r.sys("rseq", area, size, 0, RSEQ_SIG) == 0
+            if not ok:
+                self.mem.write(area + 4, struct.pack("<i", -2))     # REGISTRATION_FAILED
+            self.r.set_symbol("__rseq_size", self.rseq_size if ok else 0, 4)
+        elif L.has("pthread", "rseq_area"):
             area = tp + L.off("pthread", "rseq_area")
             put("rseq_area.cpu_id", -1)                # RSEQ_CPU_ID_UNINITIALIZED
             if self.r.sys("rseq", area, RSEQ_AREA_SIZE, 0, RSEQ_SIG) == 0:
-                self.r.set_symbol("__rseq_size", RSEQ_AREA_SIZE, 4)
+                # 20, the original ABI's fields (bug 31965's fix, on every release branch
+                # from 2.35 since 2024; unpatched 2.35-2.39 builds said 32)
+                self.r.set_symbol("__rseq_size", RSEQ_AREA_SIZE_INITIAL_USED, 4)
                 self.r.set_symbol("__rseq_offset", area - tp, 8)
 
 

@@ -37,7 +37,6 @@ LEGITIMATE = {
     "_dl_lookup_symbol_x": "the Python linker serves dlsym (dlopen.py)",
     "_dl_find_object": "the Python linker serves _dl_find_object",
     "_dl_num_relocations": _LDSO_ONLY, "_dl_num_cache_relocations": _LDSO_ONLY,
-    "_dl_all_dirs": _LDSO_ONLY, "_dl_init_all_dirs": _LDSO_ONLY,
     "_dl_profile_output": _LDSO_ONLY,
     "_dl_rtld_map": "compared as ld.so's link_map",
     "l_versions": _LDSO_ONLY, "l_nversions": _LDSO_ONLY, "l_versyms": _LDSO_ONLY,
@@ -46,6 +45,8 @@ LEGITIMATE = {
     "l_used": _LDSO_ONLY, "l_property": _LDSO_ONLY, "l_x86_isa_1_needed": _LDSO_ONLY,
     "l_find_object_processed": "only glibc's _dl_find_object reads it; ours is Python",
     "l_reldeps": _LDSO_ONLY, "l_dt_relr_ref": _LDSO_ONLY,
+    "l_has_jump_slot_reloc": "glibc 2.41's x86 PLT rewriting (glibc.cpu.plt_rewrite), which "
+                             "only the real ld.so does",
     "_dl_ns[0]._ns_unique_sym_table": "STB_GNU_UNIQUE definitions are kept in Rtld.unique", "l_reserved": _LDSO_ONLY,
     "l_searchlist": "every object gets its search list at once: dlopen.py's scopes",
     "l_scope": "every object gets its scopes at once: dlopen.py's scopes (ld.so's own "
@@ -152,6 +153,8 @@ class _Objects:
 
     def name(self, value: int) -> str:
         """`object+0xoffset <symbol+0xoff>` for an address inside a loaded object."""
+        if value in self.stubs:
+            return f"[pyloader] {self.stubs[value]}"
         for m in self.maps:
             if m.map_start <= value < m.map_end:
                 off = value - m.l_addr
@@ -222,6 +225,11 @@ def snapshot(proc) -> Snapshot:
     _fields(snap.state, "_rtld_global_ro:", proc, L, "rtld_global_ro", ro, objs)
     for name, at in L.data.get("symbols", {}).items():      # ld.so's hidden variables
         snap.state[f"ld.so:{name}"] = objs.value(mem.read_u64(base + at), mem)
+    for name, size in (("__rseq_size", 4), ("__rseq_offset", 8), ("__libc_enable_secure", 4)):
+        if rt.by_name.get(name):
+            at = base + rt.syms[rt.by_name[name][0]].value
+            snap.state[f"ld.so:{name}"] = int.from_bytes(mem.read(at, size), "little",
+                                                         signed=True)
     return snap
 
 
