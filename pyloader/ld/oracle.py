@@ -10,7 +10,8 @@ tables (DT_RELR, DT_RELA, DT_JMPREL) name, each value written as `object+offset`
 nearest dynamic symbol, for reading), the TLS fields of each link_map, the static TLS
 globals, the dtv relative to the thread pointer, and `_rtld_global_ro._dl_x86_cpu_features`.
 
-    python3 -m pyloader.ld.oracle [-v] PROGRAM [ARGS...]   # the differences; exit 1 if any
+    python3 -m pyloader.ld.oracle [-v] [--rootfs DIR] PROGRAM [ARGS...]
+                                      # the differences; exit 1 if any
     (-v: the legitimate ones too, with the reason; LD_BIND_NOW=1 in the environment binds
     every PLT slot, so every ifunc choice is compared)
 """
@@ -119,6 +120,8 @@ def run_to_entry(argv: list[str], ld: str, env: dict[str, str] | None = None,
     from ..process import Process
     proc = Process(argv, env if env is not None else {"PATH": "/usr/bin:/bin"}, root=root, ld=ld)
     proc.execve(argv[0])
+    if proc.ld_mode != ld:          # the Python linker handed over: nothing to compare
+        raise RuntimeError(f"--ld={ld} was not used (see the line above)")
     bprm = proc.bprm
     entry = bprm.load_bias + bprm.image.e_entry
     if proc.cpu.pc != entry:
@@ -300,13 +303,21 @@ def compare(argv: list[str], env: dict[str, str] | None = None, root: str = "/"
 def main(args: list[str]) -> int:
     verbose = args[:1] == ["-v"]
     args = args[verbose:]
+    root = "/"
+    if args[:1] == ["--rootfs"] and len(args) > 1:
+        root, args = args[1], args[2:]
     if not args:
-        print("usage: python3 -m pyloader.ld.oracle [-v] PROGRAM [ARGS...]", file=sys.stderr)
+        print("usage: python3 -m pyloader.ld.oracle [-v] [--rootfs DIR] PROGRAM [ARGS...]",
+              file=sys.stderr)
         return 2
     env = {"PATH": "/usr/bin:/bin"}
     if os.environ.get("LD_BIND_NOW"):
         env["LD_BIND_NOW"] = os.environ["LD_BIND_NOW"]
-    diffs = compare(args, env)
+    try:
+        diffs = compare(args, env, root)
+    except Exception as e:  # noqa: BLE001 - a program that cannot be run: one line
+        print(f"oracle: {args[0]}: {e}", file=sys.stderr)
+        return 2
     real = [line for line, why in diffs if why is None]
     for line in real:
         print(line)
