@@ -260,3 +260,21 @@ def test_dynamic_tls_of_dlopened_libraries(examples, tls_libs, ld, tunables):
     assert b"big.so: 1600000 bytes of TLS" in got.stdout and b"s15.so: touch" in got.stdout
     fits = tunables is not None and "16384" in tunables
     assert (b"iebig.so: cannot allocate memory in static TLS block" in got.stdout) != fits
+
+
+def test_ld_debug_statistics_counts_as_ld_so(examples):
+    """The counts of LD_DEBUG=statistics. ld.so also looks up the vDSO's five functions
+    (setup_vdso_pointers); the emulator maps no vDSO, so ours are five fewer. The times
+    are not compared."""
+    import re
+    exe = str(examples["cxx_demo"])
+    want = native(exe, env={"LD_DEBUG": "statistics"})
+    got = pyloader("run", "--ld-debug=statistics", "-e", "trace=none", exe)
+
+    def counts(text: bytes) -> list[tuple[str, int]]:
+        return [(m[1].strip(), int(m[2])) for m in re.finditer(
+            r"\t *([a-z ]+): (\d+)\n", text.decode())]
+    vdso = {"number of relocations": 5, "final number of relocations": 5}
+    assert [(k, v + vdso.get(k, 0)) for k, v in counts(got.stderr)] == counts(want.stderr)
+    assert len(counts(got.stderr)) == 5
+    assert b"total startup time in dynamic loader: " in got.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import struct
 import sys
+import time
 
 from ..elf import PT_LOAD, ElfError
 from ..memory import PAGE_SIZE, page_align
@@ -78,7 +79,8 @@ class Rtld:
         self.cache: search.LdCache | None = None
         self.cache_map: tuple[int, int] | None = None
         self.levels = search.isa_levels(task.cpu)
-        self.stats = {"relocations": 0, "lookups": 0}
+        self.stats = {"lookups": 0, "cache": 0, "start": time.perf_counter_ns(), "reloc": 0,
+                      "load": 0}          # LD_DEBUG=statistics (times in ns, not cycles)
         self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
         # --ld-debug, or LD_DEBUG in the program's environment as ld.so reads it
         self.debug = set(getattr(task, "ld_debug", ()) or ())
@@ -204,6 +206,13 @@ class Rtld:
     def map_object(self, name: str, requester: LinkMap | None, how: str = "needed") -> LinkMap:
         """_dl_map_object: find `name` and map it (how: "needed" or "dynamically loaded",
         for LD_DEBUG=files)."""
+        t0 = time.perf_counter_ns()
+        try:
+            return self._map_object(name, requester, how)
+        finally:
+            self.stats["load"] += time.perf_counter_ns() - t0
+
+    def _map_object(self, name: str, requester: LinkMap | None, how: str) -> LinkMap:
         if requester is not None:
             self.dprintf("files", f"\nfile={name} [0];  {how} by "
                                   f"{self.dso_filename(requester)} [0]\n")
@@ -342,9 +351,9 @@ class Rtld:
         symbols = "symbols" in self.debug
         cacheable = scope is None and not newest and not symbols
         key = (name, version.name if version else None, plt, id(skip))
+        self.stats["lookups"] += 1             # GL(dl_num_relocations): _dl_lookup_symbol_x calls
         if cacheable and key in self.sym_cache:
             return self.sym_cache[key]
-        self.stats["lookups"] += 1
         found = None
         for m in scope if scope is not None else self.maps:
             if m is skip:
@@ -440,7 +449,7 @@ class Rtld:
             got = a + m.one(3)
             write(got + 8, _u64(m.guest))                            # GOT[1]: the link map
             write(got + 16, _u64(self.resolver))                     # GOT[2]: _dl_runtime_resolve
-        self.stats["relocations"] += len(relocs) + len(m.relr())
+
         counts = m.reloc_counts = {}
         last = None
         for r_offset, r_info, addend in relocs:
@@ -467,6 +476,7 @@ class Rtld:
                 tclass = TYPE_CLASS.get(rtype, 0)
                 fresh = not (last is not None and last[0] == sidx and last[1] == tclass)
                 if not fresh:
+                    self.stats["cache"] += 1           # GL(dl_num_cache_relocations)
                     d, dsym, value = last[2]
                 else:
                     d, dsym, value = self.symbol_value(m, sidx, rtype)
