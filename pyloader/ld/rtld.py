@@ -436,13 +436,15 @@ class Rtld:
             lazy_text = " (lazy)" if self.lazy and not m.bind_now else ""
             self.dprintf("reloc", f"\nrelocation processing: {self.dso_filename(m)}"
                                   f"{lazy_text}\n")
-        write = self.mem.write
         a = m.l_addr
-        for vaddr in m.relr():
-            addr = a + vaddr
-            write(addr, _u64(self.mem.read_u64(addr) + a))
-        later: list[tuple[int, int]] = []          # (address, resolver): ifuncs run last
+        relr = m.relr()
         relocs = m.rela() + m.jmprel()
+        patch = _Patch.over(self.mem, a, relr, relocs, m.one(3))
+        write, read_u64 = patch.write, patch.read_u64
+        for vaddr in relr:
+            addr = a + vaddr
+            write(addr, _u64(read_u64(addr) + a))
+        later: list[tuple[int, int]] = []          # (address, resolver): ifuncs run last
         lazy = self.lazy and not m.bind_now and not m.is_rtld and m.guest and \
             bool(m.one(3))                                           # DT_PLTGOT
         if lazy:
@@ -464,7 +466,7 @@ class Rtld:
                 continue
             if rtype == R_JUMP_SLOT and lazy:
                 # bound on the first call: for now the slot leads back into the PLT
-                write(addr, _u64(self.mem.read_u64(addr) + a))
+                write(addr, _u64(read_u64(addr) + a))
                 continue
             if rtype == R_NONE:
                 continue
@@ -531,6 +533,7 @@ class Rtld:
             elif rtype == R_SIZE32:
                 write(addr, (((dsym.size if dsym else 0) + addend) & 0xFFFFFFFF)
                       .to_bytes(4, "little"))
+        patch.flush()
         self.pending_ifuncs.append((m, later))
         m.relocated = True
 
@@ -600,6 +603,46 @@ class Rtld:
                   file=sys.stderr)
             self.task.do_exit(127)
         return self.stubs.add(fail)
+
+
+class _Patch:
+    """An object's relocation targets as one buffer: read once, patched in Python, written
+    back once (a few guest-memory writes instead of one per relocation)."""
+    MAX_SPAN = 64 << 20
+
+    def __init__(self, mem, lo: int, data: bytes | None):
+        self.mem, self.lo = mem, lo
+        self.buf = bytearray(data) if data is not None else None
+
+    @classmethod
+    def over(cls, mem, l_addr: int, relr: list[int], relocs: list, pltgot: int) -> _Patch:
+        offs = relr + [r[0] for r in relocs] + ([pltgot, pltgot + 16] if pltgot else [])
+        if not offs:
+            return cls(mem, 0, None)
+        lo, hi = l_addr + min(offs), l_addr + max(offs) + 16      # TLSDESC: two words
+        if hi - lo > cls.MAX_SPAN:
+            return cls(mem, 0, None)
+        try:
+            return cls(mem, lo, mem.read(lo, hi - lo))
+        except Exception:  # noqa: BLE001 - a gap in the span: write word by word instead
+            return cls(mem, 0, None)
+
+    def write(self, addr: int, data: bytes) -> None:
+        o = addr - self.lo
+        if self.buf is not None and 0 <= o and o + len(data) <= len(self.buf):
+            self.buf[o:o + len(data)] = data
+        else:
+            self.mem.write(addr, data)
+
+    def read_u64(self, addr: int) -> int:
+        o = addr - self.lo
+        if self.buf is not None and 0 <= o and o + 8 <= len(self.buf):
+            return int.from_bytes(self.buf[o:o + 8], "little")
+        return self.mem.read_u64(addr)
+
+    def flush(self) -> None:
+        if self.buf is not None:
+            self.mem.write(self.lo, bytes(self.buf))
 
 
 def _prot(p_flags: int) -> int:
