@@ -358,7 +358,7 @@ class GlibcState:
         self.put_g("_dl_tls_static_used", self.tls_static_used)
         if m.guest:
             self.put(m.guest, "link_map", "l_tls_offset", t.offset)
-        self.r.dprintf("tls", f"static TLS for {m.path}: modid {t.modid}, offset 0x{t.offset:x}\n")
+        self.r.dprintf("tls", f"static TLS for {m.path}: offset 0x{t.offset:x}\n")
         return True
 
     def _set_slotinfo(self, modid: int, gen: int, map_addr: int) -> None:
