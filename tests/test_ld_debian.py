@@ -52,7 +52,8 @@ def debian_root(suite: str):
     except subprocess.TimeoutExpired:
         pytest.skip(f"Debian {suite}: apt-get timed out")
     if got.returncode != 0:
-        reason = (got.stderr.strip().splitlines() or ["apt-get failed"])[-1]
+        lines = got.stderr.strip().splitlines() or ["apt-get failed"]
+        reason = next((x for x in lines if "Failed to fetch" in x or "Unable" in x), lines[-1])
         pytest.skip(f"cannot fetch Debian {suite} packages: {reason}")
     for deb in sorted((base / "debs").glob("*.deb")):
         subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
