@@ -278,3 +278,16 @@ def test_ld_debug_statistics_counts_as_ld_so(examples):
     assert [(k, v + vdso.get(k, 0)) for k, v in counts(got.stderr)] == counts(want.stderr)
     assert len(counts(got.stderr)) == 5
     assert b"total startup time in dynamic loader: " in got.stderr
+
+
+def test_oracle_after_dlopens_at_exit(examples, tls_libs):
+    """The state when the program calls exit_group, after dlopen (libm, libgcc_s for
+    backtrace, gconv modules, TLS libraries, a failed dlopen) and lazy bindings: the same
+    relocated words, link maps, generation and dtv with both linkers."""
+    from pyloader.ld.oracle import compare
+    for argv in ([str(examples["dl_api"])],
+                 [str(examples["tls_dlopen"]), str(tls_libs), "big.so", "ie.so", "iebig.so",
+                  "s0.so", "s1.so"]):
+        diffs = compare(argv, at_exit=True)
+        assert [line for line, why in diffs if why is None] == [], argv[0]
+        assert len(diffs) > 20          # the by-design ones: the check did look

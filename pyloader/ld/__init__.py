@@ -271,6 +271,7 @@ def _dl_fini(r: Rtld) -> None:
     """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, in reverse init
     order, the program included (called through atexit by exit())."""
     for m in reversed(r.init_order + r.extra_inits + [r.main]):
+        r.glibc.put(m.guest, "link_map", "l_init_called", 0)     # as _dl_fini does
         r.dprintf("impcalls", f"\ncalling fini: {'' if m.is_main else m.path} [0]\n\n")
         for fn in reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
             r.stubs.call_guest(fn)

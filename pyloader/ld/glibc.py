@@ -24,7 +24,7 @@ LEGACY_TLS = 1664 - ((DEFAULT_NNS - 1) * LIBC_IE_TLS + DEFAULT_NNS * OTHER_IE_TL
 TLS_STATIC_SURPLUS_OLD = 1664     # glibc < 2.32: a constant
 DTV_SURPLUS = 14
 TLS_SLOTINFO_SURPLUS = 62
-LT_EXECUTABLE, LT_LIBRARY = 0, 1
+LT_EXECUTABLE, LT_LIBRARY, LT_LOADED = 0, 1, 2
 RSEQ_SIG = 0x53053053
 RSEQ_AREA_SIZE = 32                # RSEQ_AREA_SIZE_INITIAL: what the syscall accepts at least
 RSEQ_AREA_SIZE_INITIAL_USED, RSEQ_MIN_ALIGN = 20, 32
@@ -213,6 +213,7 @@ class GlibcState:
         self.put(main.guest, "link_map", "l_searchlist.r_nlist", len(r.maps))
         self.searchlist = main.guest + L.off("link_map", "l_searchlist")
         self.chain = list(r.maps)
+        self.load_adds = len(r.maps)        # GL(dl_load_adds): every object ever loaded
 
     def append_link_maps(self, new: list[LinkMap], arena: Arena) -> None:
         """dlopen: new objects join the end of the namespace's list."""
@@ -220,11 +221,12 @@ class GlibcState:
         for i, m in enumerate(new):
             prev = new[i - 1] if i else last
             nxt = new[i + 1] if i + 1 < len(new) else None
-            self.fill_link_map(m, arena, len(self.chain) + i, prev, nxt)
+            self.fill_link_map(m, arena, self.load_adds + i, prev, nxt)
         self.put(last.guest, "link_map", "l_next", new[0].guest)
         self.chain += new
         self.put_g("_dl_ns[0]._ns_nloaded", len(self.chain))
-        self.put_g("_dl_load_adds", len(self.chain))
+        self.load_adds += len(new)
+        self.put_g("_dl_load_adds", self.load_adds)
 
     def fill_link_map(self, m: LinkMap, arena: Arena, serial: int, prev, nxt) -> None:
         base = m.guest
@@ -258,9 +260,11 @@ class GlibcState:
         put("l_map_start", m.map_start)
         put("l_map_end", m.map_end)
         put("l_text_end", _text_end(m))
-        put("l_type", LT_EXECUTABLE if m.is_main else LT_LIBRARY)
-        for flag in ("l_relocated", "l_init_called", "l_global", "l_contiguous"):
+        dlopened = getattr(m, "dlopened", False)
+        put("l_type", LT_EXECUTABLE if m.is_main else LT_LOADED if dlopened else LT_LIBRARY)
+        for flag in ("l_relocated", "l_init_called", "l_contiguous"):
             put(flag, 1)
+        put("l_global", 0 if dlopened else 1)       # dl_open sets it for RTLD_GLOBAL
         put("l_direct_opencount", 1 if m.is_main else 0)    # what dl_main leaves
         put("l_serial", 0 if m.is_rtld else serial)          # ld.so's map is not _dl_new_object's
         if not m.is_rtld:        # ld.so's own map does not get them (its bootstrap map does)

@@ -45,7 +45,8 @@ LEGITIMATE = {
     "l_runpath_dirs": _LDSO_ONLY, "l_initfini": _LDSO_ONLY, "l_visited": _LDSO_ONLY,
     "l_used": _LDSO_ONLY, "l_property": _LDSO_ONLY, "l_x86_isa_1_needed": _LDSO_ONLY,
     "l_find_object_processed": "only glibc's _dl_find_object reads it; ours is Python",
-    "l_reldeps": _LDSO_ONLY, "l_dt_relr_ref": _LDSO_ONLY,
+    "l_reldeps": _LDSO_ONLY, "l_dt_relr_ref": _LDSO_ONLY, "l_idx": _LDSO_ONLY,
+    "l_free_initfini": _LDSO_ONLY, "l_map_used": _LDSO_ONLY, "l_map_done": _LDSO_ONLY,
     "l_has_jump_slot_reloc": "glibc 2.41's x86 PLT rewriting (glibc.cpu.plt_rewrite), which "
                              "only the real ld.so does",
     "_dl_ns[0]._ns_unique_sym_table": "STB_GNU_UNIQUE definitions are kept in Rtld.unique", "l_reserved": _LDSO_ONLY,
@@ -58,6 +59,10 @@ LEGITIMATE = {
     "ld-linux-x86-64.so.2:l_libname": "the real ld.so's own name list is static in ld.so; "
                                       "ours is allocated like every other object's",
 }
+# after start-up, a PLT slot bound by one linker and still lazy in the other shows which
+# functions ran: our dlopen/dlsym errors are raised through libc's _dl_signal_error (whose
+# PLT then binds _dl_exception_create); the real ld.so raises them inside ld.so
+LAZY_ONE_SIDE = "lazily bound by one side only: a function called in one run, not the other"
 TLS_GLOBALS = ("_dl_tls_max_dtv_idx", "_dl_tls_static_nelem", "_dl_tls_static_used",
                "_dl_tls_static_optional", "_dl_tls_generation", "_dl_tls_static_size",
                "_dl_tls_static_align", "_dl_tls_static_surplus")
@@ -71,10 +76,11 @@ class Snapshot:
     cpu_features: bytes = b""
     state: dict[str, object] = field(default_factory=dict)     # glibc's private fields
 
-    def differences(self, other: Snapshot, names: tuple[str, str] = ("a", "b")
-                    ) -> list[tuple[str, str | None]]:
+    def differences(self, other: Snapshot, names: tuple[str, str] = ("a", "b"),
+                    after_start: bool = False) -> list[tuple[str, str | None]]:
         """(readable difference, why it is legitimate or None) for everything compared;
-        empty when the two agree."""
+        empty when the two agree. after_start: snapshots taken later than the entry point,
+        where lazy bindings follow what each run called."""
         a, b = names
         out: list[tuple[str, str | None]] = []
         if self.objects != other.objects:
@@ -86,7 +92,14 @@ class Snapshot:
                     # a word pointing at a stub: the field holding it says why
                     stub = str(theirs.get(where)).partition("[pyloader] ")[2]
                     line = f"{obj} {where}: {a} {mine.get(where)} != {b} {theirs.get(where)}"
-                    out.append((line, LEGITIMATE.get(f"_{stub}")))
+                    why = LEGITIMATE.get(f"_{stub}")
+                    # still in its own PLT (no symbol there) on one side only
+                    unbound = [str(x).split(" = ", 1)[-1] for x in (mine.get(where),
+                                                                    theirs.get(where))]
+                    if after_start and "JUMP_SLOT" in line and any(
+                            u.startswith(f"{obj}+") and "<" not in u for u in unbound):
+                        why = LAZY_ONE_SIDE
+                    out.append((line, why))
         for k in sorted(self.tls.keys() | other.tls.keys()):
             if self.tls.get(k) != other.tls.get(k):
                 out.append((f"tls {k}: {a} {self.tls.get(k)} != {b} {other.tls.get(k)}", None))
@@ -112,6 +125,21 @@ def legitimate_reason(key: str) -> str | None:
         if reason is not None:
             return reason
     return None
+
+
+def run_to_exit(argv: list[str], ld: str, env: dict[str, str] | None = None, root: str = "/"):
+    """A Process that ran argv to its exit_group (not made: the state stays to be read,
+    after dlopens and lazy bindings)."""
+    from ..process import GuestExit, Process
+    proc = Process(argv, env if env is not None else {"PATH": "/usr/bin:/bin"}, root=root, ld=ld)
+
+    def stop(*_):
+        raise GuestExit(0)
+    proc._handlers[231] = stop          # exit_group
+    proc.run(argv[0])
+    if proc.ld_mode != ld:
+        raise RuntimeError(f"--ld={ld} was not used (see the line above)")
+    return proc
 
 
 def run_to_entry(argv: list[str], ld: str, env: dict[str, str] | None = None,
@@ -218,8 +246,12 @@ def snapshot(proc) -> Snapshot:
     dtv = mem.read_u64(tp + L.off("pthread", "header.dtv"))
     snap.tls["dtv[-1] (slots)"] = mem.read_u64(dtv - 16)
     snap.tls["dtv[0] (generation)"] = mem.read_u64(dtv)
+    static_size = snap.tls.get("_dl_tls_static_size", 0)
     for i in range(1, snap.tls.get("_dl_tls_max_dtv_idx", 0) + 1):
-        snap.tls[f"dtv[{i}] - tp"] = mem.read_u64(dtv + 16 * i) - tp
+        v = mem.read_u64(dtv + 16 * i)
+        # a static block by its offset; a dynamic one (malloc'ed) or none just as such
+        snap.tls[f"dtv[{i}]"] = f"tp-0x{tp - v:x}" if tp - static_size <= v < tp else \
+            "unallocated" if v == (1 << 64) - 1 else "dynamic block" if v else "0"
     mb = L.member("rtld_global_ro", "_dl_x86_cpu_features")
     snap.cpu_features = mem.read(ro + mb.offset, mb.size)
     for m in objs.maps:
@@ -293,11 +325,13 @@ def _relocated_words(mem, m: LinkMap, objs: _Objects) -> dict[str, str]:
     return out
 
 
-def compare(argv: list[str], env: dict[str, str] | None = None, root: str = "/"
-            ) -> list[tuple[str, str | None]]:
-    """Snapshot.differences between the real ld.so and the Python linker for one program."""
-    snaps = [snapshot(run_to_entry(argv, ld, env, root)) for ld in ("system", "python")]
-    return snaps[0].differences(snaps[1], ("system", "python"))
+def compare(argv: list[str], env: dict[str, str] | None = None, root: str = "/",
+            at_exit: bool = False) -> list[tuple[str, str | None]]:
+    """Snapshot.differences between the real ld.so and the Python linker for one program,
+    at its entry point or (at_exit) when it calls exit_group."""
+    run = run_to_exit if at_exit else run_to_entry
+    snaps = [snapshot(run(argv, ld, env, root)) for ld in ("system", "python")]
+    return snaps[0].differences(snaps[1], ("system", "python"), after_start=at_exit)
 
 
 def main(args: list[str]) -> int:

@@ -431,9 +431,12 @@ class Rtld:
         d, s = found
         return d, s, d.l_addr + s.value
 
-    def relocate(self, m: LinkMap) -> None:
+    def relocate(self, m: LinkMap, lazy_mode: bool | None = None) -> None:
+        """_dl_relocate_object; lazy_mode: RTLD_LAZY for a dlopen (default: LD_BIND_NOW
+        unset)."""
+        lazy_mode = self.lazy if lazy_mode is None else lazy_mode
         if not m.is_rtld:      # ld.so's own message comes last, as dl_main prints it
-            lazy_text = " (lazy)" if self.lazy and not m.bind_now else ""
+            lazy_text = " (lazy)" if lazy_mode and not m.bind_now else ""
             self.dprintf("reloc", f"\nrelocation processing: {self.dso_filename(m)}"
                                   f"{lazy_text}\n")
         a = m.l_addr
@@ -445,7 +448,7 @@ class Rtld:
             addr = a + vaddr
             write(addr, _u64(read_u64(addr) + a))
         later: list[tuple[int, int]] = []          # (address, resolver): ifuncs run last
-        lazy = self.lazy and not m.bind_now and not m.is_rtld and m.guest and \
+        lazy = lazy_mode and not m.bind_now and not m.is_rtld and m.guest and \
             bool(m.one(3))                                           # DT_PLTGOT
         if lazy:
             got = a + m.one(3)
@@ -489,7 +492,7 @@ class Rtld:
             if value is None:
                 if sym.bind == STB_WEAK:
                     d, value = None, 0
-                elif rtype == R_JUMP_SLOT and self.lazy:   # a lazily bound slot may never be
+                elif rtype == R_JUMP_SLOT and lazy:        # a lazily bound slot may never be
                     d, value = None, self.undefined_stub(m, sym.name)   # called: report then
                 else:
                     raise LinkError(f"symbol lookup error: {m.path}: undefined symbol: "
