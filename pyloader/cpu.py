@@ -191,6 +191,7 @@ class Cpu:
             seen.append((address, kind))
             return False
 
+        saved = self.uc.context_save()   # the replay may complete the access (see below)
         h = self.uc.hook_add(UC_HOOK_MEM_INVALID, hook)
         try:
             self.uc.emu_start(pc, 0xFFFFFFFFFFFFFFFF, count=1)
@@ -198,8 +199,36 @@ class Cpu:
             pass
         finally:
             self.uc.hook_del(h)
-            self.uc.reg_write(X.UC_X86_REG_RIP, pc)
+            self.uc.context_restore(saved)
         return seen[0] if seen else None
+
+    def memory_operands(self, pc: int, code: bytes) -> list[tuple[int, int]]:
+        """(address, size) of each explicit memory operand of the instruction at pc, from the
+        registers as they are now (capstone decodes `code`, the bytes at pc)."""
+        from capstone.x86 import X86_OP_MEM
+        insn = next(_disassembler().disasm(code, pc), None)
+        if insn is None:
+            return []
+        out = []
+        for op in insn.operands:
+            if op.type != X86_OP_MEM:
+                continue
+            m = op.mem
+            addr = m.disp
+            if m.base:
+                name = insn.reg_name(m.base)
+                addr += insn.address + insn.size if name == "rip" else self._named(name)
+            if m.index:
+                addr += self._named(insn.reg_name(m.index)) * m.scale
+            if m.segment:
+                seg = insn.reg_name(m.segment)
+                addr += self.fs_base() if seg == "fs" else self.gs_base() if seg == "gs" else 0
+            out.append((addr & 0xFFFFFFFFFFFFFFFF, max(op.size, 1)))
+        return out
+
+    def _named(self, name: str) -> int:
+        reg = getattr(X, "UC_X86_REG_" + name.upper(), None)
+        return self.uc.reg_read(reg) if reg is not None else 0
 
     def cpuid(self, leaf: int, subleaf: int = 0) -> tuple[int, int, int, int]:
         """Execute CPUID on the emulated CPU (for AT_HWCAP and the x86-64 ISA level).
@@ -216,6 +245,18 @@ class Cpu:
                 X.UC_X86_REG_RAX, X.UC_X86_REG_RBX, X.UC_X86_REG_RCX, X.UC_X86_REG_RDX))
         finally:
             uc.mem_unmap(page, 0x1000)
+
+
+_md = None
+
+
+def _disassembler():
+    global _md
+    if _md is None:
+        import capstone
+        _md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        _md.detail = True
+    return _md
 
 
 def is_fault(err: UcError) -> bool:

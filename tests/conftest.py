@@ -17,6 +17,8 @@ BUILD = ROOT / "tests" / "_build"
 BUILDS = {
     "hello_world": ("hello_world.c", ["-w"]),
     "hello_name": ("hello_name.c", ["-w"]),
+    "hello_13": ("hello_13.c", ["-w"]),
+    "hello_13_static": ("hello_13.c", ["-w", "-static"]),
     "hello_static": ("hello_name.c", ["-w", "-static"]),
     "hello_static_pie": ("hello_name.c", ["-w", "-static-pie"]),
     "hello_nopie": ("hello_name.c", ["-w", "-no-pie"]),
@@ -34,6 +36,10 @@ BUILDS = {
     "ctors": ("ctors.c", []),
     "dlopen_demo": ("dlopen_demo.c", []),
     "users": ("users.c", []),
+    "fork_pipe": ("fork_pipe.c", []),
+    "exec_errors": ("exec_errors.c", []),
+    "signals": ("signals.c", ["-O1"]),
+    "threads": ("threads.c", ["-O1", "-pthread"]),
     "dl_api": ("dl_api.c", ["-O1", "-rdynamic"]),
     "tls_dlopen": ("tls_dlopen.c", ["-O1"]),
 }

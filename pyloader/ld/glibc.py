@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import struct
 
-from ..elf import PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
+from ..elf import PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
 from .dso import DT_GNU_HASH, DT_HASH, LinkMap
 from .layout import Layout
 
@@ -420,8 +420,6 @@ class GlibcState:
         if self.L.has("rtld_global_ro", "_dl_initial_searchlist.r_list"):
             put_ro("_dl_initial_searchlist.r_list", self.searchlist_list)
             put_ro("_dl_initial_searchlist.r_nlist", len(r.maps))
-        stack = r.main.img.first(PT_GNU_STACK)      # executable stacks for threads or not
-        put_g("_dl_stack_flags", stack.p_flags if stack is not None else PF_R | PF_W | PF_X)
         if self.L.has("rtld_global", "_dl_ns[0].libc_map"):
             libc = r.libc
             put_g("_dl_ns[0].libc_map", libc.guest if libc else 0)
@@ -440,6 +438,10 @@ class GlibcState:
             self.mem.write(slot + 16 + 16 * m.tls.modid, _u64(0) + _u64(m.guest))
         put_g("_dl_tls_dtv_slotinfo_list", slot)
         self.slotinfo = slot
+        # PT_GNU_STACK's flags (PF_R|PF_W|PF_X without one): pthread stacks get the same
+        ph = r.task.bprm.image.first(PT_GNU_STACK) if r.task.bprm else None
+        if self.L.has("rtld_global", "_dl_stack_flags"):
+            put_g("_dl_stack_flags", ph.p_flags if ph is not None else 7)
         for path in ("_dl_stack_used", "_dl_stack_user", "_dl_stack_cache"):
             if self.L.has("rtld_global", path):
                 head = self.rtld_global + self.L.off("rtld_global", path)
