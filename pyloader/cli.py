@@ -42,7 +42,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                    help="Unicorn's TLB mode: virtual is faster for small hot loops, cpu (the "
                         "default) for programs with a large working set")
     p.add_argument("--ld-debug", default="", metavar="CATS",
-                   help="what LD_DEBUG shows, from the Python ld.so: libs,bindings,statistics,all")
+                   help="what LD_DEBUG shows, from the Python ld.so: libs,reloc,files,symbols,"
+                        "bindings,versions,scopes,tls,statistics,all")
     p.add_argument("--trace-bindings", action="store_true",
                    help="print each lazy PLT binding as it happens (symbol, caller, address, "
                         "library, version)")
@@ -159,6 +160,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,
                    timeout=a.timeout, tlb=a.tlb)
     proc.ld_debug = {c for c in a.ld_debug.split(",") if c}
+    if proc.ld_debug:
+        from .ld.rtld import CATEGORIES
+        for c in sorted(proc.ld_debug - CATEGORIES):     # ld.so's own words for LD_DEBUG
+            print(f"warning: debug option `{c}' unknown; try LD_DEBUG=help", file=sys.stderr)
     watch = None
     if a.trace_bindings or a.trace_faults:     # teaching modes: imported only when asked for
         from .teach.watch import Watch

@@ -13,7 +13,8 @@ runners
     native; ``strace -f -o FILE``; ``qemu-x86_64`` (if installed);
     ``python3 -m pyloader run -o FILE`` (trace on, to a file) and
     ``python3 -m pyloader run -e trace=none`` (trace off); for the dynamic
-    hello also pyloader with ``--ld=python`` (n/a if that fails).
+    hello and the C++ program (examples/cxx_demo.cpp, cxx-dyn) also pyloader with
+    ``--ld=python`` and ``--ld=system`` explicitly (start-up of the two linkers).
 workloads
     hello-dyn / hello-static (examples/hello_name.c), cpu (examples/cpu_bound.c
     -O2), syscall-heavy (examples/syscall_heavy.c -O2, 20000 writes to
@@ -65,6 +66,7 @@ SOURCES = {  # binary name: (source, gcc flags)
     "hello_name_static": ("hello_name.c", ["-static"]),
     "cpu_bound": ("cpu_bound.c", ["-O2"]),
     "syscall_heavy": ("syscall_heavy.c", ["-O2"]),
+    "cxx_demo": ("cxx_demo.cpp", ["-O1"]),
 }
 
 
@@ -73,7 +75,8 @@ def build(outdir: str) -> dict[str, str | None]:
     built: dict[str, str | None] = {}
     for name, (src, flags) in SOURCES.items():
         out = os.path.join(outdir, name)
-        p = subprocess.run(["gcc", "-w", *flags, "-o", out, str(EXAMPLES / src)],
+        cc = "g++" if src.endswith(".cpp") else "gcc"
+        p = subprocess.run([cc, "-w", *flags, "-o", out, str(EXAMPLES / src)],
                            capture_output=True, text=True, check=False)
         if p.returncode != 0:
             print(f"bench: cannot build {name}: {p.stderr.strip().splitlines()[-1:]}",
@@ -109,6 +112,7 @@ RUNNER_LABELS = {
     "py-notrace": "pyloader, trace off",
     "py-trace-ldpy": "pyloader, trace to FILE, --ld=python",
     "py-notrace-ldpy": "pyloader, trace off, --ld=python",
+    "py-notrace-ldsys": "pyloader, trace off, --ld=system",
 }
 ALL = ["native", "strace", "qemu", "py-trace", "py-notrace"]
 
@@ -121,7 +125,8 @@ def command(runner: str, argv: list[str], trace_file: str) -> list[str]:
         return ["strace", "-f", "-o", trace_file, "--", *argv]
     if runner == "qemu":
         return ["qemu-x86_64", *argv]
-    ld = ["--ld=python"] if runner.endswith("-ldpy") else []
+    ld = ["--ld=python"] if runner.endswith("-ldpy") else \
+        ["--ld=system"] if runner.endswith("-ldsys") else []
     if runner.startswith("py-trace"):
         return pyloader_command(["-o", trace_file, *ld, "--", *argv])
     return pyloader_command(["-e", "trace=none", *ld, "--", *argv])
@@ -132,7 +137,9 @@ def workloads(bins: dict[str, str | None]) -> list[Workload]:
     cpu, heavy = bins["cpu_bound"], bins["syscall_heavy"]
     wl = [
         Workload("hello-dyn", [hello, "bench"] if hello else [],
-                 ALL + ["py-notrace-ldpy", "py-trace-ldpy"]),
+                 ALL + ["py-notrace-ldpy", "py-notrace-ldsys", "py-trace-ldpy"]),
+        Workload("cxx-dyn", [bins["cxx_demo"]] if bins["cxx_demo"] else [],
+                 ["native", "py-notrace-ldpy", "py-notrace-ldsys"]),
         Workload("hello-static", [static, "bench"] if static else [], ALL),
         Workload("cpu", [cpu] if cpu else [], ALL),
         Workload("syscall-heavy", [heavy, str(HEAVY_N)] if heavy else [], ALL),
@@ -281,11 +288,12 @@ def checks(res: dict[str, dict[str, Result]]) -> list[Check]:
                      + (f"{ratio:.2f}x ({fmt_time(cpu)} vs {fmt_time(qemu)})"
                         if ratio else "n/a"), ratio))
 
-    sysld = median_of(res, "hello-dyn", "py-notrace")
-    pyld = median_of(res, "hello-dyn", "py-notrace-ldpy")
-    out.append(Check("INFO" if pyld is not None else "SKIP",
-                     f"hello, trace off: --ld=python {fmt_time(pyld)} vs --ld=system "
-                     f"{fmt_time(sysld)}", pyld))
+    for wl in ("hello-dyn", "cxx-dyn"):      # the Python ld.so reaches main no slower
+        sysld = median_of(res, wl, "py-notrace-ldsys")
+        pyld = median_of(res, wl, "py-notrace-ldpy")
+        out.append(Check(verdict(None if pyld is None or sysld is None else pyld <= sysld),
+                         f"{wl}, trace off: --ld=python {fmt_time(pyld)} no slower than "
+                         f"--ld=system {fmt_time(sysld)}", pyld))
     return out
 
 
@@ -299,7 +307,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="untimed runs per cell before timing (default 1)")
     p.add_argument("--only", action="append", metavar="NAME",
                    help="run only workloads whose name contains NAME (repeatable; "
-                        "names: hello-dyn hello-static cpu syscall-heavy ls syscall-0 "
+                        "names: hello-dyn cxx-dyn hello-static cpu syscall-heavy ls syscall-0 "
                         "syscall-200k; 'syscost' selects the last two)")
     p.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
     p.add_argument("--timeout", type=float, default=30, metavar="SECONDS",
@@ -344,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"pyloader benchmark: {platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, median of {a.repeat} run(s), "
-          f"wall time incl. process start-up; pyloader rows use --ld=system unless stated")
+          f"wall time incl. process start-up; pyloader rows use the default --ld=python "
+          f"unless stated")
     print()
     print_table(all_results)
     results = checks(all_results)

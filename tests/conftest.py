@@ -40,6 +40,8 @@ BUILDS = {
     "exec_errors": ("exec_errors.c", []),
     "signals": ("signals.c", ["-O1"]),
     "threads": ("threads.c", ["-O1", "-pthread"]),
+    "dl_api": ("dl_api.c", ["-O1", "-rdynamic"]),
+    "tls_dlopen": ("tls_dlopen.c", ["-O1"]),
 }
 
 

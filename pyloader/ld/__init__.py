@@ -6,6 +6,7 @@ leaves the CPU at the program's entry point with rdx = our `_dl_fini`.
 from __future__ import annotations
 
 import struct
+import time
 
 from ..binfmt.stack import AT_PLATFORM, AT_RANDOM
 from .dso import (
@@ -15,11 +16,12 @@ from .dso import (
     DT_INIT,
     DT_INIT_ARRAY,
     DT_INIT_ARRAYSZ,
+    DT_RELACOUNT,
     LinkMap,
 )
 from .glibc import Arena, GlibcState
 from .layout import LayoutError, layout_for
-from .rtld import LinkError, Rtld
+from .rtld import R_IRELATIVE, LinkError, Rtld
 from .stubs import StubPage
 
 __all__ = ["LayoutError", "LinkError", "link_program"]
@@ -28,6 +30,7 @@ PROT_RW = 3
 MAP_PRIVATE_ANON = 0x22
 ARCH_SET_FS = 0x1002
 R_OK = 4
+DL_DEBUG_IMPCALLS = 1 << 1
 
 
 def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
@@ -40,6 +43,11 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     with open(host, "rb") as f:
         rtld_data = f.read()
     layout = layout_for(rtld_data, task.root)           # may raise LayoutError: nothing done yet
+    rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data)
+    if not any(info & 0xFFFFFFFF == R_IRELATIVE for _, info, _ in rt.rela()):
+        # glibc < 2.33 fills cpu_features in dl_main (init_cpu_features, inlined), not
+        # through an IRELATIVE we can run: every ifunc would pick the baseline variant
+        raise LayoutError("this ld.so initialises cpu_features inside dl_main (glibc < 2.33)")
 
     r = Rtld(task, bprm)
     r.redirect = {}
@@ -53,10 +61,10 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     # the interpreter is mapped as the kernel would have mapped it (no syscalls)
     img, bias = load_elf_interp(task, interp)
     r.stubs = StubPage(task)      # after ld.so, which then lands where the kernel puts it
-    rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data, l_addr=bias)
+    rt.l_addr = bias
     rt.is_rtld = True
     lo, hi = img.load_bounds()
-    rt.map_start, rt.map_end = lo + bias, (hi + bias + 0xFFF) & ~0xFFF
+    rt.map_start, rt.map_end = lo + bias, hi + bias
     r.rtld = rt
     main = LinkMap(bprm.filename, bprm.filename, bprm.data, l_addr=bprm.load_bias)
     main.is_main = True
@@ -74,6 +82,12 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     if list_only:
         return r
     r.check_versions()
+    if "scopes" in r.debug:
+        r.dprintf("scopes", "\nInitial object scopes\n")
+        names = " ".join(r.dso_filename(m) for m in r.maps)
+        for m in r.maps:          # _dl_show_scope: ld.so's own map has none at start-up
+            r.dprintf("scopes", f"object={r.dso_filename(m)} [0]\n"
+                      + (" no scope\n" if m.is_rtld else f" scope 0: {names}\n") + "\n")
 
     g = GlibcState(r, layout)
     r.glibc = g
@@ -89,9 +103,16 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.sys("arch_prctl", ARCH_SET_FS, tp)
 
     # ld.so first, before any of its data is written (its RELR entries add to what is there)
-    find_object = r.stubs.add(lambda pc, out, *_: _dl_find_object(r, pc, out))
+    def dl_find_object(pc: int, out: int, *_) -> int:
+        return _dl_find_object(r, pc, out)
+    find_object = r.stubs.add(dl_find_object)
     r.resolver = r.stubs.add(r.runtime_resolve)
+    # AT_HWCAP, which init_cpu_features (run by ld.so's IRELATIVE) replaces on x86-64
+    g.put_ro("_dl_hwcap", task.hwcap)
+    # ld.so relocates itself before LD_DEBUG is read: its lookups show after the others
+    r.debug_held = []
     relocate_one(r, rt)
+    held, r.debug_held = r.debug_held, None
     g.build_link_maps(arena)
     g.rtld_state(arena, task.auxv_addr, auxv.get(AT_PLATFORM, 0), task.minsigstksz)
     if layout.has("rtld_global_ro", "_dl_find_object"):   # glibc >= 2.35; libc jumps through it
@@ -102,31 +123,38 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     _set(rt, task, "_dl_argv", sp + 8)
     _set(rt, task, "__libc_enable_secure", 0, 4)
     g.init_thread(sp)
-    # libc right after ld.so, then dependencies before the objects that need them (as
-    # _dl_init will run them), the program last: an ifunc resolver then always runs in an
-    # object that is already relocated
+    # dl_main's order, which is _dl_init's (l_initfini): dependencies before the objects
+    # that need them, the program last, so an ifunc resolver runs in a relocated object;
+    # ld.so (relocated above, as _dl_start does) gets its message last
     libc = r.libc
     r.init_order = init_order(r)
-    if libc is not None:
-        relocate_one(r, libc)
-    order = [m for m in r.init_order if m is not libc]
-    for m in order + [main]:
-        relocate_one(r, m)
+    for m in r.init_order + [main]:
+        if m is not rt:
+            relocate_one(r, m)
     # from here on ld.so allocates with libc's malloc (__rtld_malloc_init_real)
-    # ... and locks with libc's pthread mutexes (__rtld_mutex_init), which threads need
     for var, fn in (("__rtld_calloc", "calloc"), ("__rtld_free", "free"),
-                    ("__rtld_malloc", "malloc"), ("__rtld_realloc", "realloc"),
-                    ("___rtld_mutex_lock", "pthread_mutex_lock"),
-                    ("___rtld_mutex_unlock", "pthread_mutex_unlock")):
+                    ("__rtld_malloc", "malloc"), ("__rtld_realloc", "realloc")):
         at = layout.symbol(var)
         found = r.lookup(fn, None)
         if at is not None and found is not None:
             d, sym = found
             task.mem.write_u64(rt.l_addr + at, d.l_addr + sym.value)
             ver, _ = d.symbol_version(sym.index)
-            if "mutex" not in fn:       # _dl_lookup_direct, unlike malloc's lookup, is silent
-                r.dbg("bindings", f"binding file {main.path} [0] to {d.path} [0]: normal "
-                                  f"symbol `{fn}'" + (f" [{ver.name}]" if ver else ""))
+            r.dbg("bindings", f"binding file {r.progname} [0] to {d.path} [0]: normal symbol "
+                              f"`{fn}'" + (f" [{ver.name}]" if ver else ""))
+    # ld.so's own locks (dl_load_lock, dl_load_tls_lock: __tls_get_addr's slow path takes
+    # one) call libc's mutex functions from now on (__rtld_mutex_init, glibc >= 2.34)
+    for var, fn in (("___rtld_mutex_lock", "pthread_mutex_lock"),
+                    ("___rtld_mutex_unlock", "pthread_mutex_unlock")):
+        at = layout.symbol(var)
+        # _dl_lookup_direct: libc's default version, no LD_DEBUG line
+        idxs = [i for i in libc.by_name.get(fn, ()) if libc.versym is None
+                or not libc.versym[i] & 0x8000] if libc is not None else []
+        if at is not None and idxs:
+            task.mem.write_u64(rt.l_addr + at, libc.l_addr + libc.syms[idxs[0]].value)
+    r.dprintf("reloc", f"\nrelocation processing: {rt.path}\n")
+    for text in held:
+        r._debug_write(text)
     g.copy_tdata()
     for m in [m for m in reversed(r.maps) if m is not main and m is not rt] + [main, rt]:
         r.protect_relro(m)
@@ -139,17 +167,9 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
 
     argc = task.mem.read_u64(sp)
     if "statistics" in r.debug:
-        rel = sum(1 for m in r.maps for _, i, _ in m.rela() if i & 0xFFFFFFFF == 8) + \
-            sum(len(m.relr()) for m in r.maps)
-        r.dbg("statistics", "")
-        r.dbg("statistics", "runtime linker statistics:")
-        r.dbg("statistics", f"{'final number of relocations':>38}: {r.stats['relocations']}")
-        r.dbg("statistics", f"{'number of relative relocations':>38}: {rel}")
-        r.dbg("statistics", f"{'number of symbol lookups':>38}: {r.stats['lookups']}")
+        print_statistics(r)
     for m in r.init_order:
-        r.dbg("libs", "")
-        r.dbg("libs", f"calling init: {m.path}")
-        r.dbg("libs", "")
+        r.dprintf("impcalls", f"\ncalling init: {m.path}\n\n")
         run_initializers(r, m, argc, sp + 8, sp + 16 + 8 * argc, stack=r.stack_top)
     r.argc, r.argv, r.envp = argc, sp + 8, sp + 16 + 8 * argc
     from .dlopen import DynamicLoader
@@ -157,11 +177,14 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.dl.install(arena)
     fini = r.stubs.add(lambda *_: _dl_fini(r))
     r.stack_top = None             # from now on guest calls run below the guest's own stack
-    r.dbg("libs", "")
-    r.dbg("libs", f"initialize program: {main.path}")
-    r.dbg("libs", "")
-    r.dbg("libs", f"transferring control: {main.path}")
-    r.dbg("libs", "")
+    if "impcalls" in r.debug:
+        # libc's __libc_start_main says "initialize program" and "transferring control"
+        # itself (through GLRO(dl_debug_printf)) when the mask asks for it
+        if layout.has("rtld_global_ro", "_dl_debug_mask"):
+            g.put_ro("_dl_debug_mask", DL_DEBUG_IMPCALLS)
+        else:
+            r.dprintf("impcalls", f"\ninitialize program: {r.progname}\n\n")
+            r.dprintf("impcalls", f"\ntransferring control: {r.progname}\n\n")
     task.start_thread(main.l_addr + main.img.e_entry, sp)
     task.cpu.set_fs_base(tp)
     task.cpu.set_reg("rdx", fini)
@@ -181,11 +204,33 @@ def _set(m: LinkMap, task, name: str, value: int, size: int = 8) -> None:
         task.mem.write(_sym(m, name), (value & ((1 << 8 * size) - 1)).to_bytes(size, "little"))
 
 
+def print_statistics(r: Rtld) -> None:
+    """rtld.c print_statistics, at the end of dl_main. The times are nanoseconds of the
+    Python linker where ld.so counts cycles."""
+    st = r.stats
+    total = max(time.perf_counter_ns() - st["start"], 1)
+    # DT_RELACOUNT of the objects not loaded at their link-time address
+    relative = sum(m.one(DT_RELACOUNT) for m in r.maps if m.l_addr)
+
+    def item(text: str, part: int) -> str:
+        pct = part * 1000 // total
+        return f"{text}: {part} cycles ({pct // 10}.{pct % 10}%)\n"
+    r.dprintf("statistics", "\nruntime linker statistics:\n"
+              f"  total startup time in dynamic loader: {total} cycles\n"
+              + item("            time needed for relocation", st["reloc"])
+              + f"                 number of relocations: {st['lookups']}\n"
+              f"      number of relocations from cache: {st['cache']}\n"
+              f"        number of relative relocations: {relative}\n"
+              + item("           time needed to load objects", st["load"]))
+
+
 def relocate_one(r: Rtld, m: LinkMap) -> None:
+    t0 = time.perf_counter_ns()
     r.relocate(m)
     for mm, later in r.pending_ifuncs:
         r.run_ifuncs(mm, later)
     r.pending_ifuncs.clear()
+    r.stats["reloc"] += time.perf_counter_ns() - t0
 
 
 def init_order(r: Rtld) -> list[LinkMap]:
@@ -202,7 +247,7 @@ def init_order(r: Rtld) -> list[LinkMap]:
         order.append(m)
     for m in r.maps:
         visit(m)
-    return [m for m in order if not m.is_main and not m.is_rtld]
+    return [m for m in order if not m.is_main]
 
 
 def _array(r: Rtld, m: LinkMap, tag: int, sztag: int) -> list[int]:
@@ -226,17 +271,20 @@ def _dl_fini(r: Rtld) -> None:
     """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, in reverse init
     order, the program included (called through atexit by exit())."""
     for m in reversed(r.init_order + r.extra_inits + [r.main]):
-        r.dbg("libs", f"calling fini: {m.path} [0]")
-        r.dbg("libs", "")
+        r.glibc.put(m.guest, "link_map", "l_init_called", 0)     # as _dl_fini does
+        r.dprintf("impcalls", f"\ncalling fini: {'' if m.is_main else m.path} [0]\n\n")
         for fn in reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
             r.stubs.call_guest(fn)
         if DT_FINI in m.dyn:
             r.stubs.call_guest(m.l_addr + m.one(DT_FINI))
+    r.dprintf("statistics", "\nruntime linker statistics:\n"
+              f"           final number of relocations: {r.stats['lookups']}\n"
+              f"final number of relocations from cache: {r.stats['cache']}\n")
 
 
 def _dl_find_object(r: Rtld, pc: int, out: int) -> int:
-    """struct dl_find_object for the object containing pc (C++ unwinding asks this), dlopened
-    objects included (pthread_cancel unwinds through libgcc_s, which libc dlopens)."""
+    """struct dl_find_object for the object containing pc (C++ unwinding asks this); the
+    objects dlopened without RTLD_GLOBAL too (backtrace's own libgcc_s)."""
     for m in r.all_maps():
         if m.map_start <= pc < m.map_end:
             eh = m.l_addr + m.eh_frame_hdr if m.eh_frame_hdr else 0

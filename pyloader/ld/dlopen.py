@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import struct
 
-from .dso import DT_SYMTAB, LinkMap, Version
+from .dso import DF_STATIC_TLS, DT_SYMTAB, LinkMap, Version
 from .glibc import Arena, roundup
 from .rtld import LinkError
 
-RTLD_NOLOAD, RTLD_GLOBAL = 0x4, 0x100
+RTLD_LAZY, RTLD_NOLOAD, RTLD_GLOBAL = 0x1, 0x4, 0x100
 DL_LOOKUP_RETURN_NEWEST = 2
 ARG_STACK = 8       # the 7th argument is at [rsp + 8] when a stub is entered
+
+
+R_TPOFF64 = 18
+
+
+def needs_static_tls(m: LinkMap) -> bool:
+    """Initial-exec TLS (DF_STATIC_TLS, or TPOFF64 relocations of its own): the block has
+    to be at a fixed offset from the thread pointer in every thread."""
+    return bool(m.flags & DF_STATIC_TLS) or any(i & 0xFFFFFFFF == R_TPOFF64
+                                                for _, i, _ in m.rela())
 
 
 class DynamicLoader:
@@ -119,7 +129,8 @@ class DynamicLoader:
             r.scratch = self.arena().alloc(0x1000, 0x1000)
             self.scratch_ready = True
         try:
-            new = self._load(name)
+            # RTLD_LAZY binds on first call unless LD_BIND_NOW (GLRO(dl_lazy)) says not to
+            new = self._load(name, lazy=bool(mode & RTLD_LAZY) and r.lazy)
         except LinkError as e:
             return self._signal(str(e))
         result = new[-1] if new else r._by_name(name)
@@ -127,6 +138,7 @@ class DynamicLoader:
             for m in self.closure(result):
                 if m not in r.maps:
                     r.maps.append(m)
+                r.glibc.put(m.guest, "link_map", "l_global", 1)
             r.sym_cache.clear()
         from . import run_initializers
         for m in new:                 # dependencies first
@@ -134,11 +146,13 @@ class DynamicLoader:
             r.extra_inits.append(m)
         return result.guest
 
-    def _load(self, name: str) -> list[LinkMap]:
+    def _load(self, name: str, lazy: bool) -> list[LinkMap]:
         r = self.r
-        first = r.map_object(name, r.main)
+        first = r.map_object(name, r.main, "dynamically loaded")
         known = set(map(id, r.all_maps()))
         new = [first] if id(first) not in known else []
+        if new:
+            first.loader = None         # l_loader: what dlopen itself loads has none
         queue = list(new)
         while queue:
             m = queue.pop(0)
@@ -150,21 +164,35 @@ class DynamicLoader:
                     new.append(dep)
                     queue.append(dep)
                 m.deps = getattr(m, "deps", []) + [dep]
-        r.extra_maps += new
         g = r.glibc
+        tls = [m for m in new if m.tls is not None and (m.tls.blocksize or m.tls.init_size)]
+        saved_tls = g.tls_static_used, g.tls_optional
+        for m in tls:       # initial-exec TLS must live in the static surplus, or fail now
+            if needs_static_tls(m) and not g.allocate_static_tls(m):
+                for x in tls:
+                    x.tls.offset = 0
+                g.tls_static_used, g.tls_optional = saved_tls
+                g.load_adds += len(new)     # their serial numbers are spent, as in glibc,
+                g.put_g("_dl_load_adds", g.load_adds)
+                g.new_generation()          # and _dl_close_worker's removal is a generation
+                raise LinkError(f"{m.path}: cannot allocate memory in static TLS block")
+        r.extra_maps += new
         for m in new:
-            if m.tls is not None:
-                g.add_static_tls(m)
+            m.dlopened = True           # lt_loaded
         arena = self.arena()
         for m in new:
             m.guest = arena.alloc(self.L.size("link_map"), 16)
+        for m in tls:
+            g.add_tls_module(m)
+        if tls:
+            g.new_generation()
         g.append_link_maps(new, arena)
         saved = r.maps
         r.maps = r.maps + [m for m in new if m not in r.maps]   # their own scope for binding
         r.sym_cache.clear()
         try:
             for m in reversed(new):      # dependencies (found later) first
-                r.relocate(m)
+                r.relocate(m, lazy)
                 for mm, later in r.pending_ifuncs:
                     r.run_ifuncs(mm, later)
                 r.pending_ifuncs.clear()

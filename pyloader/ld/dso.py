@@ -76,6 +76,31 @@ class TlsInfo:
     offset: int = 0                 # l_tls_offset (tp - block start, TLS_TCB_AT_TP)
 
 
+class SymbolTable:
+    """The dynamic symbol table: names decoded at once (symbol lookup needs them all), a
+    Sym made only for the entries someone asks for (most never are)."""
+    __slots__ = ("_made", "names", "raw")
+
+    def __init__(self, names: list[str], raw: list[tuple]):
+        self.names, self.raw = names, raw
+        self._made: dict[int, Sym] = {}
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, i: int) -> Sym:
+        sym = self._made.get(i)
+        if sym is None:
+            if i < 0:
+                i += len(self.raw)
+            _, info, other, shndx, value, size = self.raw[i]
+            sym = self._made[i] = Sym(i, self.names[i], info, other, shndx, value, size)
+        return sym
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self.raw)))
+
+
 def elf_hash(name: bytes) -> int:
     """The SysV ELF hash, which also names versions (vd_hash, vna_hash)."""
     h = 0
@@ -129,9 +154,10 @@ class LinkMap:
         self.flags_1 = self.one(DT_FLAGS_1)
         self.syms = self._read_symbols()
         self.by_name: dict[str, list[int]] = {}
-        for s in self.syms:
-            if s.shndx or s.value:       # defined, or an executable's canonical PLT address
-                self.by_name.setdefault(s.name, []).append(s.index)
+        setdefault = self.by_name.setdefault
+        for i, (name, raw) in enumerate(zip(self.syms.names, self.syms.raw)):
+            if raw[3] or raw[4]:         # defined, or an executable's canonical PLT address
+                setdefault(name, []).append(i)
         self.versym = self._read_versym()
         self.versions = self._read_versions()
         ph = self.img.first(PT_TLS)
@@ -176,9 +202,9 @@ class LinkMap:
         if img.e_shoff and img.e_shoff + 64 * img.e_shnum <= len(data):
             for i in range(img.e_shnum):
                 sh_type, = struct.unpack_from("<I", data, img.e_shoff + 64 * i + 4)
-                if sh_type == 11:                                   # SHT_DYNSYM
+                if sh_type == 11:                                   # SHT_DYNSYM: all of them
                     size, = struct.unpack_from("<Q", data, img.e_shoff + 64 * i + 32)
-                    n = max(n, size // SYM.size)
+                    return max(n, size // SYM.size)
         for _, info, _ in self.rela() + self.jmprel():
             n = max(n, (info >> 32) + 1)
         return n
@@ -202,13 +228,18 @@ class LinkMap:
                 last += 1
         return 0
 
-    def _read_symbols(self) -> list[Sym]:
+    def _read_symbols(self) -> SymbolTable:
         if DT_SYMTAB not in self.dyn:
-            return []
+            return SymbolTable([], [])
         n = self._symbol_count()
-        raw = self.read(self.one(DT_SYMTAB), n * SYM.size)
-        return [Sym(i, self.string(nm), info, other, shndx, value, size)
-                for i, (nm, info, other, shndx, value, size) in enumerate(SYM.iter_unpack(raw))]
+        raw = list(SYM.iter_unpack(self.read(self.one(DT_SYMTAB), n * SYM.size)))
+        if self._strtab.isascii():      # the usual case: slice one decoded string (faster)
+            text = self._strtab.decode("ascii")
+            find = text.find
+            names = [text[r[0]:find("\0", r[0])] for r in raw]
+        else:
+            names = [self.string(r[0]) for r in raw]
+        return SymbolTable(names, raw)
 
     def _read_versym(self) -> tuple[int, ...] | None:
         if DT_VERSYM not in self.dyn:
@@ -219,6 +250,7 @@ class LinkMap:
     def _read_versions(self) -> dict[int, Version]:
         """l_versions as _dl_check_map_versions builds it: from VERNEED and VERDEF."""
         out: dict[int, Version] = {}
+        self.verneed: list[Version] = []        # in the table's order (LD_DEBUG=versions)
         if DT_VERNEED in self.dyn:
             addr = self.one(DT_VERNEED)
             for _ in range(self.one(DT_VERNEEDNUM)):
@@ -228,6 +260,7 @@ class LinkMap:
                     h, flags, other, name, anext = struct.unpack_from("<IHHII", self.read(a, 16))
                     out[other & 0x7FFF] = Version(self.string(name), h, bool(other & 0x8000),
                                                   self.string(file_))
+                    self.verneed.append(out[other & 0x7FFF])
                     if not anext:
                         break
                     a += anext

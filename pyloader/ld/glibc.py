@@ -7,20 +7,28 @@ hand-computed offset.
 """
 from __future__ import annotations
 
+import os
 import struct
 
-from ..elf import PT_GNU_STACK
-from .dso import LinkMap
+from ..elf import PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
+from .dso import DT_GNU_HASH, DT_HASH, LinkMap
 from .layout import Layout
 
 TLS_TCB_ALIGN = 64
-TLS_STATIC_SURPLUS = 0x680        # _dl_tls_static_surplus_init with default tunables
-TLS_STATIC_OPTIONAL = 512         # rtld.optional_static_tls default
+# the static TLS surplus (dl-tls.c, _dl_tls_static_surplus_init, glibc >= 2.32): room for
+# the initial-exec TLS of dlopened objects, from the tunables glibc.rtld.nns (1..16,
+# default 4) and glibc.rtld.optional_static_tls (default 512); 1664 with the defaults
+LIBC_IE_TLS = OTHER_IE_TLS = 144
+DEFAULT_NNS, OPTIONAL_TLS = 4, 512
+LEGACY_TLS = 1664 - ((DEFAULT_NNS - 1) * LIBC_IE_TLS + DEFAULT_NNS * OTHER_IE_TLS + OPTIONAL_TLS)
+TLS_STATIC_SURPLUS_OLD = 1664     # glibc < 2.32: a constant
 DTV_SURPLUS = 14
 TLS_SLOTINFO_SURPLUS = 62
-LT_EXECUTABLE, LT_LIBRARY = 0, 1
+LT_EXECUTABLE, LT_LIBRARY, LT_LOADED = 0, 1, 2
 RSEQ_SIG = 0x53053053
-RSEQ_AREA_SIZE = 32
+RSEQ_AREA_SIZE = 32                # RSEQ_AREA_SIZE_INITIAL: what the syscall accepts at least
+RSEQ_AREA_SIZE_INITIAL_USED, RSEQ_MIN_ALIGN = 20, 32
+AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN = 27, 28
 # the dynamic tags whose d_ptr elf_get_dynamic_info makes absolute in place
 ADJUSTED_TAGS = (4, 3, 5, 6, 7, 17, 23, 0x6FFFFFF0, 0x6FFFFEF5, 36)
 
@@ -31,6 +39,31 @@ def _u64(v: int) -> bytes:
 
 def roundup(v: int, a: int) -> int:
     return (v + a - 1) // a * a
+
+
+def _strtoul(text: str) -> int | None:
+    """tunables_strtoul: decimal, 0x hexadecimal or 0 octal; None if it is not a number."""
+    base = 16 if text[:2].lower() == "0x" else 8 if text[:1] == "0" and len(text) > 1 else 10
+    try:
+        return int(text[2:] if base == 16 else text, base)
+    except ValueError:
+        return None
+
+
+def tls_static_surplus(env: dict[str, str]) -> tuple[int, int]:
+    """(_dl_tls_static_surplus, _dl_tls_static_optional) as glibc computes them from
+    GLIBC_TUNABLES; an out-of-range value leaves the default, as the tunables code does."""
+    nns, opt = DEFAULT_NNS, OPTIONAL_TLS
+    for item in env.get("GLIBC_TUNABLES", "").split(":"):
+        name, _, value = item.partition("=")
+        v = _strtoul(value)
+        if v is None:
+            continue
+        if name == "glibc.rtld.nns" and 1 <= v <= 16:
+            nns = v
+        elif name == "glibc.rtld.optional_static_tls":
+            opt = v
+    return (nns - 1) * LIBC_IE_TLS + nns * OTHER_IE_TLS + opt + LEGACY_TLS, opt
 
 
 class Arena:
@@ -80,7 +113,12 @@ class GlibcState:
         self.put(self.rtld_global, "rtld_global", path, value)
 
     def put_ro(self, path: str, value: int) -> None:
-        self.put(self.rtld_global_ro, "rtld_global_ro", path, value)
+        """A field of _rtld_global_ro, or of _rtld_global where this glibc keeps it there
+        (the static TLS size and alignment moved to _ro in 2.32)."""
+        if not self.L.has("rtld_global_ro", path) and self.L.has("rtld_global", path):
+            self.put_g(path, value)
+        else:
+            self.put(self.rtld_global_ro, "rtld_global_ro", path, value)
 
     # --- static TLS (dl-tls.c: _dl_determine_tlsoffset, TLS_TCB_AT_TP) --------------------------
     def tls_layout(self) -> None:
@@ -101,11 +139,28 @@ class GlibcState:
             offset = off
             max_align = max(max_align, t.align)
             self.tls_maps.append(m)
+        # glibc >= 2.41 puts the rseq area in an "extra TLS" block after the modules'
+        # (dl-tls.c, sysdeps/unix/sysv/linux/dl-extra_tls.h); before, it is in struct pthread
+        self.rseq_offset = None
+        if not self.L.has("pthread", "rseq_area") and r.rtld.by_name.get("__rseq_offset"):
+            auxv = dict(r.bprm.auxv)
+            self.rseq_size = max(auxv.get(AT_RSEQ_FEATURE_SIZE, 0), RSEQ_AREA_SIZE_INITIAL_USED)
+            align = max(auxv.get(AT_RSEQ_ALIGN, 0), RSEQ_MIN_ALIGN)
+            max_align = max(max_align, align)
+            offset = roundup(offset, align) + roundup(max(self.rseq_size, RSEQ_AREA_SIZE),
+                                                      align)
+            self.rseq_offset = -offset
         self.tls_static_used = offset
         self.tcb_size = self.L.size("pthread")
         self.tls_static_align = max_align
-        self.tls_static_size = roundup(offset + TLS_STATIC_SURPLUS, max_align) + self.tcb_size
+        if self.L.has("rtld_global_ro", "_dl_tls_static_surplus"):
+            self.tls_surplus, self.tls_optional = tls_static_surplus(r.env)
+        else:
+            self.tls_surplus, self.tls_optional = TLS_STATIC_SURPLUS_OLD, 0
+        self.tls_static_size = roundup(offset + self.tls_surplus, max_align) + self.tcb_size
         self.max_dtv_idx = modid
+        self.static_nelem = modid
+        self.generation = 1
 
     def allocate_tls(self, arena: Arena) -> int:
         """The static TLS block and the TCB (struct pthread) of the main thread; returns tp."""
@@ -117,6 +172,7 @@ class GlibcState:
         self.mem.write_u64(dtv, dtv_len)                 # dtv[-1].counter
         self.dtv = dtv + 16                              # what tcb->dtv points at
         self.mem.write_u64(self.dtv, 1)                   # dtv[0].counter: the generation
+        self.r.dprintf("tls", f"TCB allocated: 0x{tp:x}\n")       # glibc 2.41's tls category
         for m in self.tls_maps:
             self.mem.write_u64(self.dtv + 16 * m.tls.modid, tp - m.tls.offset)
         self.tp = tp
@@ -145,17 +201,19 @@ class GlibcState:
                 m.guest = self.rtld_global + L.off("rtld_global", "_dl_rtld_map")
             else:
                 m.guest = arena.alloc(L.size("link_map"), 16)
-        for i, m in enumerate(r.maps):
-            self.fill_link_map(m, arena, i, r.maps[i - 1] if i else None,
+        for i, m in enumerate(r.maps):    # l_serial: ld.so's map counted as the second load
+            self.fill_link_map(m, arena, i + 1 if i else 0, r.maps[i - 1] if i else None,
                                r.maps[i + 1] if i + 1 < len(r.maps) else None)
         main = r.main
         # the main map's search list: every object, in the global scope's order
         lst = arena.alloc(8 * len(r.maps), 8)
         self.mem.write(lst, b"".join(_u64(m.guest) for m in r.maps))
         self.put(main.guest, "link_map", "l_searchlist.r_list", lst)
+        self.searchlist_list = lst
         self.put(main.guest, "link_map", "l_searchlist.r_nlist", len(r.maps))
         self.searchlist = main.guest + L.off("link_map", "l_searchlist")
         self.chain = list(r.maps)
+        self.load_adds = len(r.maps)        # GL(dl_load_adds): every object ever loaded
 
     def append_link_maps(self, new: list[LinkMap], arena: Arena) -> None:
         """dlopen: new objects join the end of the namespace's list."""
@@ -163,15 +221,21 @@ class GlibcState:
         for i, m in enumerate(new):
             prev = new[i - 1] if i else last
             nxt = new[i + 1] if i + 1 < len(new) else None
-            self.fill_link_map(m, arena, len(self.chain) + i, prev, nxt)
+            self.fill_link_map(m, arena, self.load_adds + i, prev, nxt)
         self.put(last.guest, "link_map", "l_next", new[0].guest)
         self.chain += new
         self.put_g("_dl_ns[0]._ns_nloaded", len(self.chain))
-        self.put_g("_dl_load_adds", len(self.chain))
+        self.load_adds += len(new)
+        self.put_g("_dl_load_adds", self.load_adds)
 
     def fill_link_map(self, m: LinkMap, arena: Arena, serial: int, prev, nxt) -> None:
         base = m.guest
-        put = lambda path, v: self.put(base, "link_map", path, v)
+
+        def put(path: str, v: int) -> None:
+            # a field this glibc's link_map does not have (l_text_end went in 2.41) is one
+            # it does not read
+            if self.L.has("link_map", path):
+                self.put(base, "link_map", path, v)
         name = b"" if m.is_main else m.path.encode()
         name_addr = arena.alloc(len(name) + 1, 1)
         self.mem.write(name_addr, name + b"\0")
@@ -195,12 +259,32 @@ class GlibcState:
         put("l_entry", m.l_addr + m.img.e_entry)
         put("l_map_start", m.map_start)
         put("l_map_end", m.map_end)
-        put("l_text_end", m.map_end)
-        put("l_type", LT_EXECUTABLE if m.is_main else LT_LIBRARY)
-        for flag in ("l_relocated", "l_init_called", "l_global", "l_contiguous",
-                     "l_direct_opencount"):
+        put("l_text_end", _text_end(m))
+        dlopened = getattr(m, "dlopened", False)
+        put("l_type", LT_EXECUTABLE if m.is_main else LT_LOADED if dlopened else LT_LIBRARY)
+        for flag in ("l_relocated", "l_init_called", "l_contiguous"):
             put(flag, 1)
-        put("l_serial", serial)
+        put("l_global", 0 if dlopened else 1)       # dl_open sets it for RTLD_GLOBAL
+        put("l_direct_opencount", 1 if m.is_main else 0)    # what dl_main leaves
+        put("l_serial", 0 if m.is_rtld else serial)          # ld.so's map is not _dl_new_object's
+        if not m.is_rtld:        # ld.so's own map does not get them (its bootstrap map does)
+            put("l_flags", m.flags)
+            put("l_flags_1", m.flags_1)
+        # glibc 2.41's: the TLS module is in the slotinfo list
+        put("l_tls_in_slotinfo", int(m.tls is not None and m.tls.modid > 0))
+        if not m.is_rtld:     # _dl_new_object: DT_SYMBOLIC lookups search the object first
+            put("l_symbolic_searchlist.r_list", base + self.L.off("link_map", "l_real"))
+        if not m.is_main and not m.is_rtld:                  # set by _dl_map_object_from_fd
+            # l_origin (_dl_new_object): the directory the object was found in; dlinfo
+            # RTLD_DI_ORIGIN copies it, $ORIGIN expands to it
+            origin = (os.path.dirname(m.path) or ".").encode() + b"\0"
+            origin_addr = arena.alloc(len(origin), 1)
+            self.mem.write(origin_addr, origin)
+            put("l_origin", origin_addr)
+            put("l_ldnum", _dyn_count(m))
+            put("l_file_id.dev", max(m.dev, 0))
+            put("l_file_id.ino", max(m.ino, 0))
+        self._setup_hash(m, put)
         if m.loader is not None and m.loader.guest:
             put("l_loader", m.loader.guest)
         if m.tls is not None and m.tls.modid:
@@ -213,29 +297,94 @@ class GlibcState:
             put("l_tls_offset", t.offset)
             put("l_tls_modid", t.modid)
         if m.relro:
-            put("l_relro_addr", m.l_addr + m.relro[0])
+            put("l_relro_addr", m.relro[0])       # _dl_protect_relro adds l_addr itself
             put("l_relro_size", m.relro[1])
 
-    def add_static_tls(self, m: LinkMap) -> None:
-        """A dlopened object's TLS block, placed in the static surplus as glibc does for
-        initial-exec TLS (the main thread's block gets its initial image)."""
+    def _setup_hash(self, m: LinkMap, put) -> None:
+        """_dl_setup_hash: the hash table fields, which libc's dladdr (_dl_addr) walks."""
+        if DT_GNU_HASH in m.dyn:
+            at = m.one(DT_GNU_HASH)
+            nbuckets, symbias, nwords, shift = struct.unpack("<IIII", m.read(at, 16))
+            bitmask = m.l_addr + at + 16
+            buckets = bitmask + 8 * nwords
+            put("l_nbuckets", nbuckets)
+            put("l_gnu_bitmask_idxbits", nwords - 1)
+            put("l_gnu_shift", shift)
+            put("l_gnu_bitmask", bitmask)
+            put("l_gnu_buckets", buckets)
+            put("l_gnu_chain_zero", buckets + 4 * nbuckets - 4 * symbias)
+        elif DT_HASH in m.dyn:
+            at = m.one(DT_HASH)
+            nbucket, _nchain = struct.unpack("<II", m.read(at, 8))
+            put("l_nbuckets", nbucket)
+            put("l_buckets", m.l_addr + at + 8)
+            put("l_chain", m.l_addr + at + 8 + 4 * nbucket)
+
+    # --- TLS of dlopened objects (dl-open.c, dl-tls.c, dl-reloc.c) --------------------------
+    def add_tls_module(self, m: LinkMap) -> None:
+        """_dl_add_to_slotinfo: the next module id, its slotinfo entry in the coming
+        generation. The block is not allocated here: the real ld.so's __tls_get_addr
+        (_dl_update_slotinfo grows the dtv, tls_get_addr_tail allocates and initialises)
+        does that on first use in each thread, unless static TLS is asked for."""
         t = m.tls
-        firstbyte = (-t.firstbyte_offset) & (t.align - 1)
-        off = roundup(self.tls_static_used + t.blocksize - firstbyte, t.align) + firstbyte
-        if off > self.tls_static_used + TLS_STATIC_SURPLUS or t.align > self.tls_static_align:
-            from .rtld import LinkError
-            raise LinkError(f"{m.path}: cannot allocate memory in static TLS block")
         self.max_dtv_idx += 1
-        t.modid, t.offset = self.max_dtv_idx, off
-        self.tls_static_used = off
+        t.modid = self.max_dtv_idx          # t.offset stays 0 (NO_TLS_OFFSET) unless static
         self.tls_maps.append(m)
-        self.mem.write_u64(self.dtv + 16 * t.modid, self.tp - off)
-        self.mem.write(self.slotinfo + 16 + 16 * t.modid, _u64(0) + _u64(m.guest))
+        self._set_slotinfo(t.modid, self.generation + 1, m.guest)
         self.put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
+
+    def new_generation(self) -> None:
+        """After a dlopen that added TLS modules: every thread's dtv is now out of date."""
+        self.generation += 1
+        self.put_g("_dl_tls_generation", self.generation)
+
+    def allocate_static_tls(self, m: LinkMap, optional: bool = False) -> bool:
+        """_dl_try_allocate_static_tls (TLS_TCB_AT_TP): place the module's block in the
+        static surplus, below what is used; optional placements (TLSDESC) also spend the
+        rtld.optional_static_tls budget. The main thread's block gets the image."""
+        t = m.tls
+        if t.offset:
+            return True
+        if t.align > self.tls_static_align:
+            return False
+        free = self.tls_static_size - self.tls_static_used - self.tcb_size
+        blsize = t.blocksize + t.firstbyte_offset
+        if free < blsize:
+            return False
+        n = (free - blsize) // t.align
+        use = free - n * t.align - t.firstbyte_offset
+        if optional:
+            if use > self.tls_optional:
+                return False
+            self.tls_optional -= use
+            self.put_g("_dl_tls_static_optional", self.tls_optional)
+        t.offset = self.tls_static_used = self.tls_static_used + use
         self.put_g("_dl_tls_static_used", self.tls_static_used)
+        if m.guest:
+            self.put(m.guest, "link_map", "l_tls_offset", t.offset)
+        self.r.dprintf("tls", f"static TLS for {m.path}: offset 0x{t.offset:x}\n")
+        return True
+
+    def _set_slotinfo(self, modid: int, gen: int, map_addr: int) -> None:
+        """slotinfo[modid] = {gen, map}; past the list's end a new element is chained on,
+        as _dl_add_to_slotinfo allocates one (TLS_SLOTINFO_SURPLUS entries)."""
+        listp, idx = self.slotinfo, modid
+        while True:
+            length, nxt = struct.unpack("<QQ", self.mem.read(listp, 16))
+            if idx < length:
+                self.mem.write(listp + 16 + 16 * idx, _u64(gen) + _u64(map_addr))
+                return
+            idx -= length
+            if not nxt:
+                nxt = self.r.arena.alloc(16 + 16 * TLS_SLOTINFO_SURPLUS, 16)
+                self.mem.write(nxt, _u64(TLS_SLOTINFO_SURPLUS) + _u64(0) +
+                               bytes(16 * TLS_SLOTINFO_SURPLUS))
+                self.mem.write_u64(listp + 8, nxt)
+            listp = nxt
 
     def copy_tdata_one(self, m: LinkMap) -> None:
-        if m.tls is not None and m.tls.modid:
+        """The main thread's copy of a statically placed module's initial image."""
+        if m.tls is not None and m.tls.modid and m.tls.offset:
             t = m.tls
             start = self.tp - t.offset
             if t.init_size:
@@ -268,6 +417,9 @@ class GlibcState:
         put_g("_dl_ns[0]._ns_loaded", r.maps[0].guest)
         put_g("_dl_ns[0]._ns_nloaded", len(r.maps))
         put_g("_dl_ns[0]._ns_main_searchlist", self.searchlist)
+        if self.L.has("rtld_global_ro", "_dl_initial_searchlist.r_list"):
+            put_ro("_dl_initial_searchlist.r_list", self.searchlist_list)
+            put_ro("_dl_initial_searchlist.r_nlist", len(r.maps))
         if self.L.has("rtld_global", "_dl_ns[0].libc_map"):
             libc = r.libc
             put_g("_dl_ns[0].libc_map", libc.guest if libc else 0)
@@ -276,7 +428,7 @@ class GlibcState:
         put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
         put_g("_dl_tls_static_nelem", self.max_dtv_idx)
         put_g("_dl_tls_static_used", self.tls_static_used)
-        put_g("_dl_tls_static_optional", TLS_STATIC_OPTIONAL)
+        put_g("_dl_tls_static_optional", self.tls_optional)
         put_g("_dl_initial_dtv", self.dtv)
         put_g("_dl_tls_generation", 1)
         nelem = self.max_dtv_idx + 1 + TLS_SLOTINFO_SURPLUS
@@ -297,19 +449,27 @@ class GlibcState:
         if self.L.has("rtld_global", "_dl_rtld_lock_recursive"):
             put_g("_dl_rtld_lock_recursive", r.stubs.ret_gadget)     # glibc 2.31
             put_g("_dl_rtld_unlock_recursive", r.stubs.ret_gadget)
+        # rtld_active() is GLRO(dl_init_all_dirs) != NULL: libc < 2.34 otherwise dlopens
+        # through _dl_open_hook (NULL). Nothing in libc reads the list: an empty element
+        dirs = arena.alloc(64, 8)
+        self.mem.write(dirs, bytes(64))
+        put_g("_dl_all_dirs", dirs)
+        put_ro("_dl_init_all_dirs", dirs)
         put_ro("_dl_pagesize", 4096)
         put_ro("_dl_platform", platform)
         put_ro("_dl_platformlen", 6)
         put_ro("_dl_clktck", 100)
-        put_ro("_dl_hwcap", self.r.task.hwcap)
         put_ro("_dl_hwcap2", self.r.task.hwcap2)
         put_ro("_dl_auxv", auxv)
-        put_ro("_dl_minsigstacksize", minsigstksz)
+        if self.L.has("rtld_global_ro", "_dl_minsigstacksize"):     # glibc >= 2.34
+            put_ro("_dl_minsigstacksize", minsigstksz)
         put_ro("_dl_tls_static_size", self.tls_static_size)
         put_ro("_dl_tls_static_align", self.tls_static_align)
         if self.L.has("rtld_global_ro", "_dl_tls_static_surplus"):
-            put_ro("_dl_tls_static_surplus", TLS_STATIC_SURPLUS)
-        put_ro("_dl_lazy", 0)
+            put_ro("_dl_tls_static_surplus", self.tls_surplus)
+        put_ro("_dl_lazy", int(r.lazy))
+        if self.L.has("rtld_global_ro", "_dl_dso_sort_algo"):
+            put_ro("_dl_dso_sort_algo", 1)          # glibc.rtld.dynamic_sort=2: dfs
         put_ro("_dl_dynamic_weak", 0)
 
     # --- the main thread (__tls_init_tp) ----------------------------------------------------------
@@ -332,12 +492,41 @@ class GlibcState:
         put("robust_head.futex_offset", -24)      # offsetof __lock - offsetof __list.__next
         self.r.sys("set_robust_list", robust, 24)
         put("stackblock_size", stack_end)
-        if L.has("pthread", "rseq_area"):
+        if self.rseq_offset is not None:         # glibc >= 2.41: the extra TLS block
+            area = tp + self.rseq_offset
+            self.mem.write(area, struct.pack("<IiQI", 0, -1, 0, 0))   # cpu_id: uninitialised
+            self.r.set_symbol("__rseq_offset", self.rseq_offset, 8)
+            size = max(self.rseq_size, RSEQ_AREA_SIZE)
+            ok = self.r.sys("rseq", area, size, 0, RSEQ_SIG) == 0
+            if not ok:
+                self.mem.write(area + 4, struct.pack("<i", -2))     # REGISTRATION_FAILED
+            self.r.set_symbol("__rseq_size", self.rseq_size if ok else 0, 4)
+        elif L.has("pthread", "rseq_area"):
             area = tp + L.off("pthread", "rseq_area")
             put("rseq_area.cpu_id", -1)                # RSEQ_CPU_ID_UNINITIALIZED
             if self.r.sys("rseq", area, RSEQ_AREA_SIZE, 0, RSEQ_SIG) == 0:
-                self.r.set_symbol("__rseq_size", RSEQ_AREA_SIZE, 4)
+                # 20, the original ABI's fields (bug 31965's fix, on every release branch
+                # from 2.35 since 2024; unpatched 2.35-2.39 builds said 32)
+                self.r.set_symbol("__rseq_size", RSEQ_AREA_SIZE_INITIAL_USED, 4)
                 self.r.set_symbol("__rseq_offset", area - tp, 8)
+
+
+def _text_end(m: LinkMap) -> int:
+    """l_text_end: the end of the executable segment; for a library ld.so mapped itself
+    (dl-load.c), page-rounded past its file contents."""
+    end = 0
+    for ph in m.img.segments(PT_LOAD):
+        if ph.p_flags & PF_X:
+            if m.is_main or m.is_rtld:
+                end = max(end, ph.p_vaddr + ph.p_memsz)
+            else:
+                end = max(end, roundup(ph.p_vaddr + ph.p_filesz, 4096))
+    return m.l_addr + end if end else m.map_end
+
+
+def _dyn_count(m: LinkMap) -> int:
+    ph = m.img.first(PT_DYNAMIC)
+    return ph.p_memsz // 16 if ph is not None else 0
 
 
 def _info_index(tag: int, dt_num: int) -> int | None:

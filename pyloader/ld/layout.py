@@ -129,16 +129,22 @@ def _read_dwarf(path: bytes) -> dict:
     with open(path, "rb") as f:
         dwarf = ELFFile(f).get_dwarf_info()
         found: dict = {}
-        for cu in dwarf.iter_CUs():
-            name = cu.get_top_DIE().attributes.get("DW_AT_name")
-            if name is None or not name.value.endswith(b"rtld.c"):
-                continue
-            for die in cu.iter_DIEs():
-                if die.tag == "DW_TAG_structure_type" and "DW_AT_byte_size" in die.attributes:
-                    n = die.attributes.get("DW_AT_name")
-                    if n is not None and n.value.decode() in STRUCTS:
-                        found.setdefault(n.value.decode(), die)
-            break
+        # rtld.c's unit has them all up to 2.33; before 2.34 (libpthread apart) struct
+        # pthread is only in the TLS code's units, so those are read when it is missing
+        for wanted in (b"rtld.c", b"dl-tls.c", b"dl-tls_init_tp.c"):
+            if all(s in found for s in STRUCTS):
+                break
+            for cu in dwarf.iter_CUs():
+                name = cu.get_top_DIE().attributes.get("DW_AT_name")
+                if name is None or not name.value.endswith(wanted):
+                    continue
+                for die in cu.iter_DIEs():
+                    if die.tag == "DW_TAG_structure_type" and "DW_AT_byte_size" in \
+                            die.attributes:
+                        n = die.attributes.get("DW_AT_name")
+                        if n is not None and n.value.decode() in STRUCTS:
+                            found.setdefault(n.value.decode(), die)
+                break
         missing = [s for s in STRUCTS if s not in found]
         if missing:
             raise LayoutError(f"debug info lacks struct {', '.join(missing)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import struct
 import sys
+import time
 
 from ..elf import PT_LOAD, ElfError
 from ..memory import PAGE_SIZE, page_align
@@ -36,6 +37,15 @@ AT_EMPTY_PATH = 0x1000
 R_NONE, R_64, R_PC32, R_COPY, R_GLOB_DAT, R_JUMP_SLOT, R_RELATIVE = 0, 1, 2, 5, 6, 7, 8
 R_32, R_32S, R_DTPMOD64, R_DTPOFF64, R_TPOFF64, R_PC64 = 10, 11, 16, 17, 18, 24
 R_SIZE32, R_SIZE64, R_TLSDESC, R_IRELATIVE, R_RELATIVE64 = 32, 33, 36, 37, 38
+# LD_DEBUG categories (elf/rtld.c debopts): each but statistics, scopes and tls also shows
+# the calls of initialisers and finalisers (DL_DEBUG_IMPCALLS). "all" is glibc 2.36's;
+# tls is glibc 2.41's (2.36 does not know it), so only asked for by name
+ALL_CATEGORIES = {"libs", "reloc", "files", "symbols", "bindings", "versions", "scopes"}
+IMPCALLS_WITH = {"libs", "reloc", "files", "symbols", "bindings", "versions"}
+CATEGORIES = ALL_CATEGORIES | {"statistics", "tls", "all"}
+# elf_machine_type_class: which relocations look symbols up alike (1: PLT, 2: COPY)
+TYPE_CLASS = {R_JUMP_SLOT: 1, R_DTPMOD64: 1, R_DTPOFF64: 1, R_TPOFF64: 1, R_TLSDESC: 1,
+              R_COPY: 2}
 RELOC_NAMES = {0: "R_X86_64_NONE", 1: "R_X86_64_64", 2: "R_X86_64_PC32", 5: "R_X86_64_COPY",
                6: "R_X86_64_GLOB_DAT", 7: "R_X86_64_JUMP_SLOT", 8: "R_X86_64_RELATIVE",
                10: "R_X86_64_32", 11: "R_X86_64_32S", 16: "R_X86_64_DTPMOD64",
@@ -69,14 +79,23 @@ class Rtld:
         self.cache: search.LdCache | None = None
         self.cache_map: tuple[int, int] | None = None
         self.levels = search.isa_levels(task.cpu)
-        self.stats = {"relocations": 0, "lookups": 0}
+        self.stats = {"lookups": 0, "cache": 0, "start": time.perf_counter_ns(), "reloc": 0,
+                      "load": 0}          # LD_DEBUG=statistics (times in ns, not cycles)
         self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
+        # --ld-debug, or LD_DEBUG in the program's environment as ld.so reads it
         self.debug = set(getattr(task, "ld_debug", ()) or ())
+        self.debug |= set(self.env.get("LD_DEBUG", "").replace(":", ",").replace(" ", ",")
+                          .split(",")) & CATEGORIES
         if "all" in self.debug:
-            self.debug |= {"libs", "bindings", "statistics", "reloc", "files"}
+            self.debug |= ALL_CATEGORIES
+        if self.debug & IMPCALLS_WITH:
+            self.debug.add("impcalls")
+        self.progname = os.fsdecode(bprm.argv[0]) if bprm.argv else ""
+        self.debug_held: list[str] | None = None
         self.lazy = not self.env.get("LD_BIND_NOW")
         self.resolver = 0
         self.bindings: list[tuple] = []         # (caller map, symbol, defining map, address)
+        self.unique: dict[str, tuple] = {}      # STB_GNU_UNIQUE name -> (map, Sym)
         # on_bind(map, sym_index, defining map, address, return address): each lazy binding
         # as it happens (`--trace-bindings`, `explain`); set on the task like ld_debug
         self.on_bind = getattr(task, "on_bind", None)
@@ -84,7 +103,32 @@ class Rtld:
     # --- LD_DEBUG output (elf/dl-misc.c _dl_debug_printf: "%5d:\t") ----------------------
     def dbg(self, category: str, message: str) -> None:
         if category in self.debug:
-            sys.stderr.write(f"{self.task.pid:>10}:\t{message}\n")
+            self._debug_write(f"{self.task.pid:>10}:\t{message}\n")
+
+    def dprintf(self, category: str, text: str) -> None:
+        """_dl_debug_printf(text): every line, empty ones too, gets the pid prefix."""
+        if category in self.debug:
+            lines = text.split("\n")
+            if text.endswith("\n"):
+                lines.pop()
+            self._debug_write("".join(f"{self.task.pid:>10}:\t{x}\n" for x in lines))
+
+    def _debug_write(self, text: str) -> None:
+        """To the guest's descriptor 2, as ld.so writes it (nothing once the program has
+        closed it), untraced; held back while `debug_held` is a list."""
+        if self.debug_held is not None:
+            self.debug_held.append(text)
+            return
+        f = self.task.fds.files.get(2)
+        if f is not None:
+            try:
+                os.write(f.host_fd, text.encode(errors="surrogateescape"))
+            except OSError:
+                pass
+
+    def dso_filename(self, m: LinkMap) -> str:
+        """DSO_FILENAME: the program is named by argv[0]."""
+        return self.progname if m.is_main else m.path
 
     # --- syscalls as ld.so makes them -----------------------------------------------------------
     def sys(self, name: str, *args: int) -> int:
@@ -162,7 +206,19 @@ class Rtld:
                     return fd, path
         raise LinkError(f"{name}: cannot open shared object file: No such file or directory")
 
-    def map_object(self, name: str, requester: LinkMap | None) -> LinkMap:
+    def map_object(self, name: str, requester: LinkMap | None, how: str = "needed") -> LinkMap:
+        """_dl_map_object: find `name` and map it (how: "needed" or "dynamically loaded",
+        for LD_DEBUG=files)."""
+        t0 = time.perf_counter_ns()
+        try:
+            return self._map_object(name, requester, how)
+        finally:
+            self.stats["load"] += time.perf_counter_ns() - t0
+
+    def _map_object(self, name: str, requester: LinkMap | None, how: str) -> LinkMap:
+        if requester is not None:
+            self.dprintf("files", f"\nfile={name} [0];  {how} by "
+                                  f"{self.dso_filename(requester)} [0]\n")
         fd, path = self.find_object(name, requester)
         try:
             return self._map_fd(fd, name, path, requester)
@@ -197,6 +253,7 @@ class Rtld:
             raise LinkError(f"{path}: {e}") from None
         lm.dev, lm.ino = dev, ino
         lm.loader = requester
+        self.dprintf("files", f"file={name} [0];  generating link map\n")
         loads = lm.img.segments(PT_LOAD)
         lo = loads[0].p_vaddr & ~(PAGE_SIZE - 1)
         hi = max(p.p_vaddr + p.p_memsz for p in loads)      # maplength is not page-rounded
@@ -206,7 +263,7 @@ class Rtld:
         if base < 0 or base >= 1 << 47:
             raise LinkError(f"{path}: failed to map segment from shared object")
         lm.l_addr = base - lo
-        lm.map_start, lm.map_end = base, base + page_align(hi - lo)
+        lm.map_start, lm.map_end = base, base + hi - lo       # l_map_end: not page-rounded
         for i, ph in enumerate(loads):
             start = (ph.p_vaddr & ~(PAGE_SIZE - 1)) + lm.l_addr
             file_end = page_align(ph.p_vaddr + ph.p_filesz) + lm.l_addr
@@ -223,6 +280,13 @@ class Rtld:
                     self.sys("mmap", file_end, ph.p_vaddr + ph.p_memsz + lm.l_addr - file_end, _prot(ph.p_flags),
                              MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1 & 0xFFFFFFFF_FFFFFFFF,
                              0)
+        if "files" in self.debug:
+            a = lm.l_addr
+            self.dprintf("files", f"  dynamic: 0x{a + lm.dyn_vaddr:016x}  base: 0x{a:016x}   "
+                                  f"size: 0x{hi - lo:016x}\n"
+                                  f"    entry: 0x{a + lm.img.e_entry:016x}  "
+                                  f"phdr: 0x{a + (lm.img.phdr_vaddr() or 0):016x}  "
+                                  f"phnum:   {lm.img.e_phnum:16d}\n\n")
         return lm
 
     def load_closure(self) -> None:
@@ -287,15 +351,19 @@ class Rtld:
                skip: LinkMap | None = None, scope: list[LinkMap] | None = None,
                newest: bool = False):
         """(defining map, Sym) in `scope` (default: the global scope), or None."""
-        cacheable = scope is None and not newest
+        symbols = "symbols" in self.debug
+        cacheable = scope is None and not newest and not symbols
         key = (name, version.name if version else None, plt, id(skip))
+        self.stats["lookups"] += 1             # GL(dl_num_relocations): _dl_lookup_symbol_x calls
         if cacheable and key in self.sym_cache:
             return self.sym_cache[key]
-        self.stats["lookups"] += 1
         found = None
         for m in scope if scope is not None else self.maps:
             if m is skip:
                 continue
+            if symbols:
+                self.dprintf("symbols", f"symbol={name};  lookup in file={self.dso_filename(m)} "
+                                        f"[0]\n")
             idxs = m.by_name.get(name)
             if not idxs:
                 continue
@@ -328,6 +396,9 @@ class Rtld:
                 found = (m, versioned)
             if found is not None:
                 break
+        if found is not None and found[1].bind == STB_GNU_UNIQUE:
+            # _ns_unique_sym_table: every reference binds to the first definition seen
+            found = self.unique.setdefault(name, found)
         if cacheable:
             self.sym_cache[key] = found
         return found
@@ -335,12 +406,12 @@ class Rtld:
     def check_versions(self) -> None:
         """_dl_check_all_versions: every VERNEED version must be defined by its file."""
         for m in self.maps:
-            for v in m.versions.values():
-                if v.filename is None:
-                    continue
+            for v in m.verneed:
                 dep = self._by_name(v.filename)
                 if dep is None:
                     continue
+                self.dprintf("versions", f"checking for version `{v.name}' in file {dep.path} [0] "
+                                         f"required by file {self.dso_filename(m)} [0]\n")
                 if not any(d.name == v.name and d.filename is None for d in dep.versions.values()):
                     raise LinkError(f"{dep.path}: version `{v.name}' not found (required by "
                                     f"{m.path})")
@@ -363,22 +434,32 @@ class Rtld:
         d, s = found
         return d, s, d.l_addr + s.value
 
-    def relocate(self, m: LinkMap) -> None:
-        write = self.mem.write
+    def relocate(self, m: LinkMap, lazy_mode: bool | None = None) -> None:
+        """_dl_relocate_object; lazy_mode: RTLD_LAZY for a dlopen (default: LD_BIND_NOW
+        unset)."""
+        lazy_mode = self.lazy if lazy_mode is None else lazy_mode
+        if not m.is_rtld:      # ld.so's own message comes last, as dl_main prints it
+            lazy_text = " (lazy)" if lazy_mode and not m.bind_now else ""
+            self.dprintf("reloc", f"\nrelocation processing: {self.dso_filename(m)}"
+                                  f"{lazy_text}\n")
         a = m.l_addr
-        for vaddr in m.relr():
-            addr = a + vaddr
-            write(addr, _u64(self.mem.read_u64(addr) + a))
-        later: list[tuple[int, int]] = []          # (address, resolver): ifuncs run last
+        relr = m.relr()
         relocs = m.rela() + m.jmprel()
-        lazy = self.lazy and not m.bind_now and not m.is_rtld and m.guest and \
+        patch = _Patch.over(self.mem, a, relr, relocs, m.one(3))
+        write, read_u64 = patch.write, patch.read_u64
+        for vaddr in relr:
+            addr = a + vaddr
+            write(addr, _u64(read_u64(addr) + a))
+        later: list[tuple[int, int]] = []          # (address, resolver): ifuncs run last
+        lazy = lazy_mode and not m.bind_now and not m.is_rtld and m.guest and \
             bool(m.one(3))                                           # DT_PLTGOT
         if lazy:
             got = a + m.one(3)
             write(got + 8, _u64(m.guest))                            # GOT[1]: the link map
             write(got + 16, _u64(self.resolver))                     # GOT[2]: _dl_runtime_resolve
-        self.stats["relocations"] += len(relocs) + len(m.relr())
+
         counts = m.reloc_counts = {}
+        last = None
         for r_offset, r_info, addend in relocs:
             rtype, sidx = r_info & 0xFFFFFFFF, r_info >> 32
             counts[rtype] = counts.get(rtype, 0) + 1
@@ -391,7 +472,7 @@ class Rtld:
                 continue
             if rtype == R_JUMP_SLOT and lazy:
                 # bound on the first call: for now the slot leads back into the PLT
-                write(addr, _u64(self.mem.read_u64(addr) + a))
+                write(addr, _u64(read_u64(addr) + a))
                 continue
             if rtype == R_NONE:
                 continue
@@ -399,26 +480,39 @@ class Rtld:
                 raise LinkError(f"{m.path}: unexpected reloc type 0x{rtype:x}")
             if sidx:
                 sym = m.syms[sidx]
-                d, dsym, value = self.symbol_value(m, sidx, rtype)
+                # l_lookup_cache: the same symbol and class as the last relocation
+                tclass = TYPE_CLASS.get(rtype, 0)
+                fresh = not (last is not None and last[0] == sidx and last[1] == tclass)
+                if not fresh:
+                    self.stats["cache"] += 1           # GL(dl_num_cache_relocations)
+                    d, dsym, value = last[2]
+                else:
+                    d, dsym, value = self.symbol_value(m, sidx, rtype)
+                    last = (sidx, tclass, (d, dsym, value))
             else:
                 sym = dsym = None
                 d, value = m, 0
             if value is None:
                 if sym.bind == STB_WEAK:
                     d, value = None, 0
-                elif rtype == R_JUMP_SLOT and self.lazy:   # a lazily bound slot may never be
+                elif rtype == R_JUMP_SLOT and lazy:        # a lazily bound slot may never be
                     d, value = None, self.undefined_stub(m, sym.name)   # called: report then
                 else:
                     raise LinkError(f"symbol lookup error: {m.path}: undefined symbol: "
                                     f"{sym.name}")
             if dsym is not None and dsym.type == STT_GNU_IFUNC and d is not None:
+                if sidx and self.debug:
+                    self.note_binding(m, sidx, d, value, show=fresh)
                 later.append((addr, value, addend if rtype == R_64 else 0))
                 continue
             value = self.redirect.get(value, value)
             if sidx and self.debug:
-                self.note_binding(m, sidx, d, value)
+                self.note_binding(m, sidx, d, value, show=fresh)
             tls_value = (dsym.value if dsym is not None else 0) + addend
             owner = d if d is not None else m
+            if rtype in (R_TPOFF64, R_TLSDESC) and owner.tls is not None and \
+                    not owner.tls.offset:
+                self.static_tls_for(owner, rtype)
             if rtype in (R_GLOB_DAT, R_JUMP_SLOT):
                 write(addr, _u64(value))
             elif rtype == R_64:
@@ -445,8 +539,20 @@ class Rtld:
             elif rtype == R_SIZE32:
                 write(addr, (((dsym.size if dsym else 0) + addend) & 0xFFFFFFFF)
                       .to_bytes(4, "little"))
+        patch.flush()
         self.pending_ifuncs.append((m, later))
         m.relocated = True
+
+    def static_tls_for(self, owner: LinkMap, rtype: int) -> None:
+        """A dlopened module reached through initial-exec TLS or TLSDESC gets a static
+        block now (CHECK_STATIC_TLS / TRY_STATIC_TLS). glibc gives TLSDESC a dynamic
+        descriptor when the optional budget is spent; ours are static only, so then the
+        rest of the surplus is used before failing."""
+        g = self.glibc
+        if rtype == R_TLSDESC and g.allocate_static_tls(owner, optional=True):
+            return
+        if not g.allocate_static_tls(owner):
+            raise LinkError(f"{owner.path}: cannot allocate memory in static TLS block")
 
     def run_ifuncs(self, m: LinkMap, later) -> None:
         for addr, resolver, extra in later:
@@ -485,13 +591,15 @@ class Rtld:
         cpu.set_reg("rip", value)
         return "jumped"
 
-    def note_binding(self, m: LinkMap, sidx: int, d: LinkMap | None, value: int) -> None:
-        """A symbol bound (LD_DEBUG=bindings' line; kept for explain/--trace-bindings)."""
+    def note_binding(self, m: LinkMap, sidx: int, d: LinkMap | None, value: int,
+                     show: bool = True) -> None:
+        """A symbol bound (LD_DEBUG=bindings' line unless l_lookup_cache answered; kept for
+        explain/--trace-bindings)."""
         sym = m.syms[sidx]
         self.bindings.append((m, sym.name, d, value))
-        if "bindings" in self.debug and d is not None:
+        if "bindings" in self.debug and d is not None and show:
             v = self.ref_version(m, sidx)
-            self.dbg("bindings", f"binding file {m.path or self.main.path} [0] to "
+            self.dbg("bindings", f"binding file {self.dso_filename(m)} [0] to "
                                  f"{d.path} [0]: normal symbol `{sym.name}'"
                                  + (f" [{v.name}]" if v else ""))
 
@@ -503,6 +611,46 @@ class Rtld:
                   file=sys.stderr)
             self.task.do_exit(127)
         return self.stubs.add(fail)
+
+
+class _Patch:
+    """An object's relocation targets as one buffer: read once, patched in Python, written
+    back once (a few guest-memory writes instead of one per relocation)."""
+    MAX_SPAN = 64 << 20
+
+    def __init__(self, mem, lo: int, data: bytes | None):
+        self.mem, self.lo = mem, lo
+        self.buf = bytearray(data) if data is not None else None
+
+    @classmethod
+    def over(cls, mem, l_addr: int, relr: list[int], relocs: list, pltgot: int) -> _Patch:
+        offs = relr + [r[0] for r in relocs] + ([pltgot, pltgot + 16] if pltgot else [])
+        if not offs:
+            return cls(mem, 0, None)
+        lo, hi = l_addr + min(offs), l_addr + max(offs) + 16      # TLSDESC: two words
+        if hi - lo > cls.MAX_SPAN:
+            return cls(mem, 0, None)
+        try:
+            return cls(mem, lo, mem.read(lo, hi - lo))
+        except Exception:  # noqa: BLE001 - a gap in the span: write word by word instead
+            return cls(mem, 0, None)
+
+    def write(self, addr: int, data: bytes) -> None:
+        o = addr - self.lo
+        if self.buf is not None and 0 <= o and o + len(data) <= len(self.buf):
+            self.buf[o:o + len(data)] = data
+        else:
+            self.mem.write(addr, data)
+
+    def read_u64(self, addr: int) -> int:
+        o = addr - self.lo
+        if self.buf is not None and 0 <= o and o + 8 <= len(self.buf):
+            return int.from_bytes(self.buf[o:o + 8], "little")
+        return self.mem.read_u64(addr)
+
+    def flush(self) -> None:
+        if self.buf is not None:
+            self.mem.write(self.lo, bytes(self.buf))
 
 
 def _prot(p_flags: int) -> int:
