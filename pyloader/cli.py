@@ -41,6 +41,12 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                         "default) for programs with a large working set")
     p.add_argument("--ld-debug", default="", metavar="CATS",
                    help="what LD_DEBUG shows, from the Python ld.so: libs,bindings,statistics,all")
+    p.add_argument("--hook", dest="hooks", action="append", default=[], metavar="FILE",
+                   help="a Python file defining setup(p) that hooks functions (see README)")
+    p.add_argument("-L", "--ltrace", action="store_true",
+                   help="print library calls as ltrace does (with -e trace=...: both traces)")
+    p.add_argument("--indent", type=int, default=0, metavar="N",
+                   help="-L: indent nested calls by N spaces per level (ltrace -n)")
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return p
@@ -59,17 +65,21 @@ def find_program(name: str, env: dict[str, str], root: str) -> str | None:
 
 
 def _trace_selection(exprs: list[str]):
+    """-e trace=SET (strace's) and -e ltrace=FILTER (ltrace's -e, for -L):
+    (syscall selection or None, ltrace filters)."""
     from .trace.filters import parse_trace_expr
-    selected = None
+    selected, lfilters = None, []
     for e in exprs:
         key, eq, val = e.partition("=")
         if not eq:
             key, val = "trace", e
         if key in ("trace", "t"):
             selected = parse_trace_expr(val)
+        elif key == "ltrace":
+            lfilters.append(val)
         else:
             raise ValueError(f"unsupported -e qualifier '{key}'")
-    return selected
+    return selected, lfilters
 
 
 def cmd_run(a: argparse.Namespace) -> int:
@@ -81,7 +91,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         else:
             env.pop(k, None)
     try:
-        selected = _trace_selection(a.exprs)
+        selected, lfilters = _trace_selection(a.exprs)
     except ValueError as e:
         print(f"pyloader: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -100,8 +110,11 @@ def cmd_run(a: argparse.Namespace) -> int:
         except OSError as e:
             print(f"pyloader: {a.output}: {e.strerror}", file=sys.stderr)
             return EXIT_USAGE
-    from .trace import Tracer  # even with trace=none: the "+++ exited" line
-    tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
+    ltrace = a.ltrace or bool(lfilters)
+    tracer = None
+    if not ltrace or selected is not None:     # -L alone shows library calls only
+        from .trace import Tracer  # even with trace=none: the "+++ exited" line
+        tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
                         show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
                         relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
                         xlat_style=a.xlat, verbose=a.verbose)
@@ -110,16 +123,36 @@ def cmd_run(a: argparse.Namespace) -> int:
     proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,
                    timeout=a.timeout, tlb=a.tlb)
     proc.ld_debug = {c for c in a.ld_debug.split(",") if c}
+    ltracer = None
     try:
+        if a.hooks or ltrace:
+            from .hooks import hooks_of, load_hook_file
+        for f in a.hooks:
+            load_hook_file(proc, f)
+        if ltrace:
+            from .ltrace import LTracer
+            ltracer = LTracer(proc, out, lfilters, indent=a.indent, strsize=a.strsize)
+            hooks_of(proc).on_attach.append(ltracer.install)
+            if tracer is not None:      # one stream: a syscall line ends an open call's line
+                tracer.out = ltracer
         ex = proc.run(path)
     except ExecError as e:
         msg = str(e)
         print(f"pyloader: {a.program}: {msg}" if a.program not in msg else f"pyloader: {msg}",
               file=sys.stderr)
         return EXIT_NOT_FOUND if e.errno == 2 else EXIT_CANNOT_EXEC
+    except Exception as e:
+        if type(e).__name__ != "HookError":
+            raise
+        if ltracer is not None:
+            ltracer.break_line()
+        print(f"pyloader: {e}", file=sys.stderr)
+        return e.status
     finally:
         if out is not None:
             out.close()
+    if ltracer is not None and tracer is None:
+        ltracer.exited(ex)
     return 128 + ex.signo if ex.signo else ex.status
 
 

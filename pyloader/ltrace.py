@@ -1,0 +1,394 @@
+"""`pyloader run -L`: library calls printed as ltrace prints them.
+
+ltrace puts breakpoints on PLT entries: by default those of the main program (`-e @MAIN`),
+so it shows the calls the program makes to its libraries. Here each selected PLT entry gets
+an enter hook (print the call) and an exit hook (print the result), both from
+pyloader/hooks.py. A line left open by a call that has not returned yet is finished with
+" <unfinished ...>" when anything else is printed (a nested call, a system call), and the
+result then comes as "<... name resumed> ) = value", as in ltrace.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import struct
+import sys
+from dataclasses import dataclass
+
+from .elf import SHDR
+from .hooks import Call, Hook, Hooks
+from .ltrace_protos import NO_RETURN, PROTOS
+from .printf import VaArgs, conversions
+
+ALIGN = 48              # ltrace pads the call to this column before " = "
+R_GLOB_DAT, R_JUMP_SLOT = 6, 7
+UNKNOWN_ARGS = 4        # what ltrace shows of a function it has no prototype for
+SIGNALS = {n: f"SIG{name}" for name, n in
+           (("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6),
+            ("BUS", 7), ("FPE", 8), ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12),
+            ("PIPE", 13), ("ALRM", 14), ("TERM", 15), ("CHLD", 17), ("CONT", 18),
+            ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22))}
+ESCAPES = {ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r", ord("\\"): "\\\\",
+           ord('"'): '\\"', 0x1B: "\\e", 7: "\\a", 8: "\\b", 12: "\\f", 11: "\\v"}
+
+
+# --- which PLT entries: ltrace's filter expressions -----------------------------------------------
+def _pattern(p: str):
+    if len(p) > 1 and p.startswith("/") and p.endswith("/"):
+        rx = re.compile(p[1:-1])
+        return lambda s: rx.fullmatch(s) is not None
+    if p.startswith("^") or p.endswith("$"):
+        rx = re.compile(fnmatch.translate(p.strip("^$")))
+        return lambda s: rx.fullmatch(s) is not None
+    return lambda s: fnmatch.fnmatchcase(s, p)
+
+
+def parse_filter(expr: str) -> list[tuple[bool, object, str]]:
+    """`malloc+free-@libc.so*` -> [(add, symbol matcher, library pattern), ...]."""
+    rules = []
+    for sign, body in re.findall(r"([+-]?)([^+-]+|(?=[+-])|$)", expr):
+        if not body and not sign:
+            continue
+        sym, at, lib = body.partition("@")
+        rules.append((sign != "-", _pattern(sym or "*"), lib if at else "*"))
+    if rules and not rules[0][0]:
+        rules.insert(0, (True, _pattern("*"), "*"))
+    return rules
+
+
+def _lib_matches(m, lib: str) -> bool:
+    if lib == "MAIN":
+        return m.is_main
+    if lib.startswith("/") and not (lib.endswith("/") and len(lib) > 1):
+        return fnmatch.fnmatchcase(m.path, lib)
+    soname = m.soname or os.path.basename(m.path)
+    return _pattern(lib)(soname)
+
+
+def selected(filters: list[list[tuple]], name: str, m) -> bool:
+    """ltrace's rule chain: marked by + rules, unmarked by - rules; any -e may select."""
+    for rules in filters:
+        mark = False
+        for add, sym, lib in rules:
+            if sym(name) and _lib_matches(m, lib):
+                mark = add
+        if mark:
+            return True
+    return False
+
+
+def plt_entries(m) -> list[tuple[int, str]]:
+    """(address, symbol) of each PLT entry of object m: the `jmp *GOT(%rip)` in each entry
+    of .plt.sec (IBT builds), else .plt, mapped to the GOT slot's symbol. Like ltrace
+    0.7.3, .plt.got (functions whose address is also taken) is left out."""
+    data, img = m.data, m.img
+    if not img.e_shoff or img.e_shoff + img.e_shnum * SHDR.size > len(data) \
+            or img.e_shstrndx >= img.e_shnum:
+        return []
+    shdrs = [SHDR.unpack_from(data, img.e_shoff + i * SHDR.size) for i in range(img.e_shnum)]
+    names_at = shdrs[img.e_shstrndx][4]
+
+    def name_of(sh) -> str:
+        s = names_at + sh[0]
+        return data[s:data.index(b"\0", s)].decode(errors="replace")
+    sections = {name_of(sh): sh for sh in shdrs}
+    slots = {}
+    for off, info, _ in m.jmprel() + m.rela():
+        if info & 0xFFFFFFFF in (R_JUMP_SLOT, R_GLOB_DAT) and info >> 32:
+            slots[off] = m.syms[info >> 32].name
+    out = []
+    for sec in (".plt.sec" if ".plt.sec" in sections else ".plt",):
+        sh = sections.get(sec)
+        if sh is None:
+            continue
+        addr, off, size, entsize = sh[3], sh[4], sh[5], sh[9] or 16
+        for e in range(0, size - entsize + 1, entsize):
+            entry = data[off + e:off + e + entsize]
+            i = entry.find(b"\xff\x25")
+            if i < 0 or i + 6 > len(entry):
+                continue
+            got = addr + e + i + 6 + struct.unpack_from("<i", entry, i + 2)[0]
+            name = slots.get(got)
+            if name:
+                out.append((m.l_addr + addr + e, name))
+    return out
+
+
+# --- formatting values as ltrace does --------------------------------------------------------------
+def quote(data: bytes | None, limit: int, more: bool = False) -> str:
+    if data is None:
+        return "nil"
+    cut = len(data) > limit
+    text = "".join(ESCAPES.get(b, chr(b) if 32 <= b < 127 else f"\\{b:o}")
+                   for b in data[:limit])
+    return f'"{text}"' + ("..." if cut or more else "")
+
+
+def _char(v: int) -> str:
+    b = v & 0xFF
+    if b == ord("'"):
+        return "'\\''"
+    return "'" + (ESCAPES.get(b, chr(b) if 32 <= b < 127 else f"\\{b:o}")
+                  if b != ord('"') else '"') + "'"
+
+
+def _signed(v: int, bits: int) -> int:
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def _unknown(v: int) -> str:
+    s = _signed(v, 64)
+    return f"0x{v & 0xFFFFFFFFFFFFFFFF:x}" if s < -10000 or s > 10000 else str(s)
+
+
+@dataclass
+class _Open:
+    """A traced call that has not returned."""
+    call: Call
+    name: str
+    depth: int
+    pieces: list                 # argument texts; None where an output argument goes
+    proto: tuple | None
+
+
+class LTracer:
+    def __init__(self, task, out=None, filters: list[str] | None = None, indent: int = 0,
+                 strsize: int = 32):
+        self.task = task
+        self.out = out or sys.stderr
+        self.filters = [parse_filter(f) for f in (filters or ["@MAIN"])]
+        self.indent = indent
+        self.strsize = strsize
+        self.stack: list[_Open] = []
+        self.open: _Open | None = None      # its line is printed up to the arguments
+        self.column = 0
+
+    # --- installing ---------------------------------------------------------------------------------
+    def install(self, hooks: Hooks) -> None:
+        for m in hooks.maps():
+            for addr, name in plt_entries(m):
+                if not selected(self.filters, name, m):
+                    continue
+                hooks.add(Hook(addr, self._enter, "enter", name=name, manager=hooks))
+                if name not in NO_RETURN:
+                    hooks.add(Hook(addr, self._exit, "exit", name=name, manager=hooks))
+
+    # --- output -----------------------------------------------------------------------------------
+    def write(self, text: str) -> None:
+        """Anything else printed first ends an open call's line."""
+        self.break_line()
+        self.out.write(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def break_line(self) -> None:
+        if self.open is not None:
+            self.out.write(" <unfinished ...>\n")
+            self.open = None
+            self.column = 0
+
+    def _emit(self, text: str) -> None:
+        self.out.write(text)
+        self.column = self.column + len(text) if "\n" not in text else \
+            len(text) - text.rindex("\n") - 1
+
+    def _enter(self, call: Call) -> None:
+        self.break_line()
+        name = call.hook.name
+        proto = PROTOS.get(name)
+        pieces = self._args(call, proto)
+        depth = len(self.stack)
+        head = " " * (self.indent * depth) + name + "("
+        shown = []
+        for p in pieces:
+            if p is None:
+                break
+            shown.append(p)
+        if name in NO_RETURN:
+            self._emit(head + ", ".join(shown) + " <no return ...>\n")
+            self.out.flush()
+            return
+        self._emit(head + ", ".join(shown))
+        entry = _Open(call, name, depth, pieces, proto)
+        self.stack.append(entry)
+        self.open = entry
+
+    def _exit(self, call: Call) -> None:
+        while self.stack and self.stack[-1].call is not call:   # left by longjmp
+            self.stack.pop()
+        if not self.stack:
+            return
+        e = self.stack.pop()
+        full = self._out_args(e, call)
+        n = e.pieces.index(None) if None in e.pieces else len(e.pieces)
+        rest = full[n:]
+        if self.open is e:
+            self._emit((", " if n and rest else "") + ", ".join(rest) + ")")
+        else:
+            self.break_line()
+            self._emit(" " * (self.indent * e.depth) + f"<... {e.name} resumed> "
+                       + ", ".join(rest) + ")")
+        self.open = None
+        pad = " " * max(0, ALIGN - self.column)
+        self._emit(f"{pad} = {self._ret(call, e.proto)}\n")
+        self.out.flush()
+
+    def exited(self, ex) -> None:
+        self.break_line()
+        if ex.signo:
+            self.out.write(f"+++ killed by {SIGNALS.get(ex.signo, ex.signo)} +++\n")
+        else:
+            self.out.write(f"+++ exited (status {ex.status}) +++\n")
+        self.out.flush()
+
+    # --- arguments ------------------------------------------------------------------------------
+    def _args(self, call: Call, proto) -> list[str | None]:
+        if proto is None:
+            return [_unknown(call.regs[i]) for i in range(UNKNOWN_ARGS)]
+        _ret, types = proto
+        gp = fp = 0
+        out: list[str | None] = []
+        for t in types:
+            if t in ("double", "float"):
+                out.append(self._float(call, fp, t))
+                fp += 1
+                continue
+            v = call.args[gp]
+            gp += 1
+            if t.startswith("+"):
+                out.append(None)
+            elif t == "format":
+                out.extend(self._format(call, v, gp, fp))
+            else:
+                out.append(self.value(t, v, call))
+        return out
+
+    def _out_args(self, e: _Open, call: Call) -> list[str]:
+        """The argument texts with the output arguments (+T) read now, at the return."""
+        if e.proto is None:
+            return list(e.pieces)
+        outs, gp = [], 0
+        for t in e.proto[1]:
+            if t in ("double", "float"):
+                continue
+            if t.startswith("+"):
+                outs.append(self.value(t[1:], call.args[gp], call))
+            gp += 1
+        it = iter(outs)
+        return [p if p is not None else next(it, "?") for p in e.pieces]
+
+    def _float(self, call: Call, i: int, t: str) -> str:
+        if t == "float":
+            value = struct.unpack("<f", struct.pack("<Q", _xmm_raw(call, i))[:4])[0]
+        else:
+            value = call.fargs[i]
+        return f"{value:f}"
+
+    def _format(self, call: Call, fmt_addr: int, named: int, fp_named: int) -> list[str]:
+        mem = call.hooks.mem
+        if not fmt_addr:
+            return ["nil"]
+        fmt = mem.read_cstr(fmt_addr, 65536)
+        shown = [quote(fmt, self.strsize)]
+        va = VaArgs.of_call(call, named)
+        va.fp = va.fp[fp_named:]
+        try:
+            for _text, conv, item in conversions(fmt, va, mem, self.strsize + 1):
+                if conv is None:
+                    continue
+                spec, value = item
+                for star in ("width", "prec"):
+                    if spec[star] is not None and isinstance(spec[star], int):
+                        shown.append(str(spec[star]))
+                shown.append(self._conv(conv, spec, value))
+        except OSError:
+            pass
+        return shown
+
+    def _conv(self, conv: bytes, spec: dict, value) -> str:
+        c = conv.decode()
+        bits = {b"hh": 8, b"h": 16, None: 32}.get(spec["length"], 64)
+        if c in "di":
+            return str(_signed(value, bits))
+        if c == "u":
+            return str(value & ((1 << bits) - 1))
+        if c in "xX":
+            return f"0x{value & ((1 << bits) - 1):x}"
+        if c == "o":
+            return f"0{value & ((1 << bits) - 1):o}"
+        if c == "c":
+            return _char(value)
+        if c == "s":
+            limit = self.strsize
+            if isinstance(spec["prec"], bytes) and spec["prec"]:
+                limit = min(limit, int(spec["prec"]))
+            return quote(value, limit) if value is not None else "nil"
+        if c in "eEfFgGaA":
+            return f"{value:f}"
+        if c in "pn":
+            return f"0x{value:x}" if value else "nil" if c == "p" else "0"
+        return ""
+
+    def value(self, t: str, v: int, call: Call) -> str:
+        mem = call.hooks.mem
+        if t in ("int",):
+            return str(_signed(v, 32))
+        if t == "uint":
+            return str(v & 0xFFFFFFFF)
+        if t == "long":
+            return str(_signed(v, 64))
+        if t == "ulong":
+            return str(v & 0xFFFFFFFFFFFFFFFF)
+        if t == "hex":
+            return f"0x{v:x}"
+        if t == "octal":
+            return f"0{v & 0xFFFFFFFF:o}" if v else "0"
+        if t == "char":
+            return _char(v)
+        if t == "bool":
+            return "true" if v else "false"
+        if t in ("addr", "file"):
+            return f"0x{v:x}" if v else "0"
+        if t == "signum":
+            return SIGNALS.get(v & 0xFFFFFFFF, str(_signed(v, 32)))
+        if t.startswith("enum("):
+            for item in t[5:-1].split(","):
+                k, _, n = item.partition("=")
+                if int(n) == _signed(v, 32):
+                    return k
+            return str(_signed(v, 32))
+        if t.startswith("string"):
+            if not v:
+                return "nil"
+            limit, n = self.strsize, t[6:]
+            if n == "R":
+                limit = min(limit, max(0, _signed(call.retval, 64)))
+            elif n:
+                limit = min(limit, call.args[int(n) - 1])
+            try:
+                data = mem.read_cstr(v, limit + 1)
+            except OSError:
+                return f"0x{v:x}"
+            return quote(data, limit)
+        return _unknown(v)
+
+    def _ret(self, call: Call, proto) -> str:
+        if proto is None:
+            return _unknown(call.retval)
+        t = proto[0]
+        if t == "void":
+            return "<void>"
+        if t in ("double", "float"):
+            return f"{call.fretval:f}" if t == "double" else \
+                f"{struct.unpack('<f', struct.pack('<Q', _xmm_raw(call, 0))[:4])[0]:f}"
+        if t == "string" and not call.retval:
+            return "nil"
+        return self.value(t, call.retval, call)
+
+
+def _xmm_raw(call: Call, i: int) -> int:
+    from .hooks import XMM
+    return call.hooks.uc.reg_read(XMM[i]) & 0xFFFFFFFFFFFFFFFF
