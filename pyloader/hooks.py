@@ -133,28 +133,34 @@ class FloatArgs:
 class Call:
     """One call of a hooked function, as its hook sees it."""
     __slots__ = (
+        "_return_address",
         "_retval",
         "address",
         "hook",
         "hooks",
         "name",
         "regs",
-        "return_address",
         "retval_set",
         "sp",
     )
 
-    def __init__(self, hooks: Hooks, name: str, address: int, regs: list[int], sp: int,
-                 return_address: int):
+    def __init__(self, hooks: Hooks, name: str, address: int, regs: list[int], sp: int):
         self.hooks = hooks
         self.name = name                    # the name the hook was asked for
         self.address = address              # the function's entry
         self.regs = regs                    # rdi rsi rdx rcx r8 r9 at entry (rsp, rax after)
         self.sp = sp                        # rsp at entry: it points at the return address
-        self.return_address = return_address
+        self._return_address = None
         self._retval = 0
         self.retval_set = False
         self.hook: Hook | None = None
+
+    @property
+    def return_address(self) -> int:
+        """Where the function returns to (read from the stack when first asked for)."""
+        if self._return_address is None:
+            self._return_address = self.hooks.mem.read_u64(self.sp)
+        return self._return_address
 
     # --- arguments and result --------------------------------------------------------------------
     @property
@@ -262,7 +268,7 @@ class Hooks:
         self.uc = task.cpu.uc
         self._h = task.cpu._hv
         self.pending: list[Hook] = []               # asked for before the program is linked
-        self.at: dict[int, list[Hook]] = {}         # entry address -> hooks
+        self.at: dict[int, tuple[Hook, ...]] = {}   # entry address -> hooks
         self.handles: dict[int, ctypes.c_size_t] = {}
         self.frames: list[_Frame] = []              # calls waiting for their exit hooks
         self.attached = 0               # id of the image the hooks are resolved in
@@ -277,15 +283,11 @@ class Hooks:
         base = ctypes.addressof(self._vals)
         self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
         self._n = ctypes.c_int(n)
-        self._out_ids = (ctypes.c_int * 3)(X.UC_X86_REG_RAX, X.UC_X86_REG_RSP, X.UC_X86_REG_RIP)
-        self._out = (ctypes.c_uint64 * 3)()
-        base = ctypes.addressof(self._out)
-        self._out_ptrs = (ctypes.c_void_p * 3)(*[base + 8 * i for i in range(3)])
         self._read_batch = _raw(_uclib.uc_reg_read_batch)
-        self._write_batch = _raw(_uclib.uc_reg_write_batch)
         self._write = _raw(_uclib.uc_reg_write)
         self._rip_id = ctypes.c_int(X.UC_X86_REG_RIP)
-        self._rip_ptr = ctypes.c_void_p(base + 16)
+        self._rip = ctypes.c_uint64()
+        self._rip_ref = ctypes.byref(self._rip)
         self.on_attach: list[Callable[[Hooks], None]] = []     # e.g. the ltrace installer
 
     @property
@@ -295,7 +297,8 @@ class Hooks:
     # --- asking for hooks -------------------------------------------------------------------------
     def hook(self, target: str | int, func: Callable | None = None, *, when: str = "replace",
              callers: list[str] | tuple[str, ...] | str | None = None):
-        """Hook `target` (see Process.hook). Used as `hook(t, f)` or as a decorator."""
+        """Hook `target` (see Process.hook). `hook(t, f)` returns the Hook; as a decorator it
+        returns the function, with the Hook as its `hook` attribute."""
         if when == "wrap":
             when = "replace"
         if when not in WHEN:
@@ -303,11 +306,14 @@ class Hooks:
         if isinstance(callers, str):
             callers = (callers,)
 
-        def add(f: Callable) -> Callable:
-            h = Hook(target, f, when, tuple(callers) if callers else None, manager=self)
-            self.add(h)
+        def make(f: Callable) -> Hook:
+            return self.add(Hook(target, f, when, tuple(callers) if callers else None,
+                                 manager=self))
+
+        def decorate(f: Callable) -> Callable:
+            f.hook = make(f)          # the function stays callable; f.hook.remove() unhooks
             return f
-        return add(func) if func is not None else add
+        return make(func) if func is not None else decorate
 
     def add(self, h: Hook) -> Hook:
         if self.attached:
@@ -320,10 +326,12 @@ class Hooks:
         if h in self.pending:
             self.pending.remove(h)
         for addr in h.addrs:
-            lst = self.at.get(addr)
-            if lst and h in lst:
-                lst.remove(h)
-                if not lst:
+            have = self.at.get(addr, ())
+            if h in have:
+                left = tuple(x for x in have if x is not h)
+                if left:
+                    self.at[addr] = left
+                else:
                     del self.at[addr]
                     self._unhook(addr)
         h.addrs = []
@@ -339,14 +347,28 @@ class Hooks:
                 self.pending.append(h)
             self.frames.clear()
         self.attached = id(self.task.bprm)
-        r = getattr(self.task, "rtld", None)
-        stubs = getattr(r, "stubs", None)
-        if stubs is None:
-            from .ld.stubs import StubPage
-            stubs = StubPage(self.task)
-        self.stubs = stubs
-        self.trap = stubs.code(b"\xc3")          # exit hooks: where hooked functions return
-        self.call_trap = stubs.code(b"\xc3")     # call.original(): where the nested run ends
+        # a page of our own (not the linker's stub page, whose hook is the binding's slower
+        # one). Returning from a hook goes through small gadgets that load rax from a slot
+        # Python writes directly, so each return costs one register write (rip).
+        mem = self.task.mem
+        page = mem.get_unmapped_area(4096)
+        mem.map(page, 4096, 5, name="[pyloader-hooks]", data=b"\xcc" * 4096)
+        rax_slot, target_slot = page + 0x100, page + 0x108
+        load_rax = b"\x48\xa1" + rax_slot.to_bytes(8, "little")     # movabs rax, [rax_slot]
+
+        def jmp_target(at: int) -> bytes:                          # jmp [rip + target_slot]
+            return b"\xff\x25" + (target_slot - (at + 6)).to_bytes(4, "little", signed=True)
+        self.trap, self.call_trap = page, page + 0x10
+        self.ret_rax, self.ret = page + 0x20, page + 0x30
+        self.jmp_rax, self.jmp = page + 0x40, page + 0x50
+        for at, code in ((self.trap, b"\xc3"), (self.call_trap, b"\xc3"),
+                         (self.ret_rax, load_rax + b"\xc3"), (self.ret, b"\xc3"),
+                         (self.jmp_rax, load_rax + jmp_target(self.jmp_rax + 10)),
+                         (self.jmp, jmp_target(self.jmp))):
+            mem.write(at, code)
+        vma = mem.find(page)
+        self._rax_slot = ctypes.c_uint64.from_buffer(vma.backing, vma.boff + 0x100)
+        self._target_slot = ctypes.c_uint64.from_buffer(vma.backing, vma.boff + 0x108)
         self._hook_range(self.trap)
         pending, self.pending = self.pending, []
         for h in pending:
@@ -361,12 +383,10 @@ class Hooks:
         h.name = h.name or (h.target if isinstance(h.target, str) else f"0x{h.target:x}")
         h.addrs = addrs
         for a in addrs:
-            lst = self.at.get(a)
-            if lst is None:
-                self.at[a] = [h]
+            have = self.at.get(a)
+            self.at[a] = (have or ()) + (h,)     # a new tuple: a call in progress keeps its own
+            if have is None:
                 self._hook_range(a)
-            else:
-                lst.append(h)
 
     def _hook_range(self, addr: int) -> None:
         handle = ctypes.c_size_t()
@@ -464,7 +484,7 @@ class Hooks:
             r = self.task.rtld
             target = r.ifunc_cache.get(addr)
             if target is None:
-                target = r.ifunc_cache[addr] = self.stubs.call_guest(addr, self.task.hwcap)
+                target = r.ifunc_cache[addr] = r.stubs.call_guest(addr, self.task.hwcap)
             addr = target
         return addr
 
@@ -531,16 +551,15 @@ class Hooks:
             self.task.cpu._hook_error = e
             _uclib.uc_emu_stop(self._h)
 
-    def _enter(self, address: int, hooks: list[Hook]) -> None:
+    def _enter(self, address: int, hooks: tuple[Hook, ...]) -> None:
         self._read_batch(self._h, self._ids, self._ptrs, self._n)
         regs = self._vals[:]
         sp = regs[6]
-        ret = self.mem.read_u64(sp)
-        call = Call(self, hooks[0].name, address, regs, sp, ret)
+        call = Call(self, hooks[0].name, address, regs, sp)
         replace = None
         exits = None
-        for h in list(hooks):
-            if h.callers is not None and not self._from(ret, h.callers):
+        for h in hooks:
+            if h.callers is not None and not self._from(call.return_address, h.callers):
                 continue
             if h.when == "enter":
                 call.hook = h
@@ -552,7 +571,7 @@ class Hooks:
         if replace is not None:
             call.hook = replace
             if replace.jump_to is not None:        # a redirect: the other function returns
-                self.uc.reg_write(X.UC_X86_REG_RIP, replace.jump_to)
+                self._set_rip(replace.jump_to)
                 return
             result = replace.func(call)
             if result is not None:
@@ -561,13 +580,18 @@ class Hooks:
                 for h in exits:
                     call.hook = h
                     h.func(call)
-            self._return(call.retval if call.retval_set else None, sp + 8, ret)
+            if call.retval_set:                   # `ret` in the guest pops the return address
+                self._rax_slot.value = call._retval
+                self._set_rip(self.ret_rax)
+            else:
+                self._set_rip(self.ret)
         elif exits:
-            self.frames.append(_Frame(sp, ret, call, exits))
+            self.frames.append(_Frame(sp, call.return_address, call, exits))
             self.mem.write_u64(sp, self.trap)
 
     def _exit(self) -> None:
-        sp = self.uc.reg_read(X.UC_X86_REG_RSP)
+        self._read_batch(self._h, self._ids, self._ptrs, self._n)
+        sp, rax = self._vals[6], self._vals[7]
         frames = self.frames
         # frames left by longjmp (their stack is gone) are dropped
         while frames and frames[-1].sp + 8 < sp:
@@ -577,25 +601,21 @@ class Hooks:
                             "that matches no hooked call")
         f = frames.pop()
         call = f.call
-        rax = self.uc.reg_read(X.UC_X86_REG_RAX)
         call._retval = rax
         for h in f.hooks:
             call.hook = h
             h.func(call)
-        self._return(call.retval if call._retval != rax else None, sp, f.return_address)
-
-    def _return(self, rax: int | None, sp: int, rip: int) -> None:
-        out = self._out
-        if rax is None:
-            out[0] = self.uc.reg_read(X.UC_X86_REG_RAX)
+        self._target_slot.value = f.return_address
+        if call._retval != rax:
+            self._rax_slot.value = call._retval
+            self._set_rip(self.jmp_rax)
         else:
-            out[0] = rax & MASK
-        out[1] = sp
-        out[2] = rip
-        # rax and rsp in one batch; rip alone: uc_reg_write_batch does not tell the engine
-        # that the pc moved, uc_reg_write does (it then leaves the current block)
-        self._write_batch(self._h, self._out_ids, self._out_ptrs, 2)
-        self._write(self._h, self._rip_id, self._rip_ptr)
+            self._set_rip(self.jmp)
+
+    def _set_rip(self, rip: int) -> None:
+        """uc_reg_write of rip (from a hook, the engine then leaves the current block)."""
+        self._rip.value = rip
+        self._write(self._h, self._rip_id, self._rip_ref)
 
     def _from(self, ret: int, callers: tuple[str, ...]) -> bool:
         m = self.object_of(ret)

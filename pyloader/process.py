@@ -227,7 +227,8 @@ class Process:
     def hook(self, target, func=None, *, when: str = "replace", callers=None):
         """Hook a function: `name`, `name@VERSION`, `lib:name` or an address; when is
         "replace" (default; `call.original()` makes it a wrapper), "enter" or "exit";
-        callers limits it to calls made from those objects. A decorator without func."""
+        callers limits it to calls made from those objects. Returns the Hook (`.remove()`);
+        without func, a decorator (the Hook is then the function's `hook` attribute)."""
         from .hooks import hooks_of
         return hooks_of(self).hook(target, func, when=when, callers=callers)
 

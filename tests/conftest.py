@@ -34,6 +34,8 @@ BUILDS = {
     "ctors": ("ctors.c", []),
     "dlopen_demo": ("dlopen_demo.c", []),
     "users": ("users.c", []),
+    "hooks_demo": ("hooks_demo.c", ["-O0"]),
+    "hook_bench": ("hook_bench.c", ["-O2"]),
 }
 
 
