@@ -136,6 +136,8 @@ def cmd_run(a: argparse.Namespace) -> int:
             if tracer is not None:      # one stream: a syscall line ends an open call's line
                 tracer.out = ltracer
         ex = proc.run(path)
+        if ltracer is not None and tracer is None:
+            ltracer.exited(ex)
     except ExecError as e:
         msg = str(e)
         print(f"pyloader: {a.program}: {msg}" if a.program not in msg else f"pyloader: {msg}",
@@ -151,8 +153,6 @@ def cmd_run(a: argparse.Namespace) -> int:
     finally:
         if out is not None:
             out.close()
-    if ltracer is not None and tracer is None:
-        ltracer.exited(ex)
     return 128 + ex.signo if ex.signo else ex.status
 
 

@@ -159,9 +159,11 @@ class LTracer:
         self.task = task
         self.out = out or sys.stderr
         self.filters = [parse_filter(f) for f in (filters or ["@MAIN"])]
+        self.prefix = bool(filters)        # with -e, ltrace names the calling object: "a->f("
         self.indent = indent
         self.strsize = strsize
         self.stack: list[_Open] = []
+        self.caller: dict[int, str] = {}     # PLT entry -> "object->"
         self.open: _Open | None = None      # its line is printed up to the arguments
         self.column = 0
 
@@ -172,6 +174,7 @@ class LTracer:
                 if not selected(self.filters, name, m):
                     continue
                 hooks.add(Hook(addr, self._enter, "enter", name=name, manager=hooks))
+                self.caller[addr] = (m.soname or os.path.basename(m.path)) + "->"
                 if name not in NO_RETURN:
                     hooks.add(Hook(addr, self._exit, "exit", name=name, manager=hooks))
 
@@ -201,16 +204,13 @@ class LTracer:
         proto = PROTOS.get(name)
         pieces = self._args(call, proto)
         depth = len(self.stack)
-        head = " " * (self.indent * depth) + name + "("
+        head = " " * (self.indent * depth) + \
+            (self.caller[call.address] if self.prefix else "") + name + "("
         shown = []
         for p in pieces:
             if p is None:
                 break
             shown.append(p)
-        if name in NO_RETURN:
-            self._emit(head + ", ".join(shown) + " <no return ...>\n")
-            self.out.flush()
-            return
         self._emit(head + ", ".join(shown))
         entry = _Open(call, name, depth, pieces, proto)
         self.stack.append(entry)
@@ -237,7 +237,9 @@ class LTracer:
         self.out.flush()
 
     def exited(self, ex) -> None:
-        self.break_line()
+        if self.open is not None:        # exit(), abort(), a throw: it never returned
+            self.out.write(" <no return ...>\n")
+            self.open = None
         if ex.signo:
             self.out.write(f"+++ killed by {SIGNALS.get(ex.signo, ex.signo)} +++\n")
         else:

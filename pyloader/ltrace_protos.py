@@ -319,7 +319,8 @@ void _ZSt24__throw_out_of_range_fmtPKcz(format);
 void _ZSt19__throw_logic_errorPKc(string);
 """
 
-# functions that do not return to their caller: no exit is waited for ("<no return ...>")
+# functions that do not return to their caller: no exit hook is set (a C++ throw could not
+# unwind through the return trap); a call left open at exit is "<no return ...>"
 NO_RETURN = {
     "exit", "_exit", "_Exit", "abort", "__stack_chk_fail", "__chk_fail", "__fortify_fail",
     "longjmp", "_longjmp", "siglongjmp", "__longjmp_chk", "pthread_exit", "__assert_fail",

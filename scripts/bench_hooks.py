@@ -57,7 +57,7 @@ def main() -> int:
         exe = os.path.join(tmp, "hook_bench")
         subprocess.run(["gcc", "-O2", "-o", exe, str(ROOT / "examples" / "hook_bench.c")],
                        check=True)
-        best = lambda kind: min(run(exe, n, kind) for _ in range(REPEAT))  # noqa: E731
+        best = lambda kind: min(run(exe, n, kind) for _ in range(REPEAT))
         base = best(None)
         print(f"{'no hook':>10}: {base:7.3f} s for {n} calls")
         worst = 0.0

@@ -36,6 +36,7 @@ BUILDS = {
     "users": ("users.c", []),
     "hooks_demo": ("hooks_demo.c", ["-O0"]),
     "hook_bench": ("hook_bench.c", ["-O2"]),
+    "callbacks": ("callbacks.c", ["-O0"]),
 }
 
 

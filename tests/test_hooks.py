@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -131,7 +132,7 @@ def test_exit_hook_rewrites_the_return_value(examples, tmp_path):
             def longer(call):
                 call.retval = call.retval + 1000
     """, examples["hooks_demo"])
-    assert re.search(r"^path: \d{4} bytes", got.stdout.decode(), re.M), got.stdout
+    assert re.search(r"^path: \d{4} bytes", got.stdout.decode(), re.MULTILINE), got.stdout
 
 
 def test_wrap_calls_the_original_with_other_arguments(examples, tmp_path):
@@ -160,7 +161,7 @@ def test_wrap_calls_the_original_with_other_arguments(examples, tmp_path):
 def test_names_with_library_and_version_and_by_address(examples, tmp_path):
     exe = str(examples["hooks_demo"])
     nm = subprocess.run(["nm", exe], capture_output=True, text=True, check=True).stdout
-    by_value = int(re.search(r"^([0-9a-f]+) t by_value$", nm, re.M).group(1), 16)
+    by_value = int(re.search(r"^([0-9a-f]+) t by_value$", nm, re.MULTILINE).group(1), 16)
     got = run_hooks(tmp_path, f"""
         import sys
         def setup(p):
@@ -239,7 +240,8 @@ def test_python_api(examples, tmp_path):
         ex = p.run()
         print("status", ex.status, p.ld_mode, file=sys.stderr)
     """))
-    got = subprocess.run([os.sys.executable, str(script)], capture_output=True, timeout=120)
+    got = subprocess.run([sys.executable, str(script)], check=False, capture_output=True,
+                         timeout=120)
     assert got.stdout == b"HELLO, SAMIR!\n"
     assert b"status 14 python" in got.stderr
 
