@@ -45,6 +45,11 @@ SHT_SYMTAB = 2
 STT_FUNC, STT_GNU_IFUNC = 2, 10
 STACK_ARGS = 32          # words of the caller's stack arguments copied for call.original()
 WHEN = ("replace", "enter", "exit")
+UNWINDING_LIBS = {"libstdc++.so.6", "libgcc_s.so.1"}
+# functions that return twice: the second return (longjmp) uses the return address saved in
+# the jmp_buf, which must be the real one
+RETURNS_TWICE = {"setjmp", "_setjmp", "__sigsetjmp", "sigsetjmp", "vfork", "getcontext",
+                 "savectx", "__vfork"}
 
 _CODE_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32,
                             ctypes.c_void_p)
@@ -271,6 +276,11 @@ class Hooks:
         self.at: dict[int, tuple[Hook, ...]] = {}   # entry address -> hooks
         self.handles: dict[int, ctypes.c_size_t] = {}
         self.frames: list[_Frame] = []              # calls waiting for their exit hooks
+        # exit hooks by watching return addresses instead of replacing them on the stack:
+        # slower (a code hook per call site), but a C++ exception or longjmp through the
+        # frame is not disturbed. ltrace mode uses it; setjmp-like functions always do.
+        self.watch_returns = False
+        self.returns: dict[int, list[_Frame]] = {}
         self.attached = 0               # id of the image the hooks are resolved in
         self.trap = 0
         self.call_trap = 0
@@ -346,6 +356,11 @@ class Hooks:
                 self.remove(h)
                 self.pending.append(h)
             self.frames.clear()
+            self.returns.clear()
+            for addr in list(self.handles):     # the trap and the watched return sites
+                self._unhook(addr)
+            self._symtabs.clear()
+            self._main = None
         self.attached = id(self.task.bprm)
         # a page of our own (not the linker's stub page, whose hook is the binding's slower
         # one). Returning from a hook goes through small gadgets that load rax from a slot
@@ -370,6 +385,10 @@ class Hooks:
         self._rax_slot = ctypes.c_uint64.from_buffer(vma.backing, vma.boff + 0x100)
         self._target_slot = ctypes.c_uint64.from_buffer(vma.backing, vma.boff + 0x108)
         self._hook_range(self.trap)
+        # C++: an exception thrown through a frame whose return address is the trap could
+        # not be unwound (no FDE there), so exit hooks watch return addresses instead
+        if any(m.soname in UNWINDING_LIBS for m in self.maps()):
+            self.watch_returns = True
         pending, self.pending = self.pending, []
         for h in pending:
             self._install(h)
@@ -412,8 +431,14 @@ class Hooks:
             pass
 
     # --- names -> addresses ---------------------------------------------------------------------
-    def maps(self) -> list:
+    @property
+    def rtld(self):
+        """The Python ld.so that linked the current image (None: static, or --ld=system)."""
         r = getattr(self.task, "rtld", None)
+        return r if r is not None and r.bprm is self.task.bprm else None
+
+    def maps(self) -> list:
+        r = self.rtld
         if r is not None:
             return r.all_maps()
         return [self._static_main()]
@@ -455,7 +480,7 @@ class Hooks:
                 found = self._symtab(m).get(name)
                 if found:
                     return [m.l_addr + v for v in found]
-        if getattr(self.task, "rtld", None) is None and self.task.bprm.interp_path:
+        if self.rtld is None and self.task.bprm.interp_path:
             raise HookError(f"hook {target}: hooking library functions needs the Python "
                             "ld.so (--ld=python)")
         where = f" in {lib}" if lib else ""
@@ -481,7 +506,7 @@ class Hooks:
             return 0
         addr = m.l_addr + best.value
         if best.type == STT_GNU_IFUNC:      # the implementation the resolver picks
-            r = self.task.rtld
+            r = self.rtld
             target = r.ifunc_cache.get(addr)
             if target is None:
                 target = r.ifunc_cache[addr] = r.stubs.call_guest(addr, self.task.hwcap)
@@ -539,6 +564,8 @@ class Hooks:
             if address == self._bypass:         # call.original() entering the function
                 self._bypass = -1
                 return
+            if address in self.returns:       # a return site with a call to finish
+                self._return_site(address)
             hooks = self.at.get(address)
             if hooks:
                 self._enter(address, hooks)
@@ -586,8 +613,36 @@ class Hooks:
             else:
                 self._set_rip(self.ret)
         elif exits:
-            self.frames.append(_Frame(sp, call.return_address, call, exits))
-            self.mem.write_u64(sp, self.trap)
+            ret = call.return_address
+            if self.watch_returns or _base_name(hooks[0].name) in RETURNS_TWICE:
+                # the stack is left alone: a code hook on the return address finishes the call
+                self.returns.setdefault(ret, []).append(_Frame(sp, ret, call, exits))
+                if ret not in self.handles:
+                    self._hook_range(ret)
+            else:
+                self.frames.append(_Frame(sp, ret, call, exits))
+                self.mem.write_u64(sp, self.trap)
+
+    def _return_site(self, address: int) -> None:
+        """Execution reached a watched return address: the call whose frame it was (rsp just
+        above its return address) has returned. The code hook stays for the next call."""
+        self._read_batch(self._h, self._ids, self._ptrs, self._n)
+        sp, rax = self._vals[6], self._vals[7]
+        waiting = self.returns[address]
+        # calls deeper than this stack pointer were left by longjmp or a C++ throw
+        waiting[:] = [f for f in waiting if f.sp + 8 >= sp]
+        if not waiting or waiting[-1].sp + 8 != sp:
+            return
+        f = waiting.pop()
+        if not waiting:
+            del self.returns[address]
+        call = f.call
+        call._retval = rax
+        for h in f.hooks:
+            call.hook = h
+            h.func(call)
+        if call._retval != rax:
+            self.uc.reg_write(X.UC_X86_REG_RAX, call._retval)
 
     def _exit(self) -> None:
         self._read_batch(self._h, self._ids, self._ptrs, self._n)
@@ -652,6 +707,11 @@ class Hooks:
         return result
 
 
+def _base_name(target: str) -> str:
+    """printf for "libc.so.6:printf@GLIBC_2.2.5"."""
+    return target.rpartition(":")[2].partition("@")[0]
+
+
 def _raw(fn):
     return ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.cast(fn, ctypes.c_void_p).value)
 
@@ -714,7 +774,7 @@ def redirect(task, name: str, to: str, library: str | None = None) -> Hook:
 def load_library(task, name: str):
     """Load a shared object (and its dependencies) into the running program, as dlopen
     does, and return its link map."""
-    r = getattr(task, "rtld", None)
+    r = hooks_of(task).rtld
     if r is None:
         raise HookError(f"redirect to {name}: needs the Python ld.so (--ld=python)")
     from .ld import LinkError, run_initializers

@@ -18,17 +18,14 @@ from dataclasses import dataclass
 
 from .elf import SHDR
 from .hooks import Call, Hook, Hooks
-from .ltrace_protos import NO_RETURN, PROTOS
+from .ltrace_protos import PROTOS, returns
 from .printf import VaArgs, conversions
 
 ALIGN = 48              # ltrace pads the call to this column before " = "
 R_GLOB_DAT, R_JUMP_SLOT = 6, 7
 UNKNOWN_ARGS = 4        # what ltrace shows of a function it has no prototype for
-SIGNALS = {n: f"SIG{name}" for name, n in
-           (("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6),
-            ("BUS", 7), ("FPE", 8), ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12),
-            ("PIPE", 13), ("ALRM", 14), ("TERM", 15), ("CHLD", 17), ("CONT", 18),
-            ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22))}
+SIGNALS = {n: f"SIG{name}" for n, name in enumerate(
+    ["HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"], start=1)}
 ESCAPES = {ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r", ord("\\"): "\\\\",
            ord('"'): '\\"', 0x1B: "\\e", 7: "\\a", 8: "\\b", 12: "\\f", 11: "\\v"}
 
@@ -133,6 +130,21 @@ def _char(v: int) -> str:
                   if b != ord('"') else '"') + "'"
 
 
+def _sigset(bits: int) -> str:
+    """ltrace's signal set: bit numbers (signal - 1) as ranges, <0-2,12-14>."""
+    out, i = [], 0
+    while i < 64:
+        if bits >> i & 1:
+            j = i
+            while j + 1 < 64 and bits >> (j + 1) & 1:
+                j += 1
+            out.append(str(i) if i == j else f"{i}-{j}")
+            i = j + 1
+        else:
+            i += 1
+    return "<" + ",".join(out) + ">"
+
+
 def _signed(v: int, bits: int) -> int:
     v &= (1 << bits) - 1
     return v - (1 << bits) if v >> (bits - 1) else v
@@ -169,13 +181,14 @@ class LTracer:
 
     # --- installing ---------------------------------------------------------------------------------
     def install(self, hooks: Hooks) -> None:
+        hooks.watch_returns = True      # like ltrace: the program's stack is never modified
         for m in hooks.maps():
             for addr, name in plt_entries(m):
                 if not selected(self.filters, name, m):
                     continue
                 hooks.add(Hook(addr, self._enter, "enter", name=name, manager=hooks))
                 self.caller[addr] = (m.soname or os.path.basename(m.path)) + "->"
-                if name not in NO_RETURN:
+                if returns(name):
                     hooks.add(Hook(addr, self._exit, "exit", name=name, manager=hooks))
 
     # --- output -----------------------------------------------------------------------------------
@@ -362,19 +375,36 @@ class LTracer:
                 if int(n) == _signed(v, 32):
                     return k
             return str(_signed(v, 32))
+        if t == "int*":
+            try:
+                return str(_signed(mem.read_u64(v), 32)) if v else "nil"
+            except OSError:
+                return f"0x{v:x}"
+        if t in ("sigset_t*", "sigaction*"):
+            if not v:
+                return "nil"
+            try:
+                if t == "sigset_t*":
+                    return _sigset(int.from_bytes(mem.read(v, 8), "little"))
+                handler, mask, flags, restorer = struct.unpack("<Q8s120xI4xQ", mem.read(v, 152))
+            except OSError:
+                return f"0x{v:x}"
+            return (f"{{ {self.value('addr', handler, call)}, "
+                    f"{_sigset(int.from_bytes(mask, 'little'))}, {_unknown(flags)}, "
+                    f"{self.value('addr', restorer, call)} }}")
         if t.startswith("string"):
             if not v:
                 return "nil"
-            limit, n = self.strsize, t[6:]
-            if n == "R":
-                limit = min(limit, max(0, _signed(call.retval, 64)))
-            elif n:
-                limit = min(limit, call.args[int(n) - 1])
+            n = t[6:]
             try:
-                data = mem.read_cstr(v, limit + 1)
+                if not n:                       # NUL-terminated
+                    return quote(mem.read_cstr(v, self.strsize + 1), self.strsize)
+                # an array of argument N (or the result) bytes, NULs included
+                length = max(0, _signed(call.retval if n == "R" else call.args[int(n) - 1], 64))
+                shown = min(length, self.strsize)
+                return quote(mem.read(v, shown), shown, more=length > shown)
             except OSError:
                 return f"0x{v:x}"
-            return quote(data, limit)
         return _unknown(v)
 
     def _ret(self, call: Call, proto) -> str:

@@ -3,7 +3,10 @@ ltrace.conf(5), the subset this table uses):
 
   int, uint, long, ulong, hex, octal, char, double, float, addr, file, void, bool
   string          a NUL-terminated string, shown quoted and cut at -s
-  stringN         a string of at most argument N bytes (N counts from 1)
+  stringN         argument N bytes shown as a string, NULs included (N counts from 1)
+  int*            a pointer to an int, shown as the int (nil for NULL)
+  sigset_t*       a signal set, shown as <0-2,12> (the bit numbers, signal - 1)
+  sigaction*      a struct sigaction: { handler, mask, flags, restorer }
   +T              an output argument: shown when the function returns
   format          a printf format: the variable arguments are shown as it converts them
   enum(A=0,...)   a value shown by name
@@ -146,7 +149,7 @@ addr memcpy(addr,string3,ulong);
 addr memmove(addr,string3,ulong);
 addr memset(addr,char,long);
 int memcmp(addr,addr,ulong);
-addr memchr(addr,char,ulong);
+addr memchr(string,char,ulong);
 addr __memcpy_chk(addr,string3,ulong,ulong);
 addr __memset_chk(addr,char,ulong,ulong);
 addr __strcpy_chk(addr,string,ulong);
@@ -223,7 +226,7 @@ int wait(addr);
 int kill(int,signum);
 int raise(signum);
 addr signal(signum,addr);
-int sigaction(signum,addr,addr);
+int sigaction(signum,sigaction*,+sigaction*);
 long sysconf(int);
 int gethostname(+string,ulong);
 addr opendir(string);
@@ -234,7 +237,18 @@ int stat(string,addr);
 int fstat(int,addr);
 int lstat(string,addr);
 int getopt(int,addr,string);
-int getopt_long(int,addr,string,addr,addr);
+int getopt_long(int,addr,string,addr,int*);
+int sigemptyset(+sigset_t*);
+int sigfillset(+sigset_t*);
+int sigaddset(+sigset_t*,signum);
+int sigdelset(+sigset_t*,signum);
+int sigismember(sigset_t*,signum);
+int sigprocmask(int,sigset_t*,+sigset_t*);
+ulong __ctype_get_mb_cur_max();
+int getpagesize();
+ulong fwrite_unlocked(string,ulong,ulong,file);
+int fputs_unlocked(string,file);
+int uname(addr);
 ; dlfcn, pthread
 addr dlopen(string,int);
 addr dlsym(addr,string);
@@ -328,6 +342,11 @@ NO_RETURN = {
     "execlp", "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "__cxa_bad_cast",
     "__cxa_bad_typeid", "__cxa_pure_virtual", "_ZSt9terminatev",
 }
+
+
+def returns(name: str) -> bool:
+    """False for functions that never return to their caller (std::__throw_* included)."""
+    return name not in NO_RETURN and "__throw_" not in name
 
 
 def _split_args(text: str) -> list[str]:

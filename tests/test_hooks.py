@@ -273,3 +273,26 @@ def test_missing_hook_file(examples):
     got = pyloader("run", "--hook", "/nonexistent/hooks.py", str(examples["hello_name"]))
     assert got.returncode == 2
     assert got.stderr.decode().strip() == "pyloader: --hook /nonexistent/hooks.py: no such file"
+
+
+def test_exit_hook_on_a_function_that_throws(tmp_path):
+    """C++: exceptions thrown through a frame with an exit hook still unwind (the return
+    address is watched, not replaced); the hook sees only the calls that returned."""
+    src = tmp_path / "thr.cpp"
+    src.write_text("#include <cstdio>\n#include <stdexcept>\n"
+                   "__attribute__((noinline)) int thrower(int x) {\n"
+                   "  if (x > 1) throw std::runtime_error(\"big\"); return x; }\n"
+                   "int main() { int caught = 0; for (int i = 0; i < 4; i++) {\n"
+                   "  try { thrower(i); } catch (const std::exception &e) { caught++; } }\n"
+                   "  printf(\"caught %d\\n\", caught); return 0; }\n")
+    exe = tmp_path / "thr"
+    subprocess.run(["g++", "-O1", "-o", str(exe), str(src)], check=True)
+    got = run_hooks(tmp_path, """
+        import sys
+        def setup(p):
+            @p.hook("_Z7throweri", when="exit")
+            def done(call):
+                print("returned", call.retval, file=sys.stderr)
+    """, exe)
+    assert got.stdout == b"caught 2\n"
+    assert got.stderr.decode().splitlines() == ["returned 0", "returned 1"]
