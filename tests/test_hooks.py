@@ -295,4 +295,5 @@ def test_exit_hook_on_a_function_that_throws(tmp_path):
                 print("returned", call.retval, file=sys.stderr)
     """, exe)
     assert got.stdout == b"caught 2\n"
-    assert got.stderr.decode().splitlines() == ["returned 0", "returned 1"]
+    assert got.stderr.decode().splitlines() == ["returned 0", "returned 1",
+                                                "+++ exited with 0 +++"]
