@@ -7,13 +7,15 @@ comparator through a function pointer. Nothing is hooked anywhere else, so the p
 at full speed between hooked calls.
 
 - replace (the default): the Python function runs instead; its result goes in rax and the
-  hook returns to the caller (pops the return address). `call.original()` runs the real
-  function from Python (a nested emu_start), which makes a wrapper.
+  guest returns to the caller through a `mov rax, [slot]; ret` gadget in the
+  "[pyloader-hooks]" page. `call.original()` runs the real function from Python (a nested
+  emu_start), which makes a wrapper.
 - enter: runs before the function; writing `call.args[i]` changes the argument registers.
-- exit: the return address on the stack is replaced by a trap in the "[pyloader]" page (the
-  real one is kept on a shadow stack); at the trap `call.retval` is the function's rax and
-  may be rewritten. A C++ exception thrown through such a frame cannot be unwound (the
-  unwinder finds no FDE for the trap): exit hooks are for functions that return.
+- exit: runs when the function returns, with `call.retval` (rax) that it may rewrite. The
+  return address on the stack is swapped for a trap in the page (the real one kept on a
+  shadow stack), or, where that would break the program (C++ exceptions need to unwind
+  through the frame, setjmp's second return, ltrace mode), watched with a code hook.
+- redirect: calls continue in another function (another library's, loaded for it).
 
 Unicorn translates code in blocks and decides at translation time whether an instruction
 calls the code hooks, so hooks added or removed while the program runs flush that address
@@ -95,12 +97,16 @@ class Args:
         c = self._call
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(max(i.stop or 6, 6)))]
+        if i < 0:
+            raise IndexError("argument numbers start at 0")
         if i < 6:
             return c.regs[i]
         return c.hooks.mem.read_u64(c.sp + 8 + 8 * (i - 6))
 
     def __setitem__(self, i: int, value: int) -> None:
         c = self._call
+        if i < 0:
+            raise IndexError("argument numbers start at 0")
         if i < 6:
             c.regs[i] = value & MASK
             c.hooks.uc.reg_write(ARG_REGS[i], value & MASK)
@@ -118,7 +124,8 @@ class Args:
 
 
 class FloatArgs:
-    """xmm0..xmm7 as doubles (float and double arguments, in order)."""
+    """xmm0..xmm7 as doubles (the float and double arguments, in order): what the registers
+    hold now, so the arguments at entry (enter and replace hooks)."""
     __slots__ = ("_uc",)
 
     def __init__(self, uc):
@@ -199,7 +206,7 @@ class Call:
         return self.hooks.object_name(self.return_address)
 
     # --- guest memory --------------------------------------------------------------------------
-    def string(self, addr: int, limit: int = 4096) -> str:
+    def string(self, addr: int, limit: int = 4096) -> str | None:
         """The NUL-terminated string at `addr` (None for a NULL pointer)."""
         return self.hooks.read_string(addr, limit)
 

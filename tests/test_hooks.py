@@ -297,3 +297,47 @@ def test_exit_hook_on_a_function_that_throws(tmp_path):
     assert got.stdout == b"caught 2\n"
     assert got.stderr.decode().splitlines() == ["returned 0", "returned 1",
                                                 "+++ exited with 0 +++"]
+
+
+VARARGS_C = r"""
+#include <stdarg.h>
+#include <stdio.h>
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+int main(void)
+{
+	/* 9 integers and 10 doubles: the last ones go on the stack, interleaved */
+	printf("%d %d %d %d %d %d %d %d %ld|%.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.2e %g\n",
+	       1, 2, 3, 4, 5, 6, 7, 8, -9L, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5e10, 9.25);
+	say("%s=%x %o %#x %5.2f %-4d| %c %p %p %% %hhd %lu\n", "va", 255, 8, 255, 3.14159, 7,
+	    'z', (void *)0, (void *)0x1234, 300, 18446744073709551615UL);
+	return 0;
+}
+"""
+
+
+def test_format_string_with_stack_varargs_and_va_list(tmp_path):
+    """printf with arguments past the registers, and vprintf's va_list: format_string()
+    gives what glibc prints."""
+    src = tmp_path / "va.c"
+    src.write_text(VARARGS_C)
+    exe = tmp_path / "va"
+    subprocess.run(["gcc", "-O0", "-w", "-o", str(exe), str(src)], check=True)
+    got = run_hooks(tmp_path, """
+        def setup(p):
+            def echo(call):
+                text = call.format_string()
+                p.stdout.write("#" + text)      # marked: the hook wrote it, not libc
+                return len(text)
+            p.hook("printf", echo)
+            p.hook("vprintf", echo)
+    """, exe)
+    nat = native(str(exe))
+    assert got.stdout == b"".join(b"#" + x for x in nat.stdout.splitlines(keepends=True)), \
+        (got.stdout, got.stderr)
+    assert b"(nil) 0x1234 % 44 18446744073709551615" in got.stdout
