@@ -29,6 +29,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from unicorn import UC_HOOK_CODE, UcError
 from unicorn import x86_const as X
@@ -53,6 +54,7 @@ UNWINDING_LIBS = {"libstdc++.so.6", "libgcc_s.so.1"}
 RETURNS_TWICE = {"setjmp", "_setjmp", "__sigsetjmp", "sigsetjmp", "vfork", "getcontext",
                  "savectx", "__vfork"}
 
+_U64 = struct.Struct("<Q")
 _CODE_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32,
                             ctypes.c_void_p)
 
@@ -171,7 +173,7 @@ class Call:
     def return_address(self) -> int:
         """Where the function returns to (read from the stack when first asked for)."""
         if self._return_address is None:
-            self._return_address = self.hooks.mem.read_u64(self.sp)
+            self._return_address = self.hooks.stack_word(self.sp)
         return self._return_address
 
     # --- arguments and result --------------------------------------------------------------------
@@ -244,13 +246,28 @@ class Call:
         return f"<Call {self.name} args={self.regs[:6]} from 0x{self.return_address:x}>"
 
 
-@dataclass(eq=False)
-class _Frame:
-    """A call whose exit hooks wait at the return trap."""
+class _Frame(NamedTuple):
+    """A call whose exit hooks wait for its return (a tuple: made at every such call)."""
     sp: int
     return_address: int
     call: Call
     hooks: list[Hook]
+
+
+class _Plan(NamedTuple):
+    """The hooks at one entry address, sorted by kind once (not at every call)."""
+    hooks: tuple[Hook, ...]
+    enters: tuple[Hook, ...]
+    exits: tuple[Hook, ...]
+    replace: Hook | None
+    filtered: bool                      # some hook has callers=: sort them per call
+
+
+def _plan(hooks: tuple[Hook, ...]) -> _Plan:
+    return _Plan(hooks, tuple(h for h in hooks if h.when == "enter"),
+                 tuple(h for h in hooks if h.when == "exit"),
+                 next((h for h in hooks if h.when == "replace"), None),
+                 any(h.callers is not None for h in hooks))
 
 
 class GuestStream:
@@ -280,7 +297,7 @@ class Hooks:
         self.uc = task.cpu.uc
         self._h = task.cpu._hv
         self.pending: list[Hook] = []               # asked for before the program is linked
-        self.at: dict[int, tuple[Hook, ...]] = {}   # entry address -> hooks
+        self.at: dict[int, _Plan] = {}              # entry address -> its hooks
         self.handles: dict[int, ctypes.c_size_t] = {}
         self.frames: list[_Frame] = []              # calls waiting for their exit hooks
         # exit hooks by watching return addresses instead of replacing them on the stack:
@@ -343,11 +360,11 @@ class Hooks:
         if h in self.pending:
             self.pending.remove(h)
         for addr in h.addrs:
-            have = self.at.get(addr, ())
+            have = self.at[addr].hooks if addr in self.at else ()
             if h in have:
                 left = tuple(x for x in have if x is not h)
                 if left:
-                    self.at[addr] = left
+                    self.at[addr] = _plan(left)
                 else:
                     del self.at[addr]
                     self._unhook(addr)
@@ -359,7 +376,7 @@ class Hooks:
         if self.attached == id(self.task.bprm):
             return
         if self.attached:               # a new image (execve): hooks are resolved again
-            for h in {id(h): h for lst in self.at.values() for h in lst}.values():
+            for h in {id(h): h for p in self.at.values() for h in p.hooks}.values():
                 self.remove(h)
                 self.pending.append(h)
             self.frames.clear()
@@ -378,15 +395,14 @@ class Hooks:
         rax_slot, target_slot = page + 0x100, page + 0x108
         load_rax = b"\x48\xa1" + rax_slot.to_bytes(8, "little")     # movabs rax, [rax_slot]
 
-        def jmp_target(at: int) -> bytes:                          # jmp [rip + target_slot]
-            return b"\xff\x25" + (target_slot - (at + 6)).to_bytes(4, "little", signed=True)
-        self.trap, self.call_trap = page, page + 0x10
+        jmp_target = b"\xff\x25" + (target_slot - (page + 0x4A + 6)).to_bytes(4, "little",
+                                                                              signed=True)
+        # the trap is hooked; the hook fills both slots and the guest goes on by itself:
+        # trap: mov rax, [rax_slot]; jmp [target_slot]   (back in the caller)
+        self.trap, self.call_trap = page + 0x40, page + 0x10
         self.ret_rax, self.ret = page + 0x20, page + 0x30
-        self.jmp_rax, self.jmp = page + 0x40, page + 0x50
-        for at, code in ((self.trap, b"\xc3"), (self.call_trap, b"\xc3"),
-                         (self.ret_rax, load_rax + b"\xc3"), (self.ret, b"\xc3"),
-                         (self.jmp_rax, load_rax + jmp_target(self.jmp_rax + 10)),
-                         (self.jmp, jmp_target(self.jmp))):
+        for at, code in ((self.call_trap, b"\xc3"), (self.ret_rax, load_rax + b"\xc3"),
+                         (self.ret, b"\xc3"), (self.trap, load_rax + jmp_target)):
             mem.write(at, code)
         vma = mem.find(page)
         self._rax_slot = ctypes.c_uint64.from_buffer(vma.backing, vma.boff + 0x100)
@@ -410,7 +426,8 @@ class Hooks:
         h.addrs = addrs
         for a in addrs:
             have = self.at.get(a)
-            self.at[a] = (have or ()) + (h,)     # a new tuple: a call in progress keeps its own
+            # a new plan: a call in progress keeps the one it started with
+            self.at[a] = _plan((have.hooks if have else ()) + (h,))
             if have is None:
                 self._hook_range(a)
 
@@ -559,6 +576,13 @@ class Hooks:
             return "?"
         return "main" if m.is_main else (m.soname or os.path.basename(m.path))
 
+    def stack_word(self, addr: int) -> int:
+        """mem.read_u64, faster for a word inside one VMA (the stack, at every call)."""
+        v = self.mem.find(addr)
+        if v is None or v.backing is None or addr + 8 > v.end:
+            return self.mem.read_u64(addr)
+        return _U64.unpack_from(v.backing, v.boff + addr - v.start)[0]
+
     def read_string(self, addr: int, limit: int = 4096) -> str | None:
         if not addr:
             return None
@@ -585,23 +609,23 @@ class Hooks:
             self.task.cpu._hook_error = e
             _uclib.uc_emu_stop(self._h)
 
-    def _enter(self, address: int, hooks: tuple[Hook, ...]) -> None:
+    def _enter(self, address: int, plan: _Plan) -> None:
         self._read_batch(self._h, self._ids, self._ptrs, self._n)
         regs = self._vals[:]
         sp = regs[6]
+        hooks = plan.hooks
         call = Call(self, hooks[0].name, address, regs, sp)
-        replace = None
-        exits = None
-        for h in hooks:
-            if h.callers is not None and not self._from(call.return_address, h.callers):
-                continue
-            if h.when == "enter":
-                call.hook = h
-                h.func(call)
-            elif h.when == "exit":
-                exits = [h] if exits is None else exits + [h]
-            elif replace is None:
-                replace = h
+        enters, exits, replace = plan.enters, plan.exits, plan.replace
+        if plan.filtered:
+            ret = call.return_address
+            kept = tuple(h for h in hooks
+                         if h.callers is None or self._from(ret, h.callers))
+            enters = tuple(h for h in kept if h.when == "enter")
+            exits = tuple(h for h in kept if h.when == "exit")
+            replace = next((h for h in kept if h.when == "replace"), None)
+        for h in enters:
+            call.hook = h
+            h.func(call)
         if replace is not None:
             call.hook = replace
             if replace.jump_to is not None:        # a redirect: the other function returns
@@ -609,26 +633,41 @@ class Hooks:
                 return
             result = replace.func(call)
             if result is not None:
-                call.retval = result
+                if isinstance(result, float):     # a double function's result is in xmm0
+                    call.fretval = result
+                else:
+                    call._retval = result & MASK
+                    call.retval_set = True
             if exits:
                 for h in exits:
                     call.hook = h
                     h.func(call)
-            if call.retval_set:                   # `ret` in the guest pops the return address
+            # the guest's own `ret` (in a gadget) pops the return address
+            if call.retval_set:
                 self._rax_slot.value = call._retval
-                self._set_rip(self.ret_rax)
+                self._rip.value = self.ret_rax
             else:
-                self._set_rip(self.ret)
+                self._rip.value = self.ret
+            self._write(self._h, self._rip_id, self._rip_ref)
         elif exits:
-            ret = call.return_address
             if self.watch_returns or _base_name(hooks[0].name) in RETURNS_TWICE:
                 # the stack is left alone: a code hook on the return address finishes the call
+                ret = call.return_address
                 self.returns.setdefault(ret, []).append(_Frame(sp, ret, call, exits))
                 if ret not in self.handles:
                     self._hook_range(ret)
             else:
+                # the return address is swapped for the trap's (one lookup for both)
+                v = self.mem.find(sp)
+                if v is not None and v.backing is not None and sp + 8 <= v.end:
+                    off = v.boff + sp - v.start
+                    ret = _U64.unpack_from(v.backing, off)[0]
+                    _U64.pack_into(v.backing, off, self.trap)
+                else:
+                    ret = self.mem.read_u64(sp)
+                    self.mem.write_u64(sp, self.trap)
+                call._return_address = ret
                 self.frames.append(_Frame(sp, ret, call, exits))
-                self.mem.write_u64(sp, self.trap)
 
     def _return_site(self, address: int) -> None:
         """Execution reached a watched return address: the call whose frame it was (rsp just
@@ -668,11 +707,7 @@ class Hooks:
             call.hook = h
             h.func(call)
         self._target_slot.value = f.return_address
-        if call._retval != rax:
-            self._rax_slot.value = call._retval
-            self._set_rip(self.jmp_rax)
-        else:
-            self._set_rip(self.jmp)
+        self._rax_slot.value = call._retval
 
     def _set_rip(self, rip: int) -> None:
         """uc_reg_write of rip (from a hook, the engine then leaves the current block)."""

@@ -7,6 +7,8 @@ Usage::
 
     python3 scripts/bench_hooks.py [N]
 
+"exit-watched" is the exit hook as C++ programs and `-L` run it (a code hook on the return
+address instead of a swapped return address); it is shown but not held to the target.
 The hooks themselves are trivial (return x + 1, or nothing), so the numbers are the price of
 the mechanism: the code hook, the register reads and writes, the Call object, the Python
 call. Each configuration runs 3 times and the fastest run counts. Target: under 5 us per
@@ -36,8 +38,11 @@ def run(exe: str, n: int, kind: str | None) -> float:
         p.hook("add_one", lambda call: call.args[0] + 1)
     elif kind == "enter":
         p.hook("add_one", lambda call: None, when="enter")
-    elif kind == "exit":
+    elif kind in ("exit", "exit-watched"):
         p.hook("add_one", lambda call: None, when="exit")
+        if kind == "exit-watched":         # what C++ programs and -L use
+            from pyloader.hooks import hooks_of
+            hooks_of(p).watch_returns = True
     try:
         t0 = time.perf_counter()
         ex = p.run()
@@ -59,15 +64,16 @@ def main() -> int:
                        check=True)
         best = lambda kind: min(run(exe, n, kind) for _ in range(REPEAT))
         base = best(None)
-        print(f"{'no hook':>10}: {base:7.3f} s for {n} calls")
+        print(f"{'no hook':>12}: {base:7.3f} s for {n} calls")
         worst = 0.0
-        for kind in ("replace", "enter", "exit"):
+        for kind in ("replace", "enter", "exit", "exit-watched"):
             t = best(kind)
             per = (t - base) / n * 1e6
-            worst = max(worst, per)
-            print(f"{kind:>10}: {t:7.3f} s  -> {per:5.2f} us per hooked call")
-        print(f"target < 5 us per hooked call: {'PASS' if worst < 5 else 'FAIL'} "
-              f"(worst {worst:.2f} us)")
+            if kind != "exit-watched":
+                worst = max(worst, per)
+            print(f"{kind:>12}: {t:7.3f} s  -> {per:5.2f} us per hooked call")
+        print(f"target < 5 us per hooked call (replace, enter, exit): "
+              f"{'PASS' if worst < 5 else 'FAIL'} (worst {worst:.2f} us)")
     return 0
 
 
