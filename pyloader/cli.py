@@ -124,9 +124,11 @@ def cmd_run(a: argparse.Namespace) -> int:
                    timeout=a.timeout, tlb=a.tlb)
     proc.ld_debug = {c for c in a.ld_debug.split(",") if c}
     ltracer = None
+    hook_error: type[Exception] | tuple = ()      # `except ()` catches nothing
+    if a.hooks or ltrace:
+        from .hooks import HookError, hooks_of, load_hook_file
+        hook_error = HookError
     try:
-        if a.hooks or ltrace:
-            from .hooks import hooks_of, load_hook_file
         for f in a.hooks:
             load_hook_file(proc, f)
         if ltrace:
@@ -143,9 +145,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         print(f"pyloader: {a.program}: {msg}" if a.program not in msg else f"pyloader: {msg}",
               file=sys.stderr)
         return EXIT_NOT_FOUND if e.errno == 2 else EXIT_CANNOT_EXEC
-    except Exception as e:
-        if type(e).__name__ != "HookError":
-            raise
+    except hook_error as e:
         if ltracer is not None:
             ltracer.break_line()
         print(f"pyloader: {e}", file=sys.stderr)

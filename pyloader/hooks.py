@@ -36,6 +36,7 @@ from unicorn import x86_const as X
 
 from .cpu import _uclib
 from .elf import SHDR
+from .process import GuestExit
 
 ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RCX,
             X.UC_X86_REG_R8, X.UC_X86_REG_R9)
@@ -603,8 +604,7 @@ class Hooks:
             elif address == self.trap:
                 self._exit()
         except BaseException as e:   # noqa: BLE001 - handed to Process.run through the Cpu
-            if isinstance(e, Exception) and not isinstance(e, (HookError, UcError)) \
-                    and type(e).__name__ != "GuestExit":
+            if isinstance(e, Exception) and not isinstance(e, (HookError, UcError, GuestExit)):
                 e = _hook_failed(e)
             self.task.cpu._hook_error = e
             _uclib.uc_emu_stop(self._h)
