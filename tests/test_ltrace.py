@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import pyloader
+from conftest import ROOT, pyloader
 
 needs_ltrace = pytest.mark.skipif(shutil.which("ltrace") is None, reason="ltrace not installed")
 LTRACE_CONF = "/etc/ltrace.conf"
@@ -146,3 +146,17 @@ def test_ltrace_does_not_change_the_program(examples):
     assert "_Znwm(" in got.stderr.decode() or "operator" in got.stderr.decode()
     assert got.stderr.decode().endswith(f"+++ exited (status {nat.returncode}) +++\n")
 
+
+
+@needs_ltrace
+@pytest.mark.parametrize("argv", [["ls", "-l", "/etc/hostname"], ["sort", "/etc/hostname"]])
+def test_system_programs_close_to_ltrace(argv):
+    """scripts/compare_ltrace.py on system programs: at least 95% identical lines (what
+    differs: garbage in open's unused mode argument, /proc/self/maps contents)."""
+    import sys
+    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "compare_ltrace.py"), *argv],
+                       capture_output=True, text=True, timeout=300, check=False)
+    m = re.search(r"identical: (\d+)/(\d+) lines", p.stdout)
+    assert m, p.stdout + p.stderr
+    same, total = int(m.group(1)), int(m.group(2))
+    assert total > 20 and same >= 0.95 * total, p.stdout
