@@ -300,12 +300,16 @@ class Hooks:
         self.pending: list[Hook] = []               # asked for before the program is linked
         self.at: dict[int, _Plan] = {}              # entry address -> its hooks
         self.handles: dict[int, ctypes.c_size_t] = {}
-        self.frames: list[_Frame] = []              # calls waiting for their exit hooks
+        # calls waiting for their exit hooks, by the stack pointer at their entry: a frame is
+        # found again by the rsp it returns with, whatever thread or nesting level it is in
+        # (one left behind by longjmp or a throw is replaced by the next call at that rsp).
+        # Several at one rsp: hooked functions that tail-called each other, latest last.
+        self.frames: dict[int, list[_Frame]] = {}
         # exit hooks by watching return addresses instead of replacing them on the stack:
         # slower (a code hook per call site), but a C++ exception or longjmp through the
         # frame is not disturbed. ltrace mode uses it; setjmp-like functions always do.
         self.watch_returns = False
-        self.returns: dict[int, list[_Frame]] = {}
+        self.returns: dict[int, dict[int, list[_Frame]]] = {}   # return address -> sp -> ...
         self.attached = 0               # id of the image the hooks are resolved in
         self.trap = 0
         self.call_trap = 0
@@ -653,7 +657,13 @@ class Hooks:
             if self.watch_returns or _base_name(hooks[0].name) in RETURNS_TWICE:
                 # the stack is left alone: a code hook on the return address finishes the call
                 ret = call.return_address
-                self.returns.setdefault(ret, []).append(_Frame(sp, ret, call, exits))
+                frame = _Frame(sp, ret, call, exits)
+                at = self.returns.setdefault(ret, {})
+                have = at.get(sp)
+                if have and have[-1].call.address != address:    # a tail call
+                    have.append(frame)
+                else:
+                    at[sp] = [frame]
                 if ret not in self.handles:
                     self._hook_range(ret)
             else:
@@ -667,47 +677,45 @@ class Hooks:
                     ret = self.mem.read_u64(sp)
                     self.mem.write_u64(sp, self.trap)
                 call._return_address = ret
-                self.frames.append(_Frame(sp, ret, call, exits))
+                frame = _Frame(sp, ret, call, exits)
+                if ret == self.trap and sp in self.frames:       # a tail call
+                    self.frames[sp].append(frame)
+                else:
+                    self.frames[sp] = [frame]
 
     def _return_site(self, address: int) -> None:
         """Execution reached a watched return address: the call whose frame it was (rsp just
         above its return address) has returned. The code hook stays for the next call."""
         self._read_batch(self._h, self._ids, self._ptrs, self._n)
         sp, rax = self._vals[6], self._vals[7]
-        waiting = self.returns[address]
-        # calls deeper than this stack pointer were left by longjmp or a C++ throw
-        waiting[:] = [f for f in waiting if f.sp + 8 >= sp]
-        if not waiting or waiting[-1].sp + 8 != sp:
+        waiting = self.returns[address].pop(sp - 8, None)
+        if waiting is None:       # this address executed for another reason
             return
-        f = waiting.pop()
-        if not waiting:
-            del self.returns[address]
-        call = f.call
-        call._retval = rax
-        for h in f.hooks:
-            call.hook = h
-            h.func(call)
-        if call._retval != rax:
-            self.uc.reg_write(X.UC_X86_REG_RAX, call._retval)
+        new = self._finish(waiting, rax)
+        if new != rax:
+            self.uc.reg_write(X.UC_X86_REG_RAX, new)
+
+    def _finish(self, waiting: list[_Frame], rax: int) -> int:
+        """Run the exit hooks of the calls that return together (innermost first); the
+        result each one sees is the previous one's. Returns the final rax."""
+        for f in reversed(waiting):
+            call = f.call
+            call._retval = rax
+            for h in f.hooks:
+                call.hook = h
+                h.func(call)
+            rax = call._retval
+        return rax
 
     def _exit(self) -> None:
         self._read_batch(self._h, self._ids, self._ptrs, self._n)
         sp, rax = self._vals[6], self._vals[7]
-        frames = self.frames
-        # frames left by longjmp (their stack is gone) are dropped
-        while frames and frames[-1].sp + 8 < sp:
-            frames.pop()
-        if not frames or frames[-1].sp + 8 != sp:
+        waiting = self.frames.pop(sp - 8, None)
+        if waiting is None:
             raise HookError(f"a hooked function returned to the exit trap with rsp 0x{sp:x} "
                             "that matches no hooked call")
-        f = frames.pop()
-        call = f.call
-        call._retval = rax
-        for h in f.hooks:
-            call.hook = h
-            h.func(call)
-        self._target_slot.value = f.return_address
-        self._rax_slot.value = call._retval
+        self._rax_slot.value = self._finish(waiting, rax)
+        self._target_slot.value = waiting[0].return_address
 
     def _set_rip(self, rip: int) -> None:
         """uc_reg_write of rip (from a hook, the engine then leaves the current block)."""

@@ -344,3 +344,41 @@ def test_format_string_with_stack_varargs_and_va_list(tmp_path):
     assert got.stdout == b"".join(b"#" + x for x in nat.stdout.splitlines(keepends=True)), \
         (got.stdout, got.stderr)
     assert b"(nil) 0x1234 % 44 18446744073709551615" in got.stdout
+
+
+TAILCALL_C = r"""
+#include <stdio.h>
+__attribute__((noinline)) int twice(int x) { __asm__ volatile(""); return 2 * x; }
+__attribute__((noinline)) int twice_next(int x) { return twice(x + 1); }   /* jmp twice */
+int main(int argc, char **argv) { printf("%d\n", twice_next(argc + 4)); return 0; }
+"""
+
+
+@pytest.mark.parametrize("watched", [False, True])
+def test_exit_hooks_on_a_tail_call(tmp_path, watched):
+    """twice_next ends with `jmp twice`: both exit hooks run, innermost first, each seeing
+    the result as the other left it (with the return address swapped for the trap, and
+    watched, as for C++ programs and -L)."""
+    src = tmp_path / "tail.c"
+    src.write_text(TAILCALL_C)
+    exe = tmp_path / "tail"
+    subprocess.run(["gcc", "-O2", "-o", str(exe), str(src)], check=True)
+    dis = subprocess.run(["objdump", "-d", str(exe)], capture_output=True, text=True,
+                         check=True).stdout
+    assert re.search(r"jmp\s+[0-9a-f]+ <twice>", dis), "no tail call in this build"
+    got = run_hooks(tmp_path, f"""
+        import sys
+        from pyloader.hooks import hooks_of
+        def setup(p):
+            hooks_of(p).watch_returns = {watched}
+            @p.hook("twice", when="exit")
+            def inner(call):
+                print("twice", call.retval, file=sys.stderr)
+                call.retval += 100
+            @p.hook("twice_next", when="exit")
+            def outer(call):
+                print("twice_next", call.retval, file=sys.stderr)
+                call.retval += 1000
+    """, exe)
+    assert got.stdout == b"1112\n", got.stderr
+    assert got.stderr.decode().splitlines()[:2] == ["twice 12", "twice_next 112"]
