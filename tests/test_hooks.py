@@ -382,3 +382,12 @@ def test_exit_hooks_on_a_tail_call(tmp_path, watched):
     """, exe)
     assert got.stdout == b"1112\n", got.stderr
     assert got.stderr.decode().splitlines()[:2] == ["twice 12", "twice_next 112"]
+
+
+def test_library_hooks_need_the_python_ld(examples, tmp_path):
+    f = tmp_path / "hooks.py"
+    f.write_text("def setup(p):\n    p.hook('printf', lambda c: 0)\n")
+    got = pyloader("run", "--ld=system", "--hook", str(f), str(examples["hello_name"]), "x")
+    assert got.returncode == 2
+    assert got.stderr.decode().splitlines()[-1] == \
+        "pyloader: hook printf: hooking library functions needs the Python ld.so (--ld=python)"
