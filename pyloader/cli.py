@@ -16,6 +16,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                    help="trace=SET (names, !, %%class, /regex, none)")
     p.add_argument("-s", dest="strsize", type=int, default=32, metavar="SIZE",
                    help="print at most SIZE bytes of each string (default 32)")
+    p.add_argument("-f", dest="follow", action="count", default=0,
+                   help="trace forked children too (-ff with -o: one file per pid, FILE.PID)")
     p.add_argument("-c", dest="summary", action="store_true", help="count calls; print a summary")
     p.add_argument("-y", dest="paths", action="store_true", help="print paths of descriptors")
     p.add_argument("-T", dest="times", action="store_true", help="print time spent in each call")
@@ -41,6 +43,12 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                         "default) for programs with a large working set")
     p.add_argument("--ld-debug", default="", metavar="CATS",
                    help="what LD_DEBUG shows, from the Python ld.so: libs,bindings,statistics,all")
+    p.add_argument("--trace-bindings", action="store_true",
+                   help="print each lazy PLT binding as it happens (symbol, caller, address, "
+                        "library, version)")
+    p.add_argument("--trace-faults", action="store_true",
+                   help="show demand paging: each first touch of a file-backed page, and a "
+                        "summary (slower for big programs: each first touch stops the emulator)")
     p.add_argument("--hook", dest="hooks", action="append", default=[], metavar="FILE",
                    help="a Python file defining setup(p) that hooks functions (see README)")
     p.add_argument("-L", "--ltrace", action="store_true",
@@ -50,6 +58,49 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return p
+
+
+def _teach_parsers(sub) -> None:
+    """explain, maps, report: the teaching commands (implemented in pyloader/teach)."""
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-E", dest="env", action="append", default=[], metavar="VAR[=VAL]",
+                       help="set VAR=VAL, or remove VAR, in the program's environment")
+        p.add_argument("--rootfs", default="/", metavar="DIR", help="guest / is DIR")
+        p.add_argument("--seed", type=int, default=1,
+                       help="AT_RANDOM and getrandom seed (default 1: reproducible)")
+        p.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+                       help="kill the program after SECONDS (default 60)")
+        p.add_argument("program", metavar="PROGRAM")
+        p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+
+    p = sub.add_parser("explain", help="narrate how Linux loads and starts a program",
+                       usage="pyloader explain [--step] [--json] [options] PROGRAM [ARGS...]")
+    p.add_argument("--step", action="store_true", help="pause between stages (Enter)")
+    p.add_argument("--json", action="store_true", help="the same facts as JSON")
+    p.add_argument("--trace-faults", action="store_true", help="also show demand paging")
+    common(p)
+    p = sub.add_parser("maps", help="print the guest's /proc/self/maps at entry, main, exit",
+                       usage="pyloader maps [--at entry,main,exit] [options] PROGRAM [ARGS...]")
+    p.add_argument("--at", default="entry,main,exit", metavar="MOMENTS",
+                   help="comma-separated: entry, main, exit (default: all three)")
+    common(p)
+    p = sub.add_parser("report", help="write a self-contained HTML report of the load and run",
+                       usage="pyloader report [-o FILE] [options] PROGRAM [ARGS...]")
+    p.add_argument("-o", dest="output", default="report.html", metavar="FILE",
+                   help="the HTML file to write (default report.html)")
+    common(p)
+
+
+def guest_env(items: list[str]) -> dict[str, str]:
+    """Our environment with -E VAR=VAL set and -E VAR removed."""
+    env = dict(os.environ)
+    for item in items:
+        k, eq, v = item.partition("=")
+        if eq:
+            env[k] = v
+        else:
+            env.pop(k, None)
+    return env
 
 
 def find_program(name: str, env: dict[str, str], root: str) -> str | None:
@@ -83,13 +134,7 @@ def _trace_selection(exprs: list[str]):
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    env = dict(os.environ)
-    for item in a.env:
-        k, eq, v = item.partition("=")
-        if eq:
-            env[k] = v
-        else:
-            env.pop(k, None)
+    env = guest_env(a.env)
     try:
         selected, lfilters = _trace_selection(a.exprs)
     except ValueError as e:
@@ -104,6 +149,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         return EXIT_NOT_FOUND
 
     out = None
+    if a.output and a.follow == 2:
+        a.output = f"{a.output}.{os.getpid()}"   # strace -ff: FILE.PID per process
     if a.output:
         try:
             out = open(a.output, "w", buffering=1 << 16)  # noqa: SIM115 - closed below
@@ -117,7 +164,9 @@ def cmd_run(a: argparse.Namespace) -> int:
         tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
                         show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
                         relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
-                        xlat_style=a.xlat, verbose=a.verbose)
+                        xlat_style=a.xlat, verbose=a.verbose, follow=min(a.follow, 2),
+                        outname=a.output.rpartition(".")[0] if a.follow == 2 and a.output
+                        else a.output)
     from .binfmt import ExecError
     from .process import Process
     proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,
@@ -128,6 +177,11 @@ def cmd_run(a: argparse.Namespace) -> int:
     if a.hooks or ltrace:
         from .hooks import HookError, hooks_of, load_hook_file
         hook_error = HookError
+    watch = None
+    if a.trace_bindings or a.trace_faults:     # teaching modes: imported only when asked for
+        from .teach.watch import Watch
+        watch = Watch(proc, tracer.out if tracer else (out or sys.stderr),
+                      bindings=a.trace_bindings, faults=a.trace_faults)
     try:
         for f in a.hooks:
             load_hook_file(proc, f)
@@ -138,6 +192,8 @@ def cmd_run(a: argparse.Namespace) -> int:
             if tracer is not None:      # one stream: a syscall line ends an open call's line
                 tracer.out = ltracer
         ex = proc.run(path)
+        if watch is not None:
+            watch.finish()
         if ltracer is not None and tracer is None:
             ltracer.exited(ex)
     except ExecError as e:
@@ -193,16 +249,20 @@ def main(argv: list[str] | None = None) -> int:
                                                  "them as strace does.")
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
+    _teach_parsers(sub)
     ldd = sub.add_parser("ldd", help="print the shared objects a program needs, as ldd does")
     ldd.add_argument("--rootfs", default="/", metavar="DIR")
     ldd.add_argument("programs", nargs="+", metavar="PROGRAM")
     a = parser.parse_args(argv)
     if a.command == "ldd":
         return cmd_ldd(a)
+    if getattr(a, "args", None) and a.args[0] == "--":
+        a.args = a.args[1:]
     if a.command == "run":
-        if a.args[:1] == ["--"]:
-            a.args = a.args[1:]
         return cmd_run(a)
+    if a.command in ("explain", "maps", "report"):
+        from .teach import commands
+        return getattr(commands, "cmd_" + a.command)(a)
     return EXIT_USAGE
 
 

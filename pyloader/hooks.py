@@ -380,10 +380,11 @@ class Hooks:
         """The program is linked (or, static, loaded): resolve and install what is pending."""
         if self.attached == id(self.task.bprm):
             return
-        if self.attached:               # a new image (execve): hooks are resolved again
+        if self.attached:               # a new image (execve): hooks by name are resolved
             for h in {id(h): h for p in self.at.values() for h in p.hooks}.values():
-                self.remove(h)
-                self.pending.append(h)
+                self.remove(h)          # again; an address meant something in the old one
+                if isinstance(h.target, str):
+                    self.pending.append(h)
             self.frames.clear()
             self.returns.clear()
             for addr in list(self.handles):     # the trap and the watched return sites
@@ -744,12 +745,17 @@ class Hooks:
             uc.reg_write(reg, v & MASK)
         uc.reg_write(X.UC_X86_REG_RSP, rsp)
         self._bypass = call.address
+        t = self.task
+        t.nested += 1                   # as StubPage.call_guest: nothing may stop this run
         try:
-            self.task.cpu.run_until(call.address, self.call_trap)
+            t.cpu.run_until(call.address, self.call_trap)
         except UcError as e:
-            self.task.guest_fault(e)
+            t.guest_fault(e)
         finally:
             self._bypass = -1
+            t.nested -= 1
+            if t.nested == 0 and (t.host_sigq or t.sigqueue or t.tsigqueue or t.timed_out):
+                t.cpu.stop()            # what arrived meanwhile, once back in the guest
         if self.task.cpu.pc != self.call_trap:
             self.task.guest_fault(None)
         result = uc.reg_read(X.UC_X86_REG_RAX)

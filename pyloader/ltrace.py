@@ -176,11 +176,22 @@ class LTracer:
         self.strsize = strsize
         self.stack: list[_Open] = []
         self.caller: dict[int, str] = {}     # PLT entry -> "object->"
+        self.installed = False
         self.open: _Open | None = None      # its line is printed up to the arguments
         self.column = 0
 
     # --- installing ---------------------------------------------------------------------------------
     def install(self, hooks: Hooks) -> None:
+        """Called when an image is linked: at the start, and after each exec (which ltrace
+        reports before tracing the new image's calls)."""
+        if self.installed:
+            if self.open is not None:
+                self.out.write(" <no return ...>\n")
+                self.open = None
+            self.out.write("--- Called exec() ---\n")
+            self.stack.clear()
+            self.caller.clear()
+        self.installed = True
         hooks.watch_returns = True      # like ltrace: the program's stack is never modified
         for m in hooks.maps():
             for addr, name in plt_entries(m):

@@ -374,6 +374,78 @@ def st_robust_list(ctx: Ctx, raw: bytes) -> str:
     return ptr(struct.unpack_from("<Q", raw)[0])
 
 
+def st_wait_status(ctx: Ctx, raw: bytes) -> str:
+    """What wait4 stored: strace prints the W* macros that are true."""
+    s = struct.unpack_from("<i", raw)[0]
+    sig = s & 0x7F
+    if sig == 0:
+        text = f"WIFEXITED(s) && WEXITSTATUS(s) == {(s >> 8) & 0xFF}"
+    elif sig == 0x7F:
+        text = f"WIFSTOPPED(s) && WSTOPSIG(s) == {signame((s >> 8) & 0xFF)}"
+    elif s == 0xFFFF:
+        text = "WIFCONTINUED(s)"
+    else:
+        text = f"WIFSIGNALED(s) && WTERMSIG(s) == {signame(sig)}"
+        if s & 0x80:
+            text += " && WCOREDUMP(s)"
+    return f"[{{{text}}}]"
+
+
+SI_CODE_NAMES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER",
+                 -3: "SI_MESGQ", -4: "SI_ASYNCIO", -5: "SI_SIGIO", -6: "SI_TKILL"}
+CLD_CODES = {1: "CLD_EXITED", 2: "CLD_KILLED", 3: "CLD_DUMPED", 4: "CLD_TRAPPED",
+             5: "CLD_STOPPED", 6: "CLD_CONTINUED"}
+FAULT_CODES = {4: {1: "ILL_ILLOPC", 2: "ILL_ILLOPN"}, 8: {1: "FPE_INTDIV", 2: "FPE_INTOVF"},
+               11: {1: "SEGV_MAPERR", 2: "SEGV_ACCERR"}, 7: {1: "BUS_ADRALN", 2: "BUS_ADRERR"},
+               5: {1: "TRAP_BRKPT", 2: "TRAP_TRACE"}}
+
+
+def siginfo_text(signo: int, code: int, fields: dict[str, int]) -> str:
+    """The inside of strace's siginfo braces, from the decoded fields."""
+    name = signame(signo)
+    if code > 0 and signo == 17:
+        out = (f"si_signo={name}, si_code={CLD_CODES.get(code, code)}, "
+               f"si_pid={fields.get('pid', 0)}, si_uid={fields.get('uid', 0)}, ")
+        st = fields.get("status", 0)
+        out += f"si_status={signame(st) if code in (2, 3, 5) else st}, "
+        return out + f"si_utime={fields.get('utime', 0)}, si_stime={fields.get('stime', 0)}"
+    if code > 0 and code != 0x80 and signo in FAULT_CODES:
+        addr = fields.get("addr", 0)
+        return (f"si_signo={name}, si_code={FAULT_CODES[signo].get(code, code)}, "
+                f"si_addr={ptr(addr)}")
+    out = f"si_signo={name}, si_code={SI_CODE_NAMES.get(code, code)}"
+    if code == -2:                                   # SI_TIMER
+        out += (f", si_timerid={fields.get('tid', 0):#x}, si_overrun={fields.get('overrun', 0)}, "
+                f"si_int={fields.get('int', 0)}, si_ptr={ptr(fields.get('ptr', 0))}")
+    elif code in (0, -6, -1):                        # a sender: kill, tgkill, sigqueue
+        out += f", si_pid={fields.get('pid', 0)}, si_uid={fields.get('uid', 0)}"
+        if code == -1:
+            out += f", si_int={fields.get('int', 0)}, si_ptr={ptr(fields.get('ptr', 0))}"
+    return out
+
+
+def parse_siginfo(raw: bytes) -> tuple[int, int, dict[str, int]]:
+    """siginfo_t (128 bytes): signo, errno, code, then the union at offset 16."""
+    signo, _errno, code = struct.unpack_from("<iii", raw)
+    pid, uid = struct.unpack_from("<iI", raw, 16)
+    f = {"pid": pid, "uid": uid, "addr": struct.unpack_from("<Q", raw, 16)[0]}
+    if signo == 17:
+        f["status"] = struct.unpack_from("<i", raw, 24)[0]
+        f["utime"], f["stime"] = struct.unpack_from("<qq", raw, 32)
+    else:
+        f["tid"], f["overrun"] = pid & 0xFFFFFFFF, uid
+        f["int"] = struct.unpack_from("<i", raw, 24)[0]
+        f["ptr"] = struct.unpack_from("<Q", raw, 24)[0]
+    return signo, code, f
+
+
+def st_siginfo(ctx: Ctx, raw: bytes) -> str:
+    signo, code, fields = parse_siginfo(raw)
+    if signo == 0:
+        return "{}"
+    return "{" + siginfo_text(signo, code, fields) + "}"
+
+
 # name -> (size in bytes, decoder)
 STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
     "stat": (144, st_stat),
@@ -391,6 +463,8 @@ STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
     "rusage": (144, st_rusage),
     "fds2": (8, st_fds2),
     "int": (4, st_int),
+    "wait_status": (4, st_wait_status),
+    "siginfo": (128, st_siginfo),
 }
 
 
@@ -533,9 +607,61 @@ def format_call(sc: Syscall, args: tuple, ctx: Ctx) -> str:
         return _format_ioctl(sc, args, ctx)
     if sc.name == "futex":
         return _format_futex(sc, args, ctx)
+    if sc.name == "clone":
+        return _format_clone(args, ctx)
+    if sc.name == "rt_sigreturn":       # the mask restored from the frame (see sigreturn)
+        return f"rt_sigreturn({{mask={fmt_sigset_bits(args[0])}}})"
+    if sc.name == "clone3":
+        return _format_clone3(args, ctx)
     steps = plan(sc)
     return f"{sc.name}(" + ", ".join([fn(ctx, args[i], p, args, sc)
                                       for i, (fn, p) in enumerate(steps[:n])]) + ")"
+
+
+CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = (
+    0x80000, 0x100000, 0x200000, 0x1000000)
+
+
+def _tid_at(ctx: Ctx, addr: int) -> str:
+    try:
+        return f"[{int.from_bytes(ctx.mem.read(addr, 4), 'little')}]"
+    except OSError:
+        return ptr(addr)
+
+
+def _format_clone(args: tuple, ctx: Ctx) -> str:
+    """strace's clone: named arguments, only those the flags use (x86-64 order: flags,
+    stack, parent_tid, child_tid, tls)."""
+    flags, stack, ptid, ctid, tls = args[:5]
+    out = [f"child_stack={ptr(stack)}", f"flags={fmt_flags(ctx, 'clone', flags)}"]
+    if flags & CLONE_PARENT_SETTID:
+        out.append("parent_tid=" + (_tid_at(ctx, ptid) if ctx.ret and ctx.ret > 0 else ptr(ptid)))
+    if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID):
+        out.append(f"child_tidptr={ptr(ctid)}")
+    if flags & CLONE_SETTLS:
+        out.append(f"tls={ptr(tls)}")
+    return "clone(" + ", ".join(out) + ")"
+
+
+def _format_clone3(args: tuple, ctx: Ctx) -> str:
+    try:
+        f = struct.unpack("<8Q", ctx.mem.read(args[0], 64))
+    except OSError:
+        return f"clone3({ptr(args[0])}, {args[1]})"
+    flags, _pidfd, ctid, ptid, exit_signal, stack, stack_size, tls = f
+    out = [f"flags={fmt_flags(ctx, 'clone3', flags)}"]
+    if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID):
+        out.append(f"child_tid={ptr(ctid)}")
+    if flags & CLONE_PARENT_SETTID:
+        out.append(f"parent_tid={ptr(ptid)}")
+    out.append(f"exit_signal={signame(exit_signal)}")
+    out += [f"stack={ptr(stack)}", f"stack_size={stack_size:#x}"]
+    if flags & CLONE_SETTLS:
+        out.append(f"tls={ptr(tls)}")
+    text = "{" + ", ".join(out) + "}"
+    if flags & CLONE_PARENT_SETTID and ctx.ret and ctx.ret > 0:
+        text += f" => {{parent_tid={_tid_at(ctx, ptid)}}}"
+    return f"clone3({text}, {args[1]})"
 
 
 IOCTL_ARGS = {0x5413: "winsize", 0x5414: "winsize", 0x540F: "int", 0x5410: "int",
@@ -576,6 +702,8 @@ def format_ret(sc: Syscall, ret: int | None, ctx: Ctx) -> str:
     if -4096 < ret < 0:
         from .xlat import ERRNO
         name, msg = ERRNO.get(-ret, (f"errno {-ret}", "Unknown error"))
+        if 512 <= -ret <= 516:          # kernel-internal: the call is interrupted, not failed
+            return f"? {name} ({msg})"
         return f"-1 {name} ({msg})"
     if sc.ret == "x":
         return f"{ret:#x}"

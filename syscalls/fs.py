@@ -10,10 +10,11 @@ import errno
 import os
 
 from . import procfs, syscall
-from .host import buffer, from_bytes, host_syscall
+from .host import buffer, from_bytes, host_read, host_syscall, host_write
 from .table import BY_NAME
 from .vfs import AT_FDCWD, err
 
+POLLIN, POLLOUT = 1, 4
 NR = {name: sc.nr for name, sc in BY_NAME.items()}
 PATH_MAX = 4096
 MAX_RW_COUNT = 0x7FFFF000
@@ -140,7 +141,9 @@ def sys_read(t, fd, buf, count, *_):
     count = min(count, MAX_RW_COUNT, IO_CHUNK)
     if count and t.mem.find(buf) is None:
         return -errno.EFAULT
-    data = os.read(f.host_fd, count)
+    data = t.blocking(host_read, f.host_fd, count, fd=f.host_fd, events=POLLIN)
+    if not isinstance(data, bytes):
+        return data
     t.mem.write(buf, data)
     return len(data)
 
@@ -150,7 +153,8 @@ def sys_write(t, fd, buf, count, *_):
     f = t.fds.files.get(fd)
     if f is None:
         return -errno.EBADF
-    return os.write(f.host_fd, t.mem.read(buf, min(count, MAX_RW_COUNT)))
+    return t.blocking(host_write, f.host_fd, t.mem.read(buf, min(count, MAX_RW_COUNT)),
+                      fd=f.host_fd, events=POLLOUT)
 
 
 @syscall("pread64")
@@ -178,14 +182,19 @@ def read_iovec(t, iov: int, cnt: int) -> list[tuple[int, int]]:
 def do_writev(t, fd, iov, cnt, off=None):
     h = t.fds.host(sint(fd))
     data = b"".join(t.mem.read(base, ln) for base, ln in read_iovec(t, iov, cnt))
-    return os.write(h, data) if off is None else os.pwrite(h, data, off)
+    if off is not None:
+        return os.pwrite(h, data, off)
+    return t.blocking(host_write, h, data, fd=h, events=POLLOUT)
 
 
 def do_readv(t, fd, iov, cnt, off=None):
     h = t.fds.host(sint(fd))
     vecs = read_iovec(t, iov, cnt)
     total = min(sum(ln for _, ln in vecs), IO_CHUNK)
-    data = os.read(h, total) if off is None else os.pread(h, total, off)
+    data = t.blocking(host_read, h, total, fd=h, events=POLLIN) if off is None \
+        else os.pread(h, total, off)
+    if not isinstance(data, bytes):
+        return data
     pos = 0
     for base, ln in vecs:
         if pos >= len(data):

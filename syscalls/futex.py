@@ -1,5 +1,7 @@
-"""futex (kernel/futex/): with one guest thread no one else can wake a waiter, so WAIT only
-checks the value (EAGAIN), sleeps out a timeout (ETIMEDOUT) or reports the deadlock."""
+"""futex (kernel/futex/). With several guest threads, waiters block in the scheduler
+(pyloader/threads.py) and wakes, requeues and PI hand-offs are real. With one thread no one
+else can wake a waiter: WAIT only checks the value (EAGAIN), sleeps out a timeout
+(ETIMEDOUT) or reports the deadlock."""
 from __future__ import annotations
 
 import errno
@@ -13,6 +15,25 @@ FUTEX_WAIT, FUTEX_WAKE, FUTEX_FD, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_O
 FUTEX_LOCK_PI, FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = range(6, 11)
 FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI, FUTEX_LOCK_PI2 = 11, 12, 13
 FUTEX_CMD_MASK = 0x7F        # without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
+FUTEX_CLOCK_REALTIME = 256
+FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
+
+
+def _u32(t, addr: int) -> int:
+    return int.from_bytes(t.mem.read(addr, 4), "little")
+
+
+def _deadline(t, op: int, cmd: int, timeout: int) -> int | None:
+    """CLOCK_MONOTONIC ns when the wait times out. WAIT takes a relative timeout; WAIT_BITSET
+    and LOCK_PI an absolute one (LOCK_PI on CLOCK_REALTIME)."""
+    if not timeout:
+        return None
+    ns = read_ts(t, timeout)
+    now = _time.monotonic_ns()
+    if cmd == FUTEX_WAIT:
+        return now + ns
+    realtime = cmd in (FUTEX_LOCK_PI,) or op & FUTEX_CLOCK_REALTIME
+    return now + ns - (_time.clock_gettime_ns(_time.CLOCK_REALTIME) if realtime else now)
 
 
 @syscall("futex")
@@ -21,45 +42,84 @@ def sys_futex(t, uaddr, op, val, timeout, uaddr2, val3):
     if uaddr & 3:
         return -errno.EINVAL
     if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
-        cur = int.from_bytes(t.mem.read(uaddr, 4), "little")
-        if cur != val & 0xFFFFFFFF:
+        bitset = 0xFFFFFFFF if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
+        if not bitset:
+            return -errno.EINVAL
+        if _u32(t, uaddr) != val & 0xFFFFFFFF:
             return -errno.EAGAIN
-        if timeout:
-            ns = read_ts(t, timeout)
-            if cmd == FUTEX_WAIT_BITSET:        # absolute time on the chosen clock
-                clock = _time.CLOCK_REALTIME if op & 256 else _time.CLOCK_MONOTONIC
-                ns = max(0, ns - _time.clock_gettime_ns(clock))
-            _time.sleep(ns / 1e9)
-            return -errno.ETIMEDOUT
+        deadline = _deadline(t, op, cmd, timeout)
+        if t.threads:
+            return t.futex_wait(uaddr, bitset, deadline)
+        if deadline is not None:
+            return -errno.ETIMEDOUT if t.sleep_until(deadline) else -512
         print("pyloader: deadlock: the only guest thread waits on a futex nobody can wake "
               f"(0x{uaddr:x})", file=sys.stderr)
         t.do_exit_signal(9)
-    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
-        if cmd == FUTEX_CMP_REQUEUE:
-            cur = int.from_bytes(t.mem.read(uaddr, 4), "little")
-            if cur != val3 & 0xFFFFFFFF:
-                return -errno.EAGAIN
-        if cmd == FUTEX_WAKE_OP:
-            _wake_op(t, uaddr2, val3)
-        return 0                                 # nobody is waiting
-    if cmd in (FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI):
-        word = int.from_bytes(t.mem.read(uaddr, 4), "little")
-        if word & 0x3FFFFFFF == 0:
-            t.mem.write(uaddr, (t.tid | (word & 0x80000000)).to_bytes(4, "little"))
+    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
+        bitset = 0xFFFFFFFF if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
+        return t.futex_wake(uaddr, val & 0x7FFFFFFF, bitset) if t.threads else 0
+    if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
+        if cmd == FUTEX_CMP_REQUEUE and _u32(t, uaddr) != val3 & 0xFFFFFFFF:
+            return -errno.EAGAIN
+        return t.futex_requeue(uaddr, val & 0x7FFFFFFF, timeout & 0x7FFFFFFF, uaddr2) \
+            if t.threads else 0
+    if cmd == FUTEX_WAKE_OP:
+        cond = _wake_op(t, uaddr2, val3)
+        if not t.threads:
             return 0
-        return -errno.EDEADLK if word & 0x3FFFFFFF == t.tid else -errno.EAGAIN
+        n = t.futex_wake(uaddr, val & 0x7FFFFFFF)
+        if cond:
+            n += t.futex_wake(uaddr2, timeout & 0x7FFFFFFF)
+        return n
+    if cmd in (FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI):
+        return _lock_pi(t, uaddr, op, cmd, timeout)
     if cmd == FUTEX_UNLOCK_PI:
-        t.mem.write(uaddr, bytes(4))
-        return 0
+        return _unlock_pi(t, uaddr)
     return -errno.ENOSYS
 
 
-def _wake_op(t, uaddr2: int, val3: int) -> None:
-    """Apply FUTEX_WAKE_OP's operation to *uaddr2 (the comparison only chooses whom to wake)."""
+def _lock_pi(t, uaddr: int, op: int, cmd: int, timeout: int) -> int:
+    word = _u32(t, uaddr)
+    owner = word & FUTEX_TID_MASK
+    if owner == 0 or word & FUTEX_OWNER_DIED:
+        t.mem.write(uaddr, (t.tid | (word & FUTEX_WAITERS)).to_bytes(4, "little"))
+        return 0
+    if owner == t.tid:
+        return -errno.EDEADLK
+    if cmd == FUTEX_TRYLOCK_PI or not t.threads or owner not in t.threads:
+        return -errno.EAGAIN if cmd == FUTEX_TRYLOCK_PI or owner in t.threads else -errno.ESRCH
+    t.mem.write(uaddr, (word | FUTEX_WAITERS).to_bytes(4, "little"))
+    from_thread = t.futex_wait(uaddr, 0xFFFFFFFF, _deadline(t, op, cmd, timeout))
+    t.thread.wait.kind = "pi"
+    return from_thread
+
+
+def _unlock_pi(t, uaddr: int) -> int:
+    """Hand the lock to the first waiter (the kernel's PI hand-off), or release it."""
+    word = _u32(t, uaddr)
+    if word & FUTEX_TID_MASK != t.tid:
+        return -errno.EPERM
+    waiters = t.pi_waiters(uaddr) if t.threads else []
+    if not waiters:
+        t.mem.write(uaddr, bytes(4))
+        return 0
+    nxt = waiters[0]
+    more = FUTEX_WAITERS if len(waiters) > 1 else 0
+    t.mem.write(uaddr, (nxt.tid | more).to_bytes(4, "little"))
+    t.wake(nxt, 0)
+    return 0
+
+
+def _wake_op(t, uaddr2: int, val3: int) -> bool:
+    """Apply FUTEX_WAKE_OP's operation to *uaddr2; returns its comparison of the old value."""
     op = (val3 >> 28) & 7
+    cmp = (val3 >> 24) & 15
     oparg = (val3 >> 12) & 0xFFF
+    cmparg = val3 & 0xFFF
     if val3 >> 28 & 8:
         oparg = 1 << oparg
-    old = int.from_bytes(t.mem.read(uaddr2, 4), "little")
+    old = _u32(t, uaddr2)
     new = {0: oparg, 1: old + oparg, 2: old | oparg, 3: old & ~oparg, 4: old ^ oparg}.get(op, old)
     t.mem.write(uaddr2, (new & 0xFFFFFFFF).to_bytes(4, "little"))
+    return {0: old == cmparg, 1: old != cmparg, 2: old < cmparg, 3: old <= cmparg,
+            4: old > cmparg, 5: old >= cmparg}.get(cmp, False)

@@ -35,3 +35,26 @@ def from_bytes(data: bytes) -> ctypes.Array:
     b = ctypes.create_string_buffer(max(len(data), 1))
     ctypes.memmove(b, data, len(data))
     return b
+
+
+_read = _libc.read
+_read.restype = ctypes.c_ssize_t
+_read.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t)
+_write = _libc.write
+_write.restype = ctypes.c_ssize_t
+_write.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t)
+
+
+def host_read(fd: int, count: int) -> bytes | int:
+    """read(2) that returns -EINTR when a signal interrupts it (os.read retries, PEP 475,
+    which would leave a guest signal waiting behind a blocked read)."""
+    buf = ctypes.create_string_buffer(count)
+    ctypes.set_errno(0)
+    r = _read(fd, buf, count)
+    return -ctypes.get_errno() if r < 0 else buf.raw[:r]
+
+
+def host_write(fd: int, data: bytes) -> int:
+    ctypes.set_errno(0)
+    r = _write(fd, data, len(data))
+    return -ctypes.get_errno() if r < 0 else r

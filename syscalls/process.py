@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 
 from . import syscall
 from .fs import NR, sint, struct_call
@@ -20,7 +21,7 @@ def sys_exit_group(t, status, *_):
 
 @syscall("exit")
 def sys_exit(t, status, *_):
-    t.do_exit(status & 0xFF)   # one thread per guest until threads exist: the process ends
+    return t.thread_exit(status & 0xFF)     # the last thread's exit ends the process
 
 
 @syscall("getpid")
@@ -319,23 +320,98 @@ def sys_capget(t, hdr, data, *_):
     return r
 
 
-@syscall("wait4", "waitid")
-def sys_wait4(t, *_):
-    return -errno.ECHILD        # no children: fork arrives with the processes work
+# --- processes: fork, exec, wait -------------------------------------------------------------------
+CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
+CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
+CLONE_CHILD_SETTID = 0x1000000
+SIGCHLD = 17
+WNOHANG = 1
+MAX_ARG_STRINGS = 0x7FFFFFFF
 
 
-@syscall("kill", "tgkill", "tkill")
-def sys_kill(t, *args):
-    name = t.current_name
-    target, sig = (args[1], args[2]) if name == "tgkill" else (args[0], args[1])
-    target, sig = sint(target), sint(sig)
-    if sig < 0 or sig > 64:
+@syscall("fork")
+def sys_fork(t, *_):
+    return t.do_clone(SIGCHLD, 0, 0, 0, 0)
+
+
+@syscall("vfork")
+def sys_vfork(t, *_):
+    return t.do_clone(CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0)
+
+
+@syscall("clone")
+def sys_clone(t, flags, stack, ptid, ctid, tls, *_):
+    return t.do_clone(flags, stack, ptid, ctid, tls)
+
+
+@syscall("clone3")
+def sys_clone3(t, uargs, size, *_):
+    """struct clone_args (u64 each): flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+    stack_size, tls, set_tid, set_tid_size, cgroup."""
+    if size < 64:
         return -errno.EINVAL
-    if target in (t.pid, t.tid, 0) or (name == "kill" and target == -1):
-        if sig:
-            t.send_signal(sig)
-        return 0
-    if name == "kill":
-        os.kill(target, sig)
-        return 0
-    return -errno.ESRCH
+    f = struct.unpack("<8Q", t.mem.read(uargs, 64))
+    flags, _pidfd, ctid, ptid, exit_signal, stack, stack_size, tls = f
+    if exit_signal > 64 or flags & 0x1000:        # CLONE_PIDFD: no pidfds
+        return -errno.EINVAL
+    top = stack + stack_size if stack else 0       # clone3 gives the lowest address
+    return t.do_clone((flags & ~0xFF) | exit_signal, top, ptid, ctid, tls)
+
+
+def read_strv(t, addr: int) -> list[bytes]:
+    """A NULL-terminated array of C strings from guest memory (argv, envp)."""
+    out: list[bytes] = []
+    while addr:
+        p = t.mem.read_u64(addr + 8 * len(out))
+        if not p:
+            break
+        out.append(t.mem.read_cstr(p, 32 * 4096))
+        if len(out) > MAX_ARG_STRINGS:
+            raise OSError(errno.E2BIG, "too many arguments")
+    return out
+
+
+@syscall("execve")
+def sys_execve(t, path, argv, envp, *_):
+    return t.request_execve(os.fsdecode(t.mem.read_cstr(path)), read_strv(t, argv),
+                            read_strv(t, envp))
+
+
+@syscall("execveat")
+def sys_execveat(t, dirfd, path, argv, envp, flags, *_):
+    name = t.mem.read_cstr(path)
+    if flags & 0x1000 and not name:                  # AT_EMPTY_PATH: the file dirfd refers to
+        name = t.fd_path(sint(dirfd))
+    elif not name.startswith(b"/") and sint(dirfd) != -100:
+        name = t.fd_path(sint(dirfd)) + b"/" + name
+    return t.request_execve(os.fsdecode(name), read_strv(t, argv), read_strv(t, envp))
+
+
+@syscall("wait4")
+def sys_wait4(t, pid, status, options, rusage, *_):
+    st, ru = buffer(4), buffer(144)
+    r = t.blocking(host_syscall, NR["wait4"], sint(pid), st, options, ru if rusage else None,
+                   child_wait=not options & WNOHANG)
+    if isinstance(r, int) and r > 0:
+        if status:
+            t.mem.write(status, st.raw)
+        if rusage:
+            t.mem.write(rusage, ru.raw)
+        t.child_reaped(r)
+    return r
+
+
+@syscall("waitid")
+def sys_waitid(t, idtype, pid, infop, options, rusage, *_):
+    info, ru = buffer(128), buffer(144)
+    r = t.blocking(host_syscall, NR["waitid"], idtype, sint(pid), info, options,
+                   ru if rusage else None, child_wait=not options & WNOHANG)
+    if isinstance(r, int) and r >= 0:
+        if infop:
+            t.mem.write(infop, info.raw)
+        if rusage:
+            t.mem.write(rusage, ru.raw)
+        child = int.from_bytes(info.raw[16:20], "little")
+        if child and not options & 0x01000000:      # not WNOWAIT
+            t.child_reaped(child)
+    return r

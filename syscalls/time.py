@@ -67,15 +67,19 @@ def sys_time(t, tloc, *_):
     return now
 
 
+ERESTART_RESTARTBLOCK = 516
+
+
 def sleep_ns(t, ns: int, rem: int) -> int:
+    """Sleep; a signal the guest wants ends it early with the time left in *rem."""
     end = _time.monotonic_ns() + ns
-    try:
-        _time.sleep(ns / 1e9)
-    except BaseException:
-        if rem:
-            t.mem.write(rem, ts_bytes(max(0, end - _time.monotonic_ns())))
-        raise
-    return 0
+    if t.threads:                       # only this thread sleeps
+        return t.sleep_thread(end)
+    if t.sleep_until(end):
+        return 0
+    if rem:
+        t.mem.write(rem, ts_bytes(max(0, end - _time.monotonic_ns())))
+    return -ERESTART_RESTARTBLOCK
 
 
 @syscall("nanosleep")

@@ -1502,7 +1502,7 @@ _ERRNO = """
 513 ERESTARTNOINTR  To be restarted
 514 ERESTARTNOHAND  To be restarted if no handler
 515 ENOIOCTLCMD     Unknown error 515
-516 ERESTART_RESTARTBLOCKInterrupted by signal
+516 ERESTART_RESTARTBLOCK Interrupted by signal
 517 EPROBE_DEFER    Unknown error 517
 518 EOPENSTALE      Unknown error 518
 521 EBADHANDLE      Unknown error 521

@@ -97,6 +97,16 @@ def test_interpreter_line_longer_than_binprm_buf(tmp_path):
     assert b"Traceback" not in got.stderr
 
 
+def test_argument_cut_by_binprm_buf_as_the_kernel_cuts_it(tmp_path):
+    # no newline in the first 256 bytes: the argument keeps what fits before the buffer's
+    # last byte, which the kernel overwrites with NUL (255 bytes of line in all)
+    script = write_exec(tmp_path / "long", "#!/bin/echo " + "0" * 300 + "\n")
+    want = native(script).stdout
+    got = pyloader("run", "-e", "trace=none", script)
+    assert got.stdout == want
+    assert want.split()[0] == b"0" * (255 - len("#!/bin/echo "))
+
+
 def test_shell_script_runs(tmp_path):
     script = write_exec(tmp_path / "s.sh", "#!/bin/sh\necho \"args: $*\"\nexit 3\n")
     got = pyloader("run", "-e", "trace=none", script, "a", "b")

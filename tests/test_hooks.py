@@ -391,3 +391,11 @@ def test_library_hooks_need_the_python_ld(examples, tmp_path):
     assert got.returncode == 2
     assert got.stderr.decode().splitlines()[-1] == \
         "pyloader: hook printf: hooking library functions needs the Python ld.so (--ld=python)"
+
+
+def test_hooks_by_name_follow_an_exec(examples):
+    """sh execs the program: the hook is resolved again in the new image."""
+    got = pyloader("run", "-e", "trace=none", "--hook", str(HOOKS / "upper_printf.py"),
+                   "/bin/sh", "-c", f"exec {examples['hello_name']} Samir")
+    assert got.stdout == b"HELLO, SAMIR!\n", got.stderr
+    assert got.returncode == 14

@@ -160,3 +160,12 @@ def test_system_programs_close_to_ltrace(argv):
     assert m, p.stdout + p.stderr
     same, total = int(m.group(1)), int(m.group(2))
     assert total > 20 and same >= 0.95 * total, p.stdout
+
+
+@needs_ltrace
+def test_exec_as_ltrace(examples, tmp_path):
+    """env execs the program: ltrace says so, then traces the new image's calls."""
+    real, ours, _ = both(tmp_path, [], ["-L"], "/usr/bin/env", str(examples["hello_name"]),
+                         "Samir")
+    assert "--- Called exec() ---" in ours
+    assert ours == real

@@ -173,7 +173,7 @@ def build_c(tmp_path, name: str, source: str) -> str:
     src = tmp_path / f"{name}.c"
     src.write_text(source)
     exe = tmp_path / name
-    subprocess.run(["gcc", "-w", "-o", str(exe), str(src)], check=True)
+    subprocess.run(["gcc", "-w", "-pthread", "-o", str(exe), str(src)], check=True)
     return str(exe)
 
 

@@ -38,6 +38,7 @@ class LinuxBinprm:
     st: os.stat_result | None = None
     depth: int = 0
     steps: list[str] = field(default_factory=list)   # what each handler decided, for `explain`
+    scripts: list = field(default_factory=list)      # [(script, interpreter, arg)] per #! rewrite
     # filled by load_elf_binary for the loader, the trace and `explain`:
     load_bias: int = 0
     entry: int = 0                 # where the CPU starts (ld.so's entry when it runs)

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import errno
 
-from .exec import MAX_REWRITES, ExecError, LinuxBinprm, prepare_binprm, search_binary_handler
+from .exec import (
+    BINPRM_BUF_SIZE,
+    MAX_REWRITES,
+    ExecError,
+    LinuxBinprm,
+    prepare_binprm,
+    search_binary_handler,
+)
 
 
 def _spacetab(c: int) -> bool:
@@ -18,7 +25,9 @@ def load_script(task, bprm: LinuxBinprm) -> int:
     # interpreter name must still end inside the buffer, else the line is too long.
     end = buf.find(b"\n")
     if end < 0:
-        end = len(buf)
+        # the kernel NUL-terminates the buffer at its last byte (buf_end = buf + 255), so a
+        # line cut by the buffer keeps 255 bytes, not 256
+        end = min(len(buf), BINPRM_BUF_SIZE - 1)
         line = buf[2:end]
         stripped = line.lstrip(b" \t")
         name_end = next((i for i, c in enumerate(stripped) if _spacetab(c)), None)
@@ -40,6 +49,7 @@ def load_script(task, bprm: LinuxBinprm) -> int:
     bprm.steps.append(f"binfmt_script: {bprm.interp!s} starts with '#!': interpreter "
                       f"{interp.decode(errors='replace')!r}"
                       + (f", argument {arg.decode(errors='replace')!r}" if arg else ""))
+    bprm.scripts.append((bprm.interp, interp, arg))
     bprm.argv = new_argv
     bprm.interp = interp.decode("utf-8", "surrogateescape")
     prepare_binprm(task, bprm)

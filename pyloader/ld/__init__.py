@@ -113,16 +113,20 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     for m in order + [main]:
         relocate_one(r, m)
     # from here on ld.so allocates with libc's malloc (__rtld_malloc_init_real)
+    # ... and locks with libc's pthread mutexes (__rtld_mutex_init), which threads need
     for var, fn in (("__rtld_calloc", "calloc"), ("__rtld_free", "free"),
-                    ("__rtld_malloc", "malloc"), ("__rtld_realloc", "realloc")):
+                    ("__rtld_malloc", "malloc"), ("__rtld_realloc", "realloc"),
+                    ("___rtld_mutex_lock", "pthread_mutex_lock"),
+                    ("___rtld_mutex_unlock", "pthread_mutex_unlock")):
         at = layout.symbol(var)
         found = r.lookup(fn, None)
         if at is not None and found is not None:
             d, sym = found
             task.mem.write_u64(rt.l_addr + at, d.l_addr + sym.value)
             ver, _ = d.symbol_version(sym.index)
-            r.dbg("bindings", f"binding file {main.path} [0] to {d.path} [0]: normal symbol "
-                              f"`{fn}'" + (f" [{ver.name}]" if ver else ""))
+            if "mutex" not in fn:       # _dl_lookup_direct, unlike malloc's lookup, is silent
+                r.dbg("bindings", f"binding file {main.path} [0] to {d.path} [0]: normal "
+                                  f"symbol `{fn}'" + (f" [{ver.name}]" if ver else ""))
     g.copy_tdata()
     for m in [m for m in reversed(r.maps) if m is not main and m is not rt] + [main, rt]:
         r.protect_relro(m)
@@ -231,8 +235,9 @@ def _dl_fini(r: Rtld) -> None:
 
 
 def _dl_find_object(r: Rtld, pc: int, out: int) -> int:
-    """struct dl_find_object for the object containing pc (C++ unwinding asks this)."""
-    for m in r.maps:
+    """struct dl_find_object for the object containing pc (C++ unwinding asks this), dlopened
+    objects included (pthread_cancel unwinds through libgcc_s, which libc dlopens)."""
+    for m in r.all_maps():
         if m.map_start <= pc < m.map_end:
             eh = m.l_addr + m.eh_frame_hdr if m.eh_frame_hdr else 0
             r.mem.write(out, struct.pack("<QQQQQ", 0, m.map_start, m.map_end, m.guest, eh))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 
+from ..elf import PT_GNU_STACK
 from .dso import LinkMap
 from .layout import Layout
 
@@ -285,6 +286,10 @@ class GlibcState:
             self.mem.write(slot + 16 + 16 * m.tls.modid, _u64(0) + _u64(m.guest))
         put_g("_dl_tls_dtv_slotinfo_list", slot)
         self.slotinfo = slot
+        # PT_GNU_STACK's flags (PF_R|PF_W|PF_X without one): pthread stacks get the same
+        ph = r.task.bprm.image.first(PT_GNU_STACK) if r.task.bprm else None
+        if self.L.has("rtld_global", "_dl_stack_flags"):
+            put_g("_dl_stack_flags", ph.p_flags if ph is not None else 7)
         for path in ("_dl_stack_used", "_dl_stack_user", "_dl_stack_cache"):
             if self.L.has("rtld_global", path):
                 head = self.rtld_global + self.L.off("rtld_global", path)

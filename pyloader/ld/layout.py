@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STRUCTS = ("link_map", "rtld_global", "rtld_global_ro", "pthread")
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 # ld.so's hidden variables the linker must fill (from the debug file's .symtab)
-HIDDEN_SYMBOLS = ("__rtld_malloc", "__rtld_calloc", "__rtld_realloc", "__rtld_free")
+HIDDEN_SYMBOLS = ("__rtld_malloc", "__rtld_calloc", "__rtld_realloc", "__rtld_free",
+                  "___rtld_mutex_lock", "___rtld_mutex_unlock")
 DEBUG_ROOTS = ("/usr/lib/debug/.build-id",)
 
 

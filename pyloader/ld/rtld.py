@@ -77,6 +77,9 @@ class Rtld:
         self.lazy = not self.env.get("LD_BIND_NOW")
         self.resolver = 0
         self.bindings: list[tuple] = []         # (caller map, symbol, defining map, address)
+        # on_bind(map, sym_index, defining map, address, return address): each lazy binding
+        # as it happens (`--trace-bindings`, `explain`); set on the task like ld_debug
+        self.on_bind = getattr(task, "on_bind", None)
 
     # --- LD_DEBUG output (elf/dl-misc.c _dl_debug_printf: "%5d:\t") ----------------------
     def dbg(self, category: str, message: str) -> None:
@@ -476,6 +479,8 @@ class Rtld:
         value = self.redirect.get(value, value)
         mem.write_u64(m.l_addr + r_offset, value)
         self.note_binding(m, sidx, d, value)
+        if self.on_bind is not None:
+            self.on_bind(m, sidx, d, value, mem.read_u64(rsp + 16))
         cpu.set_reg("rsp", rsp + 16)
         cpu.set_reg("rip", value)
         return "jumped"

@@ -34,8 +34,12 @@ class StubPage:
         self.ret_gadget = self.code(RET)
         self.return_trap = self.code(RET)            # call_guest's return address
         self.tlsdesc_return = self.code(TLSDESC_RETURN)
-        task.cpu.uc.hook_add(UC_HOOK_CODE, self._hook, None, self.base,
-                             self.base + self.size - 1)
+        self.hook = task.cpu.uc.hook_add(UC_HOOK_CODE, self._hook, None, self.base,
+                                         self.base + self.size - 1)
+
+    def close(self) -> None:
+        """exec: the page went with the old image; its hook goes too."""
+        self.task.cpu.uc.hook_del(self.hook)
 
     def code(self, insns: bytes) -> int:
         """Place real instructions in a slot; returns their address."""
@@ -80,10 +84,16 @@ class StubPage:
         for reg, val in zip(ARG_REGS, args):
             uc.reg_write(reg, val & 0xFFFFFFFFFFFFFFFF)
         uc.reg_write(X.UC_X86_REG_RSP, rsp)
+        self.task.nested += 1           # the scheduler must not stop this run
         try:
             self.task.cpu.run_until(addr, self.return_trap)
         except UcError as e:
             self.task.guest_fault(e)
+        finally:
+            self.task.nested -= 1
+            t = self.task
+            if t.nested == 0 and (t.host_sigq or t.sigqueue or t.tsigqueue or t.timed_out):
+                t.cpu.stop()            # what arrived meanwhile, once back in the guest
         if self.task.cpu.pc != self.return_trap:
             self.task.guest_fault(None)
         result = uc.reg_read(X.UC_X86_REG_RAX)

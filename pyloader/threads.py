@@ -1,0 +1,352 @@
+"""Guest threads: CLONE_THREAD tasks sharing one address space and one Unicorn.
+
+pyloader schedules them itself, one at a time (as a uniprocessor kernel would): a thread
+runs until it blocks (futex wait, sleep, join), exits, yields, or its time slice ends (a
+timer thread stops the emulator every SLICE seconds while more than one thread is
+runnable). Each thread keeps its own registers and FS base (a Unicorn context), tid,
+signal mask, pending signals, clear_child_tid, robust list and trace state; the Process
+object holds the running thread's copy of those (`PER_THREAD`), swapped on each switch.
+
+A handler that must wait returns BLOCKED after `Process.block`; the thread's syscall then
+completes when another thread wakes it (futex wake, thread exit), its deadline passes, or a
+signal interrupts it (-ERESTARTSYS, as in the kernel).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+SLICE = 0.01                    # seconds of guest time before another thread gets the CPU
+# pid_max on 64-bit Linux: tids above it cannot collide with the host's real pids
+TID_BASE = 4194304
+
+# the Process attributes that belong to the running thread
+PER_THREAD = ("tid", "sigmask", "clear_child_tid", "robust_list", "rseq", "altstack",
+              "saved_sigmask", "restart_nr", "resume_pc", "tracer", "tsigqueue")
+
+
+class Blocked:
+    """What a handler returns when its thread must wait (the syscall completes later)."""
+
+    def __repr__(self) -> str:
+        return "BLOCKED"
+
+
+BLOCKED = Blocked()
+
+
+@dataclass
+class Wait:
+    kind: str                   # "futex", "pi", "sleep"
+    addr: int = 0
+    bitset: int = 0xFFFFFFFF
+    deadline: int | None = None  # CLOCK_MONOTONIC ns
+    timeout_result: int = 0
+    rem: int = 0                # nanosleep's remaining-time pointer
+
+
+@dataclass
+class Thread:
+    tid: int
+    context: object = None      # Unicorn context (valid while the thread is not running)
+    state: str = "runnable"     # runnable, blocked, dead
+    wait: Wait | None = None
+    result: int | None = None   # the blocked syscall's result once woken
+    call: tuple | None = None   # (nr, args, traced) of the blocked syscall
+    saved: dict = field(default_factory=dict)   # PER_THREAD values while not running
+
+
+def fd_ready(fd: int, events: int) -> bool:
+    import select
+    p = select.poll()
+    p.register(fd, events)
+    return bool(p.poll(0))
+
+
+def child_ready() -> bool:
+    """Is there a child to reap or report (waitid WNOHANG|WNOWAIT: nothing is consumed)?"""
+    try:
+        r = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | os.WCONTINUED | os.WNOHANG
+                      | os.WNOWAIT)
+    except ChildProcessError:
+        return True                     # no children: the call fails at once (ECHILD)
+    return r is not None
+
+
+RESTART = -513                  # ERESTARTNOINTR: the woken thread makes its call again
+
+
+def new_tid(process) -> int:
+    process.next_tid = getattr(process, "next_tid", TID_BASE + (os.getpid() % 1000) * 1000) + 1
+    return process.next_tid
+
+
+class ThreadsMixin:
+    """Process methods for threads: clone, exit, blocking, futexes, the scheduler."""
+
+    # --- creating and ending threads ----------------------------------------------------------
+    def clone_thread(self, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
+        """clone(CLONE_VM|CLONE_THREAD|...): the new thread is made once emu_start has
+        returned (its registers are the caller's after the syscall, with rax = 0)."""
+        from syscalls.process import CLONE_CHILD_SETTID, CLONE_PARENT_SETTID
+        tid = new_tid(self)
+        if flags & CLONE_PARENT_SETTID:
+            self.mem.write(ptid, tid.to_bytes(4, "little"))
+        if flags & CLONE_CHILD_SETTID:
+            self.mem.write(ctid, tid.to_bytes(4, "little"))
+        self.clone_request = (flags, stack, ctid, tls, tid)
+        self.cpu.stop()
+        return tid
+
+    def _start_requested_thread(self) -> None:
+        from syscalls.process import CLONE_CHILD_CLEARTID, CLONE_SETTLS
+        flags, stack, ctid, tls, tid = self.clone_request
+        self.clone_request = None
+        if not self.threads:
+            self._become_threaded()
+        uc = self.cpu.uc
+        mine = uc.context_save()
+        self.cpu.set_rax(0)
+        if stack:
+            self.cpu.set_reg("rsp", stack)
+        if flags & CLONE_SETTLS:
+            self.cpu.set_fs_base(tls)
+        child = Thread(tid, context=uc.context_save())
+        uc.context_restore(mine)
+        tracer = self.tracer.for_thread(tid) if self.tracer is not None else None
+        child.saved = {"tid": tid, "sigmask": self.sigmask,
+                       "clear_child_tid": ctid if flags & CLONE_CHILD_CLEARTID else 0,
+                       "robust_list": (0, 0), "rseq": 0, "altstack": (0, 2, 0),
+                       "saved_sigmask": None, "restart_nr": -1, "resume_pc": None,
+                       "tracer": tracer, "tsigqueue": []}
+        self.threads[tid] = child
+
+    def _become_threaded(self) -> None:
+        import threading
+        import time
+        main = Thread(self.tid)
+        self.threads[self.tid] = main
+        self.thread = main
+        uc = self.cpu.uc
+
+        def preempt():
+            """Time slices: stop the emulator when another thread could run (runnable, or
+            its sleep or timeout is over); the run loop then switches."""
+            while self.exit is None and self.threads:
+                time.sleep(SLICE)
+                now = time.monotonic_ns()
+                ready = 0
+                for t in list(self.threads.values()):
+                    w = t.wait
+                    ready += t.state == "runnable" or (
+                        t.state == "blocked" and w is not None and w.deadline is not None
+                        and w.deadline <= now)
+                ready += len(self.io_ready())
+                if ready > 1 and self.nested == 0:
+                    self.slice_expired = True
+                    uc.emu_stop()
+
+        threading.Thread(target=preempt, daemon=True, name="pyloader-sched").start()
+
+    def thread_exit(self, status: int):
+        """exit(2) of one thread; the last one's exit ends the process."""
+        alive = [t for t in self.threads.values() if t.state != "dead"]
+        if len(alive) <= 1:
+            self.do_exit(status)
+        th = self.thread
+        if self.clear_child_tid:        # CLONE_CHILD_CLEARTID: what pthread_join waits on
+            try:
+                self.mem.write(self.clear_child_tid, bytes(4))
+                self.futex_wake(self.clear_child_tid, 1)
+            except OSError:
+                pass
+        if self.tracer is not None:
+            self.tracer.thread_exited(self, status)
+        th.state = "dead"
+        self.cpu.stop()
+        return BLOCKED
+
+    # --- blocking and waking -------------------------------------------------------------------
+    def other_threads_alive(self) -> bool:
+        return sum(t.state != "dead" for t in self.threads.values()) > 1
+
+    def io_ready(self) -> list[Thread]:
+        """Threads waiting for a descriptor that is now ready, or for a child."""
+        out = []
+        child = None
+        for th in list(self.threads.values()):
+            w = th.wait
+            if th.state != "blocked" or w is None:
+                continue
+            if w.kind == "io" and fd_ready(w.addr, w.bitset):
+                out.append(th)
+            elif w.kind == "child":
+                child = child_ready() if child is None else child
+                if child:
+                    out.append(th)
+        return out
+
+    def block(self, wait: Wait):
+        self.thread.state = "blocked"
+        self.thread.wait = wait
+        self.cpu.stop()
+        return BLOCKED
+
+    def wake(self, th: Thread, result: int) -> None:
+        th.state = "runnable"
+        th.wait = None
+        th.result = result
+
+    def sleep_thread(self, end_ns: int):
+        return self.block(Wait("sleep", deadline=end_ns, timeout_result=0))
+
+    def futex_wait(self, addr: int, bitset: int, deadline: int | None):
+        return self.block(Wait("futex", addr, bitset, deadline, -110))      # ETIMEDOUT
+
+    def futex_wake(self, addr: int, n: int, bitset: int = 0xFFFFFFFF) -> int:
+        woken = 0
+        for th in list(self.threads.values()):
+            if woken >= n:
+                break
+            w = th.wait
+            if th.state == "blocked" and w.kind == "futex" and w.addr == addr and w.bitset & bitset:
+                self.wake(th, 0)
+                woken += 1
+        return woken
+
+    def futex_requeue(self, addr: int, n_wake: int, n_move: int, addr2: int) -> int:
+        done = self.futex_wake(addr, n_wake)
+        moved = 0
+        for th in self.threads.values():
+            if moved >= n_move:
+                break
+            w = th.wait
+            if th.state == "blocked" and w.kind == "futex" and w.addr == addr:
+                w.addr = addr2
+                moved += 1
+        return done + moved
+
+    def pi_waiters(self, addr: int) -> list[Thread]:
+        return [t for t in self.threads.values()
+                if t.state == "blocked" and t.wait.kind == "pi" and t.wait.addr == addr]
+
+    # --- the scheduler ------------------------------------------------------------------------------
+    def schedule(self) -> None:
+        """After each stop of the emulator: run another thread if this one cannot go on or
+        its slice is over; wait (timers, signals) when every thread is blocked."""
+        import time
+        cur = self.thread
+        now = time.monotonic_ns()
+        self._wake_expired(now)
+        for th in self.io_ready():
+            self.wake(th, RESTART)
+        self._signal_blocked_threads()
+        if cur.state == "runnable" and not self.slice_expired:
+            return
+        self.slice_expired = False
+        order = list(self.threads.values())
+        i = order.index(cur)
+        nxt = next((t for t in order[i + 1:] + order[:i + 1] if t.state == "runnable"), None)
+        while nxt is None:
+            nxt = self._idle()
+        if nxt is not cur:
+            self._switch(cur, nxt)
+        elif cur.result is not None:
+            self._complete_call(cur)
+        for tid in [t.tid for t in order if t.state == "dead" and t is not nxt]:
+            del self.threads[tid]
+
+    def _wake_expired(self, now: int) -> None:
+        for th in self.threads.values():
+            w = th.wait
+            if th.state == "blocked" and w.deadline is not None and w.deadline <= now:
+                self.wake(th, w.timeout_result)
+
+    def _signal_blocked_threads(self) -> None:
+        """A pending signal that a blocked thread accepts interrupts its wait
+        (-ERESTARTSYS, which becomes EINTR or a restart once the signal is handled)."""
+        self._drain_host_signals()
+        if not (self.sigqueue or any(t.saved.get("tsigqueue") for t in self.threads.values())):
+            return
+        for th in self.threads.values():
+            if th.state != "blocked" or th is self.thread:
+                continue
+            mask = th.saved.get("sigmask", 0)
+            queues = self.sigqueue + th.saved.get("tsigqueue", [])
+            if any(self.wants(s, mask) for s, _ in queues):
+                self.wake(th, -516 if th.wait.kind == "sleep" else -512)
+                self.slice_expired = True
+
+    def _idle(self) -> Thread | None:
+        """Every thread is blocked: wait for the first deadline, a descriptor, a child or a
+        signal."""
+        import select
+        import time
+        blocked = [t for t in self.threads.values() if t.state == "blocked"]
+        deadlines = [t.wait.deadline for t in blocked if t.wait.deadline is not None]
+        io = [t.wait for t in blocked if t.wait.kind in ("io", "child")]
+        if not deadlines and not io and not self._timer_may_fire():
+            import sys
+            print(f"pyloader: deadlock: all {len(self.threads)} guest threads are blocked and "
+                  "nothing can wake them", file=sys.stderr)
+            self.do_exit_signal(9)
+        end = min(deadlines) if deadlines else time.monotonic_ns() + 10**12
+        if io:
+            p = select.poll()
+            for w in io:
+                if w.kind == "io":
+                    p.register(w.addr, w.bitset)
+            left = max(0, end - time.monotonic_ns()) // 1_000_000
+            p.poll(min(left, 50))       # short: signals and children are checked after it
+            self._drain_host_signals()
+        else:
+            self.sleep_until(end, any_signal=True)
+        self._wake_expired(time.monotonic_ns())
+        for th in self.io_ready():
+            self.wake(th, RESTART)
+        self._signal_blocked_threads()
+        return next((t for t in self.threads.values() if t.state == "runnable"), None)
+
+    def _timer_may_fire(self) -> bool:
+        """Could a signal still come (an armed alarm or timer, a child, another process)?"""
+        from syscalls.host import buffer, host_syscall
+        from syscalls.table import BY_NAME
+        b = buffer(32)
+        host_syscall(BY_NAME["getitimer"].nr, 0, b)
+        return any(b.raw[16:32]) or bool(self.children)
+
+    def _switch(self, cur: Thread, nxt: Thread) -> None:
+        uc = self.cpu.uc
+        if cur.state != "dead":
+            if cur.context is None:
+                cur.context = uc.context_save()
+            else:
+                uc.context_update(cur.context)      # reuse: a fresh save costs ~10x more
+            cur.saved = {a: getattr(self, a) for a in PER_THREAD}
+        for a, v in nxt.saved.items():
+            setattr(self, a, v)
+        uc.context_restore(nxt.context)
+        self.thread = nxt
+        if nxt.result is not None:
+            self._complete_call(nxt)
+
+    def _complete_call(self, th: Thread) -> None:
+        """The blocked syscall returns now."""
+        res, th.result = th.result, None
+        if res == RESTART and th.call is not None:     # the call is made again, silently
+            nr = th.call[0]
+            th.call = None
+            self.cpu.set_reg("rip", self.cpu.pc - 2)
+            self.cpu.set_rax(nr)
+            if self.tracer is not None:
+                self.tracer.restarting = True
+            return
+        self.cpu.set_rax(res)
+        if th.call is None:
+            return
+        nr, args, traced = th.call
+        th.call = None
+        if -516 <= res <= -512:
+            self.restart_nr = nr
+        if traced and self.tracer is not None:
+            self.tracer.syscall(self, nr, args, res)
