@@ -187,7 +187,8 @@ def cmd_run(a: argparse.Namespace) -> int:
             load_hook_file(proc, f)
         if ltrace:
             from .ltrace import LTracer
-            ltracer = LTracer(proc, out, lfilters, indent=a.indent, strsize=a.strsize)
+            ltracer = LTracer(proc, out, lfilters, indent=a.indent, strsize=a.strsize,
+                              follow=a.follow > 0)
             hooks_of(proc).on_attach.append(ltracer.install)
             if tracer is not None:      # one stream: a syscall line ends an open call's line
                 tracer.out = ltracer

@@ -167,14 +167,17 @@ class _Open:
 
 class LTracer:
     def __init__(self, task, out=None, filters: list[str] | None = None, indent: int = 0,
-                 strsize: int = 32):
+                 strsize: int = 32, follow: bool = False):
         self.task = task
         self.out = out or sys.stderr
         self.filters = [parse_filter(f) for f in (filters or ["@MAIN"])]
         self.prefix = bool(filters)        # with -e, ltrace names the calling object: "a->f("
         self.indent = indent
         self.strsize = strsize
-        self.stack: list[_Open] = []
+        # without -f, as ltrace: the main thread of the process started, not other threads
+        # or forked children; with -f, every one, each line prefixed with [pid TID]
+        self.follow = follow
+        self.stacks: dict[int, list[_Open]] = {}     # thread id -> its calls not returned
         self.caller: dict[int, str] = {}     # PLT entry -> "object->"
         self.installed = False
         self.open: _Open | None = None      # its line is printed up to the arguments
@@ -188,8 +191,8 @@ class LTracer:
             if self.open is not None:
                 self.out.write(" <no return ...>\n")
                 self.open = None
-            self.out.write("--- Called exec() ---\n")
-            self.stack.clear()
+            self.out.write(self._pid() + "--- Called exec() ---\n")
+            self.stacks.clear()
             self.caller.clear()
         self.installed = True
         hooks.watch_returns = True      # like ltrace: the program's stack is never modified
@@ -222,13 +225,28 @@ class LTracer:
         self.column = self.column + len(text) if "\n" not in text else \
             len(text) - text.rindex("\n") - 1
 
+    def _thread(self) -> int | None:
+        """The running thread's id, or None when it is not traced."""
+        t = self.task
+        tid = getattr(t, "tid", t.pid)
+        if not self.follow and (tid != t.pid or getattr(t, "forked", False)):
+            return None
+        return tid
+
+    def _pid(self) -> str:
+        return f"[pid {getattr(self.task, 'tid', self.task.pid)}] " if self.follow else ""
+
     def _enter(self, call: Call) -> None:
+        tid = self._thread()
+        if tid is None:
+            return
         self.break_line()
         name = call.hook.name
         proto = PROTOS.get(name)
         pieces = self._args(call, proto)
-        depth = len(self.stack)
-        head = " " * (self.indent * depth) + \
+        stack = self.stacks.setdefault(tid, [])
+        depth = len(stack)
+        head = self._pid() + " " * (self.indent * depth) + \
             (self.caller[call.address] if self.prefix else "") + name + "("
         shown = []
         for p in pieces:
@@ -237,15 +255,18 @@ class LTracer:
             shown.append(p)
         self._emit(head + ", ".join(shown))
         entry = _Open(call, name, depth, pieces, proto)
-        self.stack.append(entry)
+        stack.append(entry)
         self.open = entry
+        self.out.flush()        # nothing left in the buffer for a fork() to copy
 
     def _exit(self, call: Call) -> None:
-        while self.stack and self.stack[-1].call is not call:   # left by longjmp
-            self.stack.pop()
-        if not self.stack:
+        tid = self._thread()
+        stack = self.stacks.get(tid) if tid is not None else None
+        if not stack or all(e.call is not call for e in stack):
             return
-        e = self.stack.pop()
+        while stack[-1].call is not call:     # calls left by longjmp or a throw
+            stack.pop()
+        e = stack.pop()
         full = self._out_args(e, call)
         n = e.pieces.index(None) if None in e.pieces else len(e.pieces)
         rest = full[n:]
@@ -253,7 +274,7 @@ class LTracer:
             self._emit((", " if n and rest else "") + ", ".join(rest) + ")")
         else:
             self.break_line()
-            self._emit(" " * (self.indent * e.depth) + f"<... {e.name} resumed> "
+            self._emit(self._pid() + " " * (self.indent * e.depth) + f"<... {e.name} resumed> "
                        + ", ".join(rest) + ")")
         self.open = None
         pad = " " * max(0, ALIGN - self.column)
@@ -265,9 +286,9 @@ class LTracer:
             self.out.write(" <no return ...>\n")
             self.open = None
         if ex.signo:
-            self.out.write(f"+++ killed by {SIGNALS.get(ex.signo, ex.signo)} +++\n")
+            self.out.write(f"{self._pid()}+++ killed by {SIGNALS.get(ex.signo, ex.signo)} +++\n")
         else:
-            self.out.write(f"+++ exited (status {ex.status}) +++\n")
+            self.out.write(f"{self._pid()}+++ exited (status {ex.status}) +++\n")
         self.out.flush()
 
     # --- arguments ------------------------------------------------------------------------------

@@ -402,8 +402,7 @@ void _ZSt19__throw_logic_errorPKc(string);
 NO_RETURN = {
     "exit", "_exit", "_Exit", "abort", "__stack_chk_fail", "__chk_fail", "__fortify_fail",
     "longjmp", "_longjmp", "siglongjmp", "__longjmp_chk", "pthread_exit", "__assert_fail",
-    "err", "errx", "verr", "verrx", "__libc_start_main", "execv", "execve", "execvp", "execl",
-    "execlp", "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "__cxa_bad_cast",
+    "err", "errx", "verr", "verrx", "__libc_start_main", "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "__cxa_bad_cast",
     "__cxa_bad_typeid", "__cxa_pure_virtual", "_ZSt9terminatev",
 }
 
