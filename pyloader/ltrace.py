@@ -163,6 +163,7 @@ class _Open:
     depth: int
     pieces: list                 # argument texts; None where an output argument goes
     proto: tuple | None
+    text: str = ""               # the line so far: "[pid N] name(args"
 
 
 class LTracer:
@@ -180,8 +181,10 @@ class LTracer:
         self.stacks: dict[int, list[_Open]] = {}     # thread id -> its calls not returned
         self.caller: dict[int, str] = {}     # PLT entry -> "object->"
         self.installed = False
-        self.open: _Open | None = None      # its line is printed up to the arguments
-        self.column = 0
+        # the latest call, its line not written yet: whole when it returns, or ended with
+        # " <unfinished ...>" when something else is printed first (lines are written whole,
+        # so forked processes sharing the output never split one another's lines)
+        self.open: _Open | None = None
 
     # --- installing ---------------------------------------------------------------------------------
     def install(self, hooks: Hooks) -> None:
@@ -189,7 +192,7 @@ class LTracer:
         reports before tracing the new image's calls)."""
         if self.installed:
             if self.open is not None:
-                self.out.write(" <no return ...>\n")
+                self.out.write(self.open.text + " <no return ...>\n")
                 self.open = None
             self.out.write(self._pid() + "--- Called exec() ---\n")
             self.stacks.clear()
@@ -216,14 +219,8 @@ class LTracer:
 
     def break_line(self) -> None:
         if self.open is not None:
-            self.out.write(" <unfinished ...>\n")
+            self.out.write(self.open.text + " <unfinished ...>\n")
             self.open = None
-            self.column = 0
-
-    def _emit(self, text: str) -> None:
-        self.out.write(text)
-        self.column = self.column + len(text) if "\n" not in text else \
-            len(text) - text.rindex("\n") - 1
 
     def _thread(self) -> int | None:
         """The running thread's id, or None when it is not traced."""
@@ -253,11 +250,9 @@ class LTracer:
             if p is None:
                 break
             shown.append(p)
-        self._emit(head + ", ".join(shown))
-        entry = _Open(call, name, depth, pieces, proto)
+        entry = _Open(call, name, depth, pieces, proto, head + ", ".join(shown))
         stack.append(entry)
         self.open = entry
-        self.out.flush()        # nothing left in the buffer for a fork() to copy
 
     def _exit(self, call: Call) -> None:
         tid = self._thread()
@@ -271,19 +266,18 @@ class LTracer:
         n = e.pieces.index(None) if None in e.pieces else len(e.pieces)
         rest = full[n:]
         if self.open is e:
-            self._emit((", " if n and rest else "") + ", ".join(rest) + ")")
+            line = e.text + (", " if n and rest else "") + ", ".join(rest) + ")"
         else:
             self.break_line()
-            self._emit(self._pid() + " " * (self.indent * e.depth) + f"<... {e.name} resumed> "
-                       + ", ".join(rest) + ")")
+            line = self._pid() + " " * (self.indent * e.depth) + f"<... {e.name} resumed> " \
+                + ", ".join(rest) + ")"
         self.open = None
-        pad = " " * max(0, ALIGN - self.column)
-        self._emit(f"{pad} = {self._ret(call, e.proto)}\n")
-        self.out.flush()
+        self.out.write(f"{line.ljust(ALIGN)} = {self._ret(call, e.proto)}\n")
+        self.out.flush()        # nothing left in the buffer for a fork() to copy
 
     def exited(self, ex) -> None:
         if self.open is not None:        # exit(), abort(), a throw: it never returned
-            self.out.write(" <no return ...>\n")
+            self.out.write(self.open.text + " <no return ...>\n")
             self.open = None
         if ex.signo:
             self.out.write(f"{self._pid()}+++ killed by {SIGNALS.get(ex.signo, ex.signo)} +++\n")

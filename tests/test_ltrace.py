@@ -30,6 +30,7 @@ def normalise(text: str, known: set[str]) -> list[str]:
     for line in text.splitlines():
         line = re.sub(r"0x[0-9a-f]{5,}", "PTR", line)
         line = re.sub(r"\b1[6-9]\d{8}\b", "TIME", line)     # time() and its printf
+        line = re.sub(r"^(fork\(\)\s*= )\d+$", r"\1PID", line)
         line = re.sub(r"\s+= ", " = ", line)        # padding depends on the pointers' width
         m = CALL.match(line)
         if m and m.group(1) not in known:
@@ -56,6 +57,7 @@ def both(tmp_path, ltrace_opts: list[str], ours_opts: list[str], exe: str, *args
     ("hello_world", []),
     ("hooks_demo", []),
     ("callbacks", ["3"]),
+    ("threads", []),            # only the main thread's calls, as ltrace without -f
 ])
 def test_same_as_ltrace(examples, tmp_path, name, args):
     real, ours, got = both(tmp_path, [], ["-L"], str(examples[name]), *args)
@@ -169,3 +171,16 @@ def test_exec_as_ltrace(examples, tmp_path):
                          "Samir")
     assert "--- Called exec() ---" in ours
     assert ours == real
+
+
+def test_follow_forks_and_threads(examples, tmp_path):
+    """-L -f: the forked child's calls too, each line with its [pid N], its exec reported."""
+    out = tmp_path / "t.txt"
+    got = pyloader("run", "-L", "-f", "-o", str(out), str(examples["fork_pipe"]))
+    assert got.returncode == 0, got.stderr
+    lines = out.read_text().splitlines()
+    pids = {m.group(1) for x in lines if (m := re.match(r"\[pid (\d+)\] ", x))}
+    assert len(pids) >= 2 and all(x.startswith("[pid ") for x in lines), lines
+    assert any(x.endswith("--- Called exec() ---") for x in lines)
+    assert any(re.match(r'\[pid \d+\] execl\("/bin/echo", "echo" <no return \.\.\.>$', x)
+               for x in lines), lines
