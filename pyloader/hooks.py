@@ -305,9 +305,12 @@ class Hooks:
         # (one left behind by longjmp or a throw is replaced by the next call at that rsp).
         # Several at one rsp: hooked functions that tail-called each other, latest last.
         self.frames: dict[int, list[_Frame]] = {}
-        # exit hooks by watching return addresses instead of replacing them on the stack:
-        # slower (a code hook per call site), but a C++ exception or longjmp through the
-        # frame is not disturbed. ltrace mode uses it; setjmp-like functions always do.
+        # exit hooks by watching return addresses instead of replacing them on the stack: as
+        # fast per call, and a C++ exception or longjmp through the frame is not disturbed,
+        # but every call site gets a code hook for good (a first call there retranslates its
+        # block, and Unicorn checks each translated instruction against every hook), which
+        # costs in big programs. C++ programs and ltrace mode use it; setjmp-like functions
+        # always do.
         self.watch_returns = False
         self.returns: dict[int, dict[int, list[_Frame]]] = {}   # return address -> sp -> ...
         self.attached = 0               # id of the image the hooks are resolved in
