@@ -2,10 +2,10 @@
 
 ltrace puts breakpoints on PLT entries: by default those of the main program (`-e @MAIN`),
 so it shows the calls the program makes to its libraries. Here each selected PLT entry gets
-an enter hook (print the call) and an exit hook (print the result), both from
-pyloader/hooks.py. A line left open by a call that has not returned yet is finished with
-" <unfinished ...>" when anything else is printed (a nested call, a system call), and the
-result then comes as "<... name resumed> ) = value", as in ltrace.
+an enter hook (note the call) and an exit hook (print the line), both from
+pyloader/hooks.py. A call that has not returned when anything else is printed (a nested
+call, a system call) is printed first with " <unfinished ...>", and its result comes later
+as "<... name resumed> ) = value", as in ltrace.
 """
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from .printf import VaArgs, conversions
 ALIGN = 48              # ltrace pads the call to this column before " = "
 R_GLOB_DAT, R_JUMP_SLOT = 6, 7
 UNKNOWN_ARGS = 4        # what ltrace shows of a function it has no prototype for
-SIGNALS = {n: f"SIG{name}" for n, name in enumerate(
-    ["HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"], start=1)}
+SIGNALS = {n: f"SIG{name}" for n, name in enumerate((
+    "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT "
+    "STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS").split(), start=1)}
 ESCAPES = {ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r", ord("\\"): "\\\\",
            ord('"'): '\\"', 0x1B: "\\e", 7: "\\a", 8: "\\b", 12: "\\f", 11: "\\v"}
 
@@ -375,7 +376,7 @@ class LTracer:
 
     def value(self, t: str, v: int, call: Call) -> str:
         mem = call.hooks.mem
-        if t in ("int",):
+        if t == "int":
             return str(_signed(v, 32))
         if t == "uint":
             return str(v & 0xFFFFFFFF)
