@@ -24,9 +24,10 @@ from .printf import VaArgs, conversions
 ALIGN = 48              # ltrace pads the call to this column before " = "
 R_GLOB_DAT, R_JUMP_SLOT = 6, 7
 UNKNOWN_ARGS = 4        # what ltrace shows of a function it has no prototype for
-SIGNALS = {n: f"SIG{name}" for n, name in enumerate((
-    "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT "
-    "STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS").split(), start=1)}
+SIGNALS = {n: f"SIG{name}" for n, name in enumerate([
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"], start=1)}
 ESCAPES = {ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r", ord("\\"): "\\\\",
            ord('"'): '\\"', 0x1B: "\\e", 7: "\\a", 8: "\\b", 12: "\\f", 11: "\\v"}
 
