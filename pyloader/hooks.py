@@ -787,15 +787,21 @@ def _object_matches(m, pattern: str) -> bool:
     return False
 
 
-def _hook_failed(e: Exception) -> HookError:
-    """A hook's own exception, as one line naming the hook's source location."""
+def _one_line(e: Exception) -> str:
+    """An exception of the user's code as "Type: message (file.py:line)", the line being
+    the last one of the traceback outside pyloader."""
     tb = e.__traceback__
     where = ""
     while tb is not None:
         if not tb.tb_frame.f_code.co_filename.startswith(os.path.dirname(__file__)):
             where = f" ({os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno})"
         tb = tb.tb_next
-    err = HookError(f"a hook raised {type(e).__name__}: {e}{where}", status=1)
+    return f"{type(e).__name__}: {e}{where}"
+
+
+def _hook_failed(e: Exception) -> HookError:
+    """A hook's own exception while the program runs: status 1."""
+    err = HookError(f"a hook raised {_one_line(e)}", status=1)
     err.__cause__ = e
     return err
 
@@ -861,8 +867,7 @@ def load_hook_file(task, path: str) -> None:
     except SyntaxError as e:
         raise HookError(f"--hook {path}:{e.lineno}: syntax error: {e.msg}") from None
     except Exception as e:      # noqa: BLE001 - the file's own error, as one line
-        raise HookError(f"--hook {path}: {_hook_failed(e)}".replace("a hook raised ", "")) \
-            from None
+        raise HookError(f"--hook {path}: {_one_line(e)}") from None
     setup = ns.get("setup")
     if not callable(setup):
         raise HookError(f"--hook {path}: defines no setup(p) function")
@@ -871,8 +876,7 @@ def load_hook_file(task, path: str) -> None:
     except HookError:
         raise
     except Exception as e:      # noqa: BLE001
-        raise HookError(f"--hook {path}: setup(p) failed: "
-                        f"{str(_hook_failed(e)).replace('a hook raised ', '')}") from None
+        raise HookError(f"--hook {path}: setup(p) failed: {_one_line(e)}") from None
 
 
 __all__ = ["Args", "Call", "GuestStream", "Hook", "HookError", "Hooks", "hooks_of",
