@@ -158,15 +158,16 @@ def cmd_run(a: argparse.Namespace) -> int:
             print(f"pyloader: {a.output}: {e.strerror}", file=sys.stderr)
             return EXIT_USAGE
     ltrace = a.ltrace or bool(lfilters)
-    tracer = None
-    if not ltrace or selected is not None:     # -L alone shows library calls only
-        from .trace import Tracer  # even with trace=none: the "+++ exited" line
-        tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
-                        show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
-                        relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
-                        xlat_style=a.xlat, verbose=a.verbose, follow=min(a.follow, 2),
-                        outname=a.output.rpartition(".")[0] if a.follow == 2 and a.output
-                        else a.output)
+    ltrace_only = ltrace and selected is None
+    if ltrace_only:             # no system calls: the Tracer only reports signals (see LTracer)
+        selected = set()
+    from .trace import Tracer  # even with trace=none: the "+++ exited" line
+    tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
+                    show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
+                    relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
+                    xlat_style=a.xlat, verbose=a.verbose, follow=min(a.follow, 2),
+                    outname=a.output.rpartition(".")[0] if a.follow == 2 and a.output
+                    else a.output)
     from .binfmt import ExecError
     from .process import Process
     proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,
@@ -180,22 +181,20 @@ def cmd_run(a: argparse.Namespace) -> int:
     watch = None
     if a.trace_bindings or a.trace_faults:     # teaching modes: imported only when asked for
         from .teach.watch import Watch
-        watch = Watch(proc, tracer.out if tracer else (out or sys.stderr),
-                      bindings=a.trace_bindings, faults=a.trace_faults)
+        watch = Watch(proc, tracer.out, bindings=a.trace_bindings, faults=a.trace_faults)
     try:
         for f in a.hooks:
             load_hook_file(proc, f)
         if ltrace:
             from .ltrace import LTracer
             ltracer = LTracer(proc, out, lfilters, indent=a.indent, strsize=a.strsize,
-                              follow=a.follow > 0)
+                              follow=a.follow > 0, signals_only=ltrace_only)
             hooks_of(proc).on_attach.append(ltracer.install)
-            if tracer is not None:      # one stream: a syscall line ends an open call's line
-                tracer.out = ltracer
+            tracer.out = ltracer        # one stream: a syscall line ends an open call's line
         ex = proc.run(path)
         if watch is not None:
             watch.finish()
-        if ltracer is not None and tracer is None:
+        if ltrace_only:
             ltracer.exited(ex)
     except ExecError as e:
         msg = str(e)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import signal
 import struct
 import sys
 from dataclasses import dataclass
@@ -170,7 +171,7 @@ class _Open:
 
 class LTracer:
     def __init__(self, task, out=None, filters: list[str] | None = None, indent: int = 0,
-                 strsize: int = 32, follow: bool = False):
+                 strsize: int = 32, follow: bool = False, signals_only: bool = False):
         self.task = task
         self.out = out or sys.stderr
         self.filters = [parse_filter(f) for f in (filters or ["@MAIN"])]
@@ -180,6 +181,9 @@ class LTracer:
         # without -f, as ltrace: the main thread of the process started, not other threads
         # or forked children; with -f, every one, each line prefixed with [pid TID]
         self.follow = follow
+        # -L alone: the strace Tracer writes through us only for its signal lines, which
+        # come out as ltrace prints them; its other lines (the exit line) are ltrace's own
+        self.signals_only = signals_only
         self.stacks: dict[int, list[_Open]] = {}     # thread id -> its calls not returned
         self.caller: dict[int, str] = {}     # PLT entry -> "object->"
         self.installed = False
@@ -192,7 +196,7 @@ class LTracer:
     def install(self, hooks: Hooks) -> None:
         """Called when an image is linked: at the start, and after each exec (which ltrace
         reports before tracing the new image's calls)."""
-        if self.installed:
+        if self.installed and self._thread() is not None:
             if self.open is not None:
                 self.out.write(self.open.text + " <no return ...>\n")
                 self.open = None
@@ -212,7 +216,23 @@ class LTracer:
 
     # --- output -----------------------------------------------------------------------------------
     def write(self, text: str) -> None:
-        """Anything else printed first ends an open call's line."""
+        """The strace Tracer's lines: anything else printed first ends an open call's line."""
+        if self.signals_only:
+            if self._thread() is None:     # a forked child, not followed
+                return
+            m = re.match(r"(\[pid +\d+\] )?--- (SIG\w+) ", text)
+            if m is None:
+                return
+            if self.open is not None:      # ltrace's way of showing an interrupted call
+                self.out.write(self.open.text + " <no return ...>\n")
+                self.open = None
+            name = m.group(2)
+            try:
+                desc = signal.strsignal(getattr(signal, name))
+            except (AttributeError, ValueError):
+                desc = None
+            self.out.write(f"{self._pid()}--- {name} ({desc or 'Unknown signal'}) ---\n")
+            return
         self.break_line()
         self.out.write(text)
 

@@ -13,7 +13,8 @@ differing lines are listed, and the last line is ``identical: K/N lines (P%)`` w
 N the number of ltrace's lines.
 
 Normalised: hex numbers of 5+ digits (addresses differ from run to run), the
-padding before `` = `` (it depends on the addresses' width), sa_flags and sa_restorer
+padding before `` = `` (it depends on the addresses' width), process ids (fork's result,
+waitpid's and kill's first argument), sa_flags and sa_restorer
 of a struct sigaction (ltrace shows stack garbage there in some runs), and the arguments and
 result of functions ltrace has no prototype for in /etc/ltrace.conf (it prints raw
 registers there; pyloader's table knows more, e.g. atoi or sqrt).
@@ -48,6 +49,9 @@ def normalise(text: str, known: set[str]) -> list[str]:
     for line in text.splitlines():
         line = re.sub(r"0x[0-9a-f]{5,}", "ADDR", line)
         line = re.sub(r"\s+= ", " = ", line)
+        # process ids: each run is another process
+        line = re.sub(r"^((?:\w+->)?(?:v?fork\(\) = |waitpid\(|kill\()|<\.\.\. waitpid resumed> "
+                      r"\) = )\d+", r"\1PID", line)
         # a struct sigaction read back: ltrace sometimes shows stack garbage in sa_flags and
         # sa_restorer (run to run, natively), so only the handler and the mask are compared
         line = re.sub(r"(\{ [^,{}]+, <[^>]*>), [^,{}]+, [^,{} ]+ \}", r"\1, _, _ }", line)

@@ -195,3 +195,12 @@ def test_follow_forks_and_threads(examples, tmp_path):
     assert any(x.endswith("--- Called exec() ---") for x in lines)
     assert any(re.match(r'\[pid \d+\] execl\("/bin/echo", "echo" <no return \.\.\.>$', x)
                for x in lines), lines
+
+
+def test_signals_as_ltrace(examples):
+    """-L alone: a signal is shown as ltrace shows it, and the exit line is ltrace's."""
+    got = pyloader("run", "-L", str(examples["fork_pipe"]))
+    lines = got.stderr.decode().splitlines()
+    assert "--- SIGCHLD (Child exited) ---" in lines
+    assert lines[-1] == "+++ exited (status 0) +++"
+    assert not [x for x in lines if x.startswith("--- SIGCHLD {")]
