@@ -1,6 +1,8 @@
 /* Dies of a signal: ./crash (SIGSEGV, a NULL+8 read), ./crash fpe (divide by zero),
- * ./crash ill (ud2), ./crash abort (SIGABRT through raise). */
+ * ./crash ill (ud2), ./crash abort (SIGABRT through raise), ./crash prot (SIGSEGV, a read
+ * of a PROT_NONE page: SEGV_ACCERR). */
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,13 @@ int main(int argc, char **argv) {
                 __asm__ volatile("ud2");
         if (argc > 1 && strcmp(argv[1], "abort") == 0)
                 abort();
+        if (argc > 1 && strcmp(argv[1], "prot") == 0) {
+                volatile char *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                                           -1, 0);
+                printf("page %p\n", (void *)page);
+                fflush(stdout);
+                return page[5];
+        }
         struct point *volatile p = NULL;
         return (int)p->y;
 }

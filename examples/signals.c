@@ -33,10 +33,36 @@ static void on_usr1(int sig, siginfo_t *si, void *uc)
 static void on_alarm(int sig) { alarms++; }
 static void on_alarm_write(int sig) { alarms++; write(pipefd[1], "x", 1); }
 
+static volatile long ticks;
+static void on_tick(int sig) { ticks++; }
+
+/* A 1 kHz interval timer interrupts a loop of atomic increments: each interruption must
+   leave the program exactly where it was (no instruction run twice). */
+static int timer_stress(void)
+{
+    signal(SIGALRM, on_tick);
+    struct itimerval it = {.it_interval = {0, 1000}, .it_value = {0, 1000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    static long mem;
+    long reg = 0;
+    while (ticks < 200) {
+        __atomic_add_fetch(&mem, 1, __ATOMIC_SEQ_CST);
+        reg++;
+        if (mem != reg) {
+            printf("corrupted after %ld ticks: memory %ld, register %ld\n", ticks, mem, reg);
+            return 1;
+        }
+    }
+    printf("200 timer signals, no instruction run twice\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "abort") == 0)
         abort();
+    if (argc > 1 && strcmp(argv[1], "timer-stress") == 0)
+        return timer_stress();
     stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
     sigaltstack(&ss, NULL);
     struct sigaction sa = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK};

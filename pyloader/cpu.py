@@ -12,6 +12,7 @@ import ctypes
 
 from unicorn import (
     UC_ARCH_X86,
+    UC_HOOK_BLOCK,
     UC_HOOK_INSN,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
@@ -87,6 +88,7 @@ class Cpu:
         self._rbuf = ctypes.create_string_buffer(4096)
         self._callbacks: list = []          # raw hook function pointers must stay alive
         self._hook_error: BaseException | None = None
+        self._install_stop_request()
 
     # --- registers ---------------------------------------------------------------------------
     def syscall_args(self) -> list[int]:
@@ -178,7 +180,50 @@ class Cpu:
                 raise err
 
     def stop(self) -> None:
+        """Stop the emulator from inside a hook (the guest state is exact there)."""
         self.uc.emu_stop()
+
+    def request_stop(self) -> None:
+        """Stop the emulator from another thread, at the start of the next translated block
+        (unless a nested run of the linker is going on: then at the first block after it).
+        uc_emu_stop from another thread is not safe in Unicorn 2.1.4: the block that was
+        about to run is not synced, so rip can point at an instruction whose store already
+        happened, which then runs twice."""
+        self._stop_words[0] = 1
+
+    def set_nested(self, depth: int) -> None:
+        """How many linker runs (StubPage.call_guest) are nested in the main run."""
+        self._stop_words[1] = depth
+
+    def _install_stop_request(self) -> None:
+        """A UC_HOOK_BLOCK on all code whose callback is 10 instructions of machine code, not
+        Python: if a stop is requested and no nested run is going on, clear the request and
+        tail-call uc_emu_stop(uc). Unicorn syncs rip before a block hook runs, so the stop is
+        exact; the cost is one native call per translated block executed."""
+        import mmap
+        self._stop_words = (ctypes.c_int * 2)()       # [stop requested, nested depth]
+        stop = ctypes.cast(_uclib.uc_emu_stop, ctypes.c_void_p).value
+        code = bytes.fromhex(
+            "8b01"              # mov eax, [rcx]         rcx = user_data = _stop_words
+            "8b5104"            # mov edx, [rcx+4]
+            "85d2"              # test edx, edx
+            "7504"              # jnz ret                a nested run: not now
+            "85c0"              # test eax, eax
+            "7501"              # jnz stop
+            "c3"                # ret
+            "c70100000000"      # stop: mov dword [rcx], 0
+            "ff2500000000"      # jmp [rip+0]            rdi = uc: uc_emu_stop(uc)
+        ) + stop.to_bytes(8, "little")
+        page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+        page.write(code)
+        self._stop_page = page
+        fn = ctypes.addressof(ctypes.c_char.from_buffer(page))
+        handle = ctypes.c_size_t()
+        err = _uclib.uc_hook_add(self._h, ctypes.byref(handle), UC_HOOK_BLOCK,
+                                 ctypes.c_void_p(fn), ctypes.c_void_p(ctypes.addressof(
+                                     self._stop_words)), ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if err:
+            raise UcError(err)
 
     def fault_detail(self, pc: int) -> tuple[int, str] | None:
         """Replay the faulting instruction with a memory hook; (address, access) or None."""
@@ -191,6 +236,7 @@ class Cpu:
             seen.append((address, kind))
             return False
 
+        saved = self.uc.context_save()   # the replay may complete the access (see below)
         h = self.uc.hook_add(UC_HOOK_MEM_INVALID, hook)
         try:
             self.uc.emu_start(pc, 0xFFFFFFFFFFFFFFFF, count=1)
@@ -198,8 +244,36 @@ class Cpu:
             pass
         finally:
             self.uc.hook_del(h)
-            self.uc.reg_write(X.UC_X86_REG_RIP, pc)
+            self.uc.context_restore(saved)
         return seen[0] if seen else None
+
+    def memory_operands(self, pc: int, code: bytes) -> list[tuple[int, int]]:
+        """(address, size) of each explicit memory operand of the instruction at pc, from the
+        registers as they are now (capstone decodes `code`, the bytes at pc)."""
+        from capstone.x86 import X86_OP_MEM
+        insn = next(_disassembler().disasm(code, pc), None)
+        if insn is None:
+            return []
+        out = []
+        for op in insn.operands:
+            if op.type != X86_OP_MEM:
+                continue
+            m = op.mem
+            addr = m.disp
+            if m.base:
+                name = insn.reg_name(m.base)
+                addr += insn.address + insn.size if name == "rip" else self._named(name)
+            if m.index:
+                addr += self._named(insn.reg_name(m.index)) * m.scale
+            if m.segment:
+                seg = insn.reg_name(m.segment)
+                addr += self.fs_base() if seg == "fs" else self.gs_base() if seg == "gs" else 0
+            out.append((addr & 0xFFFFFFFFFFFFFFFF, max(op.size, 1)))
+        return out
+
+    def _named(self, name: str) -> int:
+        reg = getattr(X, "UC_X86_REG_" + name.upper(), None)
+        return self.uc.reg_read(reg) if reg is not None else 0
 
     def cpuid(self, leaf: int, subleaf: int = 0) -> tuple[int, int, int, int]:
         """Execute CPUID on the emulated CPU (for AT_HWCAP and the x86-64 ISA level).
@@ -216,6 +290,18 @@ class Cpu:
                 X.UC_X86_REG_RAX, X.UC_X86_REG_RBX, X.UC_X86_REG_RCX, X.UC_X86_REG_RDX))
         finally:
             uc.mem_unmap(page, 0x1000)
+
+
+_md = None
+
+
+def _disassembler():
+    global _md
+    if _md is None:
+        import capstone
+        _md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        _md.detail = True
+    return _md
 
 
 def is_fault(err: UcError) -> bool:

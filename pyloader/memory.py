@@ -52,12 +52,17 @@ class Vma:
     # `start` is; split VMAs share one backing
     backing: memoryview | None = None
     boff: int = 0
+    # a private file mapping that was writable has (as far as we know) copied-on-write pages,
+    # an anon_vma: the kernel never merges it with a neighbour that has none (RELRO shows up
+    # as its own line in /proc/self/maps)
+    anon: bool = False
 
     def split(self, at: int) -> Vma:
         """Cut at `at`; self keeps the low part, the returned VMA is the high part."""
         hi = Vma(at, self.end, self.prot, self.shared, self.name,
                  self.offset + (at - self.start) if self.inode else 0,
-                 self.dev, self.inode, self.host_fd, self.backing, self.boff + (at - self.start))
+                 self.dev, self.inode, self.host_fd, self.backing, self.boff + (at - self.start),
+                 self.anon)
         self.end = at
         return hi
 
@@ -134,7 +139,8 @@ class AddressSpace:
         if data:
             n = min(len(data), length)
             backing[:n] = data[:n]
-        vma = Vma(start, end, prot, shared, name, offset, dev, inode, host_fd, backing, 0)
+        vma = Vma(start, end, prot, shared, name, offset, dev, inode, host_fd, backing, 0,
+                  not shared and bool(prot & PROT_WRITE))
         self._insert(vma)
         return vma
 
@@ -173,6 +179,7 @@ class AddressSpace:
             raise OSError(12, "range not mapped")
         for vma in self._carve(start, end):
             vma.prot = prot
+            vma.anon |= not vma.shared and bool(prot & PROT_WRITE)
             self.uc.mem_protect(vma.start, vma.end - vma.start, prot & 7)
 
     def _writeback(self, vma: Vma) -> None:
@@ -265,9 +272,10 @@ class AddressSpace:
             m = merged[-1] if merged else None
             if (m is not None and m.end == v.start and m.prot == v.prot and m.name == v.name
                     and m.shared == v.shared and m.inode == v.inode
-                    and (not v.inode or m.offset + (m.end - m.start) == v.offset)):
+                    and (not v.inode or (m.offset + (m.end - m.start) == v.offset
+                                         and m.anon == v.anon))):
                 merged[-1] = Vma(m.start, v.end, m.prot, m.shared, m.name, m.offset, m.dev,
-                                 m.inode)
+                                 m.inode, anon=m.anon)
             else:
                 merged.append(v)
         for v in merged:

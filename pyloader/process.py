@@ -126,6 +126,7 @@ class Process(ThreadsMixin):
         self.exit: GuestExit | None = None
         self.sigqueue: list[tuple[int, bytes]] = []   # pending guest signals, with siginfo
         self.host_sigq: deque = deque()    # signals the host delivered (watcher thread)
+        self.posix_timers: set[int] = set()    # timer_create ids (host timers)
         self.altstack = (0, 2, 0)          # ss_sp, ss_flags (SS_DISABLE), ss_size
         self.saved_sigmask: int | None = None   # rt_sigsuspend's mask to restore
         self.restart_nr = -1               # the syscall that left -ERESTART* in rax
@@ -743,6 +744,19 @@ class Process(ThreadsMixin):
         pc = self.cpu.pc
         access, why = FAULT_ERRORS[uc_errno]
         detail = self.cpu.fault_detail(pc)
+        if detail is None and why == "prot":
+            # Unicorn 2.1.4 lets the replayed access succeed after a protection fault: the
+            # address is then the memory operand whose page forbids this access
+            need = {"read": 1, "write": 2, "exec": 4}.get(access, 1)
+            try:
+                code = self.mem.read(pc, 16)
+            except OSError:
+                code = b""
+            for a, _size in self.cpu.memory_operands(pc, code) if code else []:
+                vma = self.mem.find(a)
+                if vma is None or not vma.prot & need:
+                    detail = (a, access)
+                    break
         addr = detail[0] if detail else pc
         code = SEGV_ACCERR if why == "prot" else SEGV_MAPERR
         self._fault = (SIGSEGV, code, addr, access)
@@ -796,13 +810,12 @@ class Process(ThreadsMixin):
         self._old_handlers = {WAKE: signal.signal(WAKE, self._wake)}
         self._start_signal_watcher()
         if self.timeout:
-            uc = self.cpu.uc
+            cpu = self.cpu
             main = threading.main_thread().ident
 
             def expire():
                 self.timed_out = True
-                if self.nested == 0:
-                    uc.emu_stop()
+                cpu.request_stop()
                 signal.pthread_kill(main, WAKE)     # wakes a blocked host call
 
             self._timer = threading.Timer(self.timeout, expire)
@@ -812,7 +825,7 @@ class Process(ThreadsMixin):
     def _start_signal_watcher(self) -> None:
         """The thread that reads the signalfd (a forked child starts its own: threads do not
         survive fork; the descriptor does, and reads the child's own signals)."""
-        fd, uc = self._sigfd, self.cpu.uc
+        fd, cpu = self._sigfd, self.cpu
         main = threading.main_thread().ident
 
         def watch():
@@ -825,8 +838,7 @@ class Process(ThreadsMixin):
                     return
                 signo, info = from_signalfd(raw)
                 self.host_sigq.append((signo, info))
-                if self.nested == 0:    # never cut short a run the linker is waiting for
-                    uc.emu_stop()
+                cpu.request_stop()      # (never inside a run the linker is waiting for)
                 if self.in_syscall and self.wants(signo):
                     signal.pthread_kill(main, WAKE)
 
@@ -839,6 +851,19 @@ class Process(ThreadsMixin):
             return
         for s, h in self._old_handlers.items():
             signal.signal(s, h)
+        # the guest's timers are this process's: disarm them, and take what is pending, so
+        # that unblocking does not deliver the guest's SIGALRM to us
+        for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+            signal.setitimer(which, 0)
+        from syscalls.host import host_syscall
+        for timerid in self.posix_timers:
+            host_syscall(BY_NAME["timer_delete"].nr, timerid)
+        os.set_blocking(self._sigfd, False)
+        try:
+            while os.read(self._sigfd, 128 * 32):
+                pass
+        except OSError:
+            pass
         os.close(self._sigfd)
         signal.pthread_sigmask(signal.SIG_SETMASK, self._old_mask)
         self._old_handlers = None

@@ -127,7 +127,7 @@ class ThreadsMixin:
         main = Thread(self.tid)
         self.threads[self.tid] = main
         self.thread = main
-        uc = self.cpu.uc
+        cpu = self.cpu
 
         def preempt():
             """Time slices: stop the emulator when another thread could run (runnable, or
@@ -142,9 +142,9 @@ class ThreadsMixin:
                         t.state == "blocked" and w is not None and w.deadline is not None
                         and w.deadline <= now)
                 ready += len(self.io_ready())
-                if ready > 1 and self.nested == 0:
+                if ready > 1:
                     self.slice_expired = True
-                    uc.emu_stop()
+                    cpu.request_stop()
 
         threading.Thread(target=preempt, daemon=True, name="pyloader-sched").start()
 
@@ -288,7 +288,16 @@ class ThreadsMixin:
         if not deadlines and not io and not self._timer_may_fire():
             import sys
             print(f"pyloader: deadlock: all {len(self.threads)} guest threads are blocked and "
-                  "nothing can wake them", file=sys.stderr)
+                  "nothing can wake them:", file=sys.stderr)
+            for t in blocked:
+                w = t.wait
+                what = f"{w.kind} 0x{w.addr:x}" if w.kind in ("futex", "pi") else w.kind
+                if w.kind in ("futex", "pi"):
+                    try:
+                        what += f" (value {int.from_bytes(self.mem.read(w.addr, 4), 'little')})"
+                    except OSError:
+                        pass
+                print(f"pyloader:   thread {t.tid} waits on {what}", file=sys.stderr)
             self.do_exit_signal(9)
         end = min(deadlines) if deadlines else time.monotonic_ns() + 10**12
         if io:

@@ -187,6 +187,7 @@ def sys_timer_create(t, clock, sevp, timerid, *_):
     r = host_syscall(NR["timer_create"], clock, ev, tid)
     if r == 0:
         t.mem.write(timerid, tid.raw)
+        t.posix_timers.add(int.from_bytes(tid.raw, "little", signed=True))
     return r
 
 
@@ -211,4 +212,7 @@ def sys_timer_gettime(t, timerid, cur, *_):
 
 @syscall("timer_getoverrun", "timer_delete")
 def sys_timer_simple(t, timerid, *_):
-    return host_syscall(NR[t.current_name], timerid)
+    r = host_syscall(NR[t.current_name], timerid)
+    if r == 0 and t.current_name == "timer_delete":
+        t.posix_timers.discard(timerid)
+    return r

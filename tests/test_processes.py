@@ -321,3 +321,10 @@ def test_stop_and_continue_from_outside():
     p.send_signal(signal.SIGCONT)
     out, _ = p.communicate(timeout=30)
     assert out == b"done\n" and p.returncode == 0
+
+
+def test_asynchronous_signals_stop_the_guest_exactly(examples):
+    """Host signals arrive while the guest runs; stopping the emulator for them must not make
+    an instruction run twice (Unicorn's uc_emu_stop from another thread would)."""
+    got = pyloader("run", "-e", "trace=none", str(examples["signals"]), "timer-stress")
+    assert (got.stdout, got.returncode) == (b"200 timer signals, no instruction run twice\n", 0)

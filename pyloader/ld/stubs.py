@@ -85,15 +85,14 @@ class StubPage:
             uc.reg_write(reg, val & 0xFFFFFFFFFFFFFFFF)
         uc.reg_write(X.UC_X86_REG_RSP, rsp)
         self.task.nested += 1           # the scheduler must not stop this run
+        self.task.cpu.set_nested(self.task.nested)
         try:
             self.task.cpu.run_until(addr, self.return_trap)
         except UcError as e:
             self.task.guest_fault(e)
         finally:
             self.task.nested -= 1
-            t = self.task
-            if t.nested == 0 and (t.host_sigq or t.sigqueue or t.tsigqueue or t.timed_out):
-                t.cpu.stop()            # what arrived meanwhile, once back in the guest
+            self.task.cpu.set_nested(self.task.nested)
         if self.task.cpu.pc != self.return_trap:
             self.task.guest_fault(None)
         result = uc.reg_read(X.UC_X86_REG_RAX)

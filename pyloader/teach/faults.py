@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from capstone.x86 import X86_OP_MEM
 from unicorn import UcError
 from unicorn import unicorn_const as UCC
 
@@ -136,18 +135,16 @@ class FaultTracer:
             code = mem.read(pc, 16)
         except OSError:
             code = b""
-        insn = next(_disassembler().disasm(code, pc), None) if code else None
         if uc_errno == UCC.UC_ERR_FETCH_PROT:
             # a translated block may run on into the next page (at most two pages): the
             # fault is for pc's page or for the one after it
             candidates = [(pc, 1), ((pc & ~(PAGE - 1)) + PAGE, 1)]
             access = "exec"
-        elif insn is None:
-            return None
         else:
             access = "write" if uc_errno == UCC.UC_ERR_WRITE_PROT else "read"
-            candidates = [c for c in (_effective(cpu, insn, op) for op in insn.operands
-                                      if op.type == X86_OP_MEM) if c is not None]
+            candidates = cpu.memory_operands(pc, code) if code else []
+            if not candidates:
+                return None
         for addr, size in candidates:
             for a in (addr, addr + size - 1):
                 if (a & ~(PAGE - 1)) in self.lazy:
@@ -181,39 +178,3 @@ def _runs(pages: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((p, p + PAGE))
     return runs
-
-
-_md = None
-
-
-def _disassembler():
-    global _md
-    if _md is None:
-        import capstone
-        _md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-        _md.detail = True
-    return _md
-
-
-def _effective(cpu, insn, op) -> tuple[int, int] | None:
-    """(address, size) of a memory operand, from the registers as they are now."""
-    m = op.mem
-    addr = m.disp
-    if m.base:
-        name = insn.reg_name(m.base)
-        addr += insn.address + insn.size if name == "rip" else _reg(cpu, name)
-    if m.index:
-        addr += _reg(cpu, insn.reg_name(m.index)) * m.scale
-    if m.segment:
-        seg = insn.reg_name(m.segment)
-        if seg == "fs":
-            addr += cpu.fs_base()
-        elif seg == "gs":
-            addr += cpu.gs_base()
-    return addr & 0xFFFFFFFFFFFFFFFF, max(op.size, 1)
-
-
-def _reg(cpu, name: str) -> int:
-    from unicorn import x86_const
-    reg = getattr(x86_const, "UC_X86_REG_" + name.upper(), None)
-    return cpu.uc.reg_read(reg) if reg is not None else 0
