@@ -50,6 +50,12 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--trace-faults", action="store_true",
                    help="show demand paging: each first touch of a file-backed page, and a "
                         "summary (slower for big programs: each first touch stops the emulator)")
+    p.add_argument("--hook", dest="hooks", action="append", default=[], metavar="FILE",
+                   help="a Python file defining setup(p) that hooks functions (see README)")
+    p.add_argument("-L", "--ltrace", action="store_true",
+                   help="print library calls as ltrace does (with -e trace=...: both traces)")
+    p.add_argument("--indent", type=int, default=0, metavar="N",
+                   help="-L: indent nested calls by N spaces per level (ltrace -n)")
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return p
@@ -111,23 +117,27 @@ def find_program(name: str, env: dict[str, str], root: str) -> str | None:
 
 
 def _trace_selection(exprs: list[str]):
+    """-e trace=SET (strace's) and -e ltrace=FILTER (ltrace's -e, for -L):
+    (syscall selection or None, ltrace filters)."""
     from .trace.filters import parse_trace_expr
-    selected = None
+    selected, lfilters = None, []
     for e in exprs:
         key, eq, val = e.partition("=")
         if not eq:
             key, val = "trace", e
         if key in ("trace", "t"):
             selected = parse_trace_expr(val)
+        elif key == "ltrace":
+            lfilters.append(val)
         else:
             raise ValueError(f"unsupported -e qualifier '{key}'")
-    return selected
+    return selected, lfilters
 
 
 def cmd_run(a: argparse.Namespace) -> int:
     env = guest_env(a.env)
     try:
-        selected = _trace_selection(a.exprs)
+        selected, lfilters = _trace_selection(a.exprs)
     except ValueError as e:
         print(f"pyloader: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -148,13 +158,17 @@ def cmd_run(a: argparse.Namespace) -> int:
         except OSError as e:
             print(f"pyloader: {a.output}: {e.strerror}", file=sys.stderr)
             return EXIT_USAGE
+    ltrace = a.ltrace or bool(lfilters)
+    ltrace_only = ltrace and selected is None
+    if ltrace_only:             # no system calls: the Tracer only reports signals (see LTracer)
+        selected = set()
     from .trace import Tracer  # even with trace=none: the "+++ exited" line
     tracer = Tracer(out, selected=selected, strsize=a.strsize, summary=a.summary,
-                        show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
-                        relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
-                        xlat_style=a.xlat, verbose=a.verbose, follow=min(a.follow, 2),
-                        outname=a.output.rpartition(".")[0] if a.follow == 2 and a.output
-                        else a.output)
+                    show_paths=a.paths, syscall_times=a.times, timestamps=a.stamps,
+                    relative=a.relative, only_ok=a.only_ok, only_failed=a.only_failed,
+                    xlat_style=a.xlat, verbose=a.verbose, follow=min(a.follow, 2),
+                    outname=a.output.rpartition(".")[0] if a.follow == 2 and a.output
+                    else a.output)
     from .binfmt import ExecError
     from .process import Process
     proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,
@@ -164,19 +178,39 @@ def cmd_run(a: argparse.Namespace) -> int:
         from .ld.rtld import CATEGORIES
         for c in sorted(proc.ld_debug - CATEGORIES):     # ld.so's own words for LD_DEBUG
             print(f"warning: debug option `{c}' unknown; try LD_DEBUG=help", file=sys.stderr)
+    ltracer = None
+    hook_error: type[Exception] | tuple = ()      # `except ()` catches nothing
+    if a.hooks or ltrace:
+        from .hooks import HookError, hooks_of, load_hook_file
+        hook_error = HookError
     watch = None
     if a.trace_bindings or a.trace_faults:     # teaching modes: imported only when asked for
         from .teach.watch import Watch
         watch = Watch(proc, tracer.out, bindings=a.trace_bindings, faults=a.trace_faults)
     try:
+        for f in a.hooks:
+            load_hook_file(proc, f)
+        if ltrace:
+            from .ltrace import LTracer
+            ltracer = LTracer(proc, out, lfilters, indent=a.indent, strsize=a.strsize,
+                              follow=a.follow > 0, signals_only=ltrace_only)
+            hooks_of(proc).on_attach.append(ltracer.install)
+            tracer.out = ltracer        # one stream: a syscall line ends an open call's line
         ex = proc.run(path)
         if watch is not None:
             watch.finish()
+        if ltrace_only:
+            ltracer.exited(ex)
     except ExecError as e:
         msg = str(e)
         print(f"pyloader: {a.program}: {msg}" if a.program not in msg else f"pyloader: {msg}",
               file=sys.stderr)
         return EXIT_NOT_FOUND if e.errno == 2 else EXIT_CANNOT_EXEC
+    except hook_error as e:
+        if ltracer is not None:
+            ltracer.break_line()
+        print(f"pyloader: {e}", file=sys.stderr)
+        return e.status
     finally:
         if out is not None:
             out.close()

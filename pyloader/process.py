@@ -95,7 +95,7 @@ class GuestExit(Exception):
 
 class Process(ThreadsMixin):
     def __init__(self, argv: list[str], env: dict[str, str] | list[str] | None = None, *,
-                 root: str = "/", ld: str = "system", tracer=None, seed: int | None = None,
+                 root: str = "/", ld: str = "python", tracer=None, seed: int | None = None,
                  timeout: float | None = None, tlb: str = "cpu"):
         self.argv = [os.fsencode(a) for a in argv]
         if env is None:
@@ -167,6 +167,7 @@ class Process(ThreadsMixin):
         self._last_args: tuple = ()
         self._epipe = False
         self.on_exec: list = []        # callbacks(task) once the program is at its entry point
+        self.hooks = None              # pyloader.hooks.Hooks, made by the first hook()
 
     # --- services for binfmt and the syscall handlers ---------------------------------------
     def random_bytes(self, n: int) -> bytes:
@@ -229,6 +230,8 @@ class Process(ThreadsMixin):
                       if "symbol lookup" not in str(e) and "version" not in str(e)
                       else f"{filename}: {e}", file=sys.stderr)
                 raise GuestExit(127) from None
+        if self.hooks is not None:     # names can be resolved now that everything is mapped
+            self.hooks.attach()
 
     @property
     def current_name(self) -> str:
@@ -586,6 +589,26 @@ class Process(ThreadsMixin):
             signal.pthread_sigmask(signal.SIG_UNBLOCK, [ex.signo])
             os.kill(os.getpid(), ex.signo)
         os._exit(ex.status)
+
+    # --- function hooks (pyloader/hooks.py) ---------------------------------------------------
+    def hook(self, target, func=None, *, when: str = "replace", callers=None):
+        """Hook a function: `name`, `name@VERSION`, `lib:name` or an address; when is
+        "replace" (default; `call.original()` makes it a wrapper), "enter" or "exit";
+        callers limits it to calls made from those objects. Returns the Hook (`.remove()`);
+        without func, a decorator (the Hook is then the function's `hook` attribute)."""
+        from .hooks import hooks_of
+        return hooks_of(self).hook(target, func, when=when, callers=callers)
+
+    def redirect(self, name: str, to: str, library: str | None = None):
+        """Calls of `name` go to `to` (in `library`, loaded for it), as LD_PRELOAD would."""
+        from .hooks import redirect
+        return redirect(self, name, to, library)
+
+    @property
+    def stdout(self):
+        """A text stream onto the guest's descriptor 1."""
+        from .hooks import GuestStream
+        return GuestStream(self, 1)
 
     # --- running -----------------------------------------------------------------------------
     def run(self, filename: str | None = None) -> GuestExit:

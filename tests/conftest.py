@@ -42,6 +42,9 @@ BUILDS = {
     "threads": ("threads.c", ["-O1", "-pthread"]),
     "dl_api": ("dl_api.c", ["-O1", "-rdynamic"]),
     "tls_dlopen": ("tls_dlopen.c", ["-O1"]),
+    "hooks_demo": ("hooks_demo.c", ["-O0"]),
+    "hook_bench": ("hook_bench.c", ["-O2"]),
+    "callbacks": ("callbacks.c", ["-O0"]),
 }
 
 
