@@ -7,7 +7,7 @@ import os
 import struct
 
 from . import syscall
-from .fs import NR, sint
+from .fs import NR, sint, struct_call
 from .host import buffer, from_bytes, host_syscall
 from .time import read_ts
 
@@ -164,20 +164,14 @@ def sys_alarm(t, seconds, *_):
 @syscall("setitimer")
 def sys_setitimer(t, which, new, old, *_):
     nb = from_bytes(t.mem.read(new, 32)) if new else None
-    ob = buffer(32)
-    r = host_syscall(NR["setitimer"], which, nb, ob if old else None)
-    if r == 0 and old:
-        t.mem.write(old, ob.raw)
-    return r
+    if not old:
+        return host_syscall(NR["setitimer"], which, nb, None)
+    return struct_call(t, "setitimer", 32, old, which, nb)
 
 
 @syscall("getitimer")
 def sys_getitimer(t, which, cur, *_):
-    b = buffer(32)
-    r = host_syscall(NR["getitimer"], which, b)
-    if r == 0:
-        t.mem.write(cur, b.raw)
-    return r
+    return struct_call(t, "getitimer", 32, cur, which)
 
 
 @syscall("timer_create")
@@ -193,21 +187,15 @@ def sys_timer_create(t, clock, sevp, timerid, *_):
 
 @syscall("timer_settime")
 def sys_timer_settime(t, timerid, flags, new, old, *_):
-    ob = buffer(32)
-    r = host_syscall(NR["timer_settime"], timerid, flags, from_bytes(t.mem.read(new, 32)),
-                     ob if old else None)
-    if r == 0 and old:
-        t.mem.write(old, ob.raw)
-    return r
+    nb = from_bytes(t.mem.read(new, 32))
+    if not old:
+        return host_syscall(NR["timer_settime"], timerid, flags, nb, None)
+    return struct_call(t, "timer_settime", 32, old, timerid, flags, nb)
 
 
 @syscall("timer_gettime")
 def sys_timer_gettime(t, timerid, cur, *_):
-    b = buffer(32)
-    r = host_syscall(NR["timer_gettime"], timerid, b)
-    if r == 0:
-        t.mem.write(cur, b.raw)
-    return r
+    return struct_call(t, "timer_gettime", 32, cur, timerid)
 
 
 @syscall("timer_getoverrun", "timer_delete")
