@@ -165,7 +165,6 @@ class Process(ThreadsMixin):
         self.slice_expired = False
         self.nested = 0                    # emu_starts of the linker inside a hook
         self._last_args: tuple = ()
-        self._epipe = False
         self.on_exec: list = []        # callbacks(task) once the program is at its entry point
         self.hooks = None              # pyloader.hooks.Hooks, made by the first hook()
 
@@ -307,8 +306,8 @@ class Process(ThreadsMixin):
             for q in (self.sigqueue, self.tsigqueue):
                 q[:] = [(s, i) for s, i in q if s not in cancels]
         queue.append((signo, info))
-        if self.nested == 0:            # delivered before the guest runs on (after a run
-            self.cpu.stop()             # the linker waits for: see StubPage.call_guest)
+        self.cpu.request_stop()         # delivered before the guest runs on (never inside
+                                        # a run the linker waits for)
 
     def _drain_host_signals(self) -> None:
         q = self.host_sigq
@@ -706,20 +705,18 @@ class Process(ThreadsMixin):
         if ret is BLOCKED:              # the thread waits; the call completes on wake-up
             self.thread.call = (nr, args, traced)
             return
+        epipe = False
         if ret is not None:
             self._set_rax(ret)
-            if -ERESTART_RESTARTBLOCK <= ret <= -ERESTARTSYS:
-                self.restart_nr = nr
-            if ret == -errno.EPIPE and nr in SIGPIPE_CALLS and not (
-                    nr in SEND_CALLS and args[3] & MSG_NOSIGNAL):
-                self._epipe = True
+            if ret < 0:
+                if -ERESTART_RESTARTBLOCK <= ret <= -ERESTARTSYS:
+                    self.restart_nr = nr
+                epipe = ret == -errno.EPIPE and nr in SIGPIPE_CALLS and not (
+                    nr in SEND_CALLS and args[3] & MSG_NOSIGNAL)
         if traced and self.exec_request is None:
             tr.syscall(self, nr, self._last_args, ret)
-        if self._epipe:
-            self._epipe = False
+        if epipe:                       # pipe_write: EPIPE comes with SIGPIPE
             self.send_signal(SIGPIPE, SI_USER)
-        if (self.sigqueue or self.host_sigq or self.tsigqueue) and self.nested == 0:
-            self.cpu.stop()             # signals are delivered on the way back to the guest
 
     def _enosys(self, nr: int) -> int:
         if nr not in self.said_enosys:

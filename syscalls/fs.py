@@ -141,7 +141,9 @@ def sys_read(t, fd, buf, count, *_):
     count = min(count, MAX_RW_COUNT, IO_CHUNK)
     if count and t.mem.find(buf) is None:
         return -errno.EFAULT
-    data = t.blocking(host_read, f.host_fd, count, fd=f.host_fd, events=POLLIN)
+    data = host_read(f.host_fd, count) if not t.threads else -errno.EINTR
+    if data == -errno.EINTR:            # (or other threads): see Process.blocking
+        data = t.blocking(host_read, f.host_fd, count, fd=f.host_fd, events=POLLIN)
     if not isinstance(data, bytes):
         return data
     t.mem.write(buf, data)
@@ -153,8 +155,11 @@ def sys_write(t, fd, buf, count, *_):
     f = t.fds.files.get(fd)
     if f is None:
         return -errno.EBADF
-    return t.blocking(host_write, f.host_fd, t.mem.read(buf, min(count, MAX_RW_COUNT)),
-                      fd=f.host_fd, events=POLLOUT)
+    data = t.mem.read(buf, min(count, MAX_RW_COUNT))
+    r = host_write(f.host_fd, data) if not t.threads else -errno.EINTR
+    if r == -errno.EINTR:               # (or other threads): see Process.blocking
+        r = t.blocking(host_write, f.host_fd, data, fd=f.host_fd, events=POLLOUT)
+    return r
 
 
 @syscall("pread64")

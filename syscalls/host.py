@@ -49,12 +49,10 @@ def host_read(fd: int, count: int) -> bytes | int:
     """read(2) that returns -EINTR when a signal interrupts it (os.read retries, PEP 475,
     which would leave a guest signal waiting behind a blocked read)."""
     buf = ctypes.create_string_buffer(count)
-    ctypes.set_errno(0)
-    r = _read(fd, buf, count)
+    r = _read(fd, buf, count)          # errno is read only when r < 0
     return -ctypes.get_errno() if r < 0 else buf.raw[:r]
 
 
 def host_write(fd: int, data: bytes) -> int:
-    ctypes.set_errno(0)
     r = _write(fd, data, len(data))
     return -ctypes.get_errno() if r < 0 else r
