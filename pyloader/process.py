@@ -537,13 +537,18 @@ class Process(ThreadsMixin):
             r = fn(*args)
             if r != -errno.EINTR:
                 return r
-            if self.timed_out:
-                raise GuestExit(signo=SIGKILL)
             if child_wait and child_ready():
                 continue                # do_wait finds the child before it sees the signal
-            self._drain_host_signals()
-            if any(self.wants(s) for s, _ in self.sigqueue):
-                raise Interrupted()
+            self.after_eintr()
+
+    def after_eintr(self) -> None:
+        """A host call returned EINTR: interrupt the guest's call if a pending signal wants
+        that (Interrupted), else return so that the call is made again."""
+        if self.timed_out:
+            raise GuestExit(signo=SIGKILL)
+        self._drain_host_signals()
+        if any(self.wants(s) for s, _ in self.sigqueue + self.tsigqueue):
+            raise Interrupted()
 
     def request_execve(self, filename: str, argv: list[bytes], envp: list[bytes]) -> None:
         """execve from the guest: done by the run loop, outside emu_start, since the old

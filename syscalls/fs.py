@@ -141,8 +141,10 @@ def sys_read(t, fd, buf, count, *_):
     count = min(count, MAX_RW_COUNT, IO_CHUNK)
     if count and t.mem.find(buf) is None:
         return -errno.EFAULT
-    data = host_read(f.host_fd, count) if not t.threads else -errno.EINTR
-    if data == -errno.EINTR:            # (or other threads): see Process.blocking
+    data = host_read(f.host_fd, count) if not t.threads else None
+    if data == -errno.EINTR:
+        t.after_eintr()
+    if not isinstance(data, bytes):     # interrupted, or threads: see Process.blocking
         data = t.blocking(host_read, f.host_fd, count, fd=f.host_fd, events=POLLIN)
     if not isinstance(data, bytes):
         return data
@@ -156,8 +158,10 @@ def sys_write(t, fd, buf, count, *_):
     if f is None:
         return -errno.EBADF
     data = t.mem.read(buf, min(count, MAX_RW_COUNT))
-    r = host_write(f.host_fd, data) if not t.threads else -errno.EINTR
-    if r == -errno.EINTR:               # (or other threads): see Process.blocking
+    r = host_write(f.host_fd, data) if not t.threads else None
+    if r == -errno.EINTR:
+        t.after_eintr()
+    if r is None or r == -errno.EINTR:  # interrupted, or threads: see Process.blocking
         r = t.blocking(host_write, f.host_fd, data, fd=f.host_fd, events=POLLOUT)
     return r
 

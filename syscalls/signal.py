@@ -51,6 +51,8 @@ def sys_rt_sigprocmask(t, how, nset, oset, sigsetsize, *_):
         else:
             return -errno.EINVAL
         t.sigmask &= ~UNBLOCKABLE
+        if t.sigqueue or t.tsigqueue:
+            t.cpu.request_stop()        # what was blocked may be delivered now
     return 0
 
 
