@@ -14,8 +14,11 @@ signal interrupts it (-ERESTARTSYS, as in the kernel).
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 
+ROBUST_LIST_LIMIT = 2048        # the kernel's bound on the walk
+FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
 SLICE = 0.01                    # seconds of guest time before another thread gets the CPU
 # pid_max on 64-bit Linux: tids above it cannot collide with the host's real pids
 TID_BASE = 4194304
@@ -154,6 +157,7 @@ class ThreadsMixin:
         if len(alive) <= 1:
             self.do_exit(status)
         th = self.thread
+        self.exit_robust_list()
         if self.clear_child_tid:        # CLONE_CHILD_CLEARTID: what pthread_join waits on
             try:
                 self.mem.write(self.clear_child_tid, bytes(4))
@@ -165,6 +169,38 @@ class ThreadsMixin:
         th.state = "dead"
         self.cpu.stop()
         return BLOCKED
+
+    def exit_robust_list(self) -> None:
+        """kernel/futex/core.c exit_robust_list: every robust mutex the exiting thread still
+        holds gets FUTEX_OWNER_DIED, and one waiter is woken (its lock then returns
+        EOWNERDEAD)."""
+        head, _len = self.robust_list
+        if not head:
+            return
+        try:
+            entry, offset, pending = struct.unpack("<QqQ", self.mem.read(head, 24))
+            seen = 0
+            entries = []
+            while entry != head and seen < ROBUST_LIST_LIMIT:
+                entries.append(entry & ~1)
+                entry = self.mem.read_u64(entry & ~1)
+                seen += 1
+            if pending:
+                entries.append(pending & ~1)
+            for e in entries:
+                self._owner_died(e + offset)
+        except OSError:
+            pass                        # a bad list ends the walk, as in the kernel
+
+    def _owner_died(self, addr: int) -> None:
+        word = int.from_bytes(self.mem.read(addr, 4), "little")
+        if word & FUTEX_TID_MASK != self.tid:
+            return
+        self.mem.write(addr, ((word & FUTEX_WAITERS) | FUTEX_OWNER_DIED).to_bytes(4, "little"))
+        if word & FUTEX_WAITERS and self.threads:
+            self.futex_wake(addr, 1)
+            for th in self.pi_waiters(addr)[:1]:
+                self.wake(th, 0)
 
     # --- blocking and waking -------------------------------------------------------------------
     def other_threads_alive(self) -> bool:

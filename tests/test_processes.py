@@ -342,3 +342,21 @@ def test_many_children_each_killed_by_a_signal(tmp_path):
                   'printf("%d killed\\n",n); return 0;}\n')
     got = pyloader("run", "-e", "trace=none", exe, timeout=60)
     assert (got.stdout, got.returncode) == (b"10 killed\n", 0)
+
+
+def test_robust_mutex_of_an_exited_thread(tmp_path):
+    """The robust list is walked when a thread exits: the next locker gets EOWNERDEAD."""
+    from test_trace import build_c
+    exe = build_c(tmp_path, "robust", '#include <pthread.h>\n#include <stdio.h>\n'
+                  '#include <errno.h>\nstatic pthread_mutex_t m;\n'
+                  'static void *holder(void *a){pthread_mutex_lock(&m); return NULL;}\n'
+                  'int main(void){pthread_mutexattr_t at; pthread_mutexattr_init(&at);\n'
+                  'pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);\n'
+                  'pthread_mutex_init(&m, &at); pthread_t t;\n'
+                  'pthread_create(&t, NULL, holder, NULL); pthread_join(t, NULL);\n'
+                  'int r = pthread_mutex_lock(&m); printf("%s\\n", r == EOWNERDEAD ?\n'
+                  '"EOWNERDEAD" : "other"); return 0;}\n')
+    want = native(exe)
+    for ld in ("python", "system"):
+        got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, timeout=60)
+        assert got.stdout == want.stdout == b"EOWNERDEAD\n"
