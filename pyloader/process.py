@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import signal
 import struct
 import sys
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from unicorn import UcError
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 
-from syscalls import dispatch_table
+from syscalls import dispatch_table, procfs
 from syscalls.table import BY_NAME, SYSCALLS
 from syscalls.vfs import FdTable, Root
 
@@ -59,7 +60,15 @@ from .signals import (
     setup_rt_frame,
     siginfo,
 )
-from .threads import BLOCKED, ThreadsMixin, Wait, child_ready, fd_ready
+from .threads import (
+    BLOCKED,
+    RESTART,
+    ThreadsMixin,
+    Wait,
+    child_ready,
+    fd_ready,
+    nonblocking,
+)
 
 # si_codes of faults (include/uapi/asm-generic/siginfo.h)
 ILL_ILLOPN, FPE_INTDIV, SEGV_MAPERR, SEGV_ACCERR, TRAP_BRKPT = 2, 1, 1, 2, 1
@@ -117,6 +126,7 @@ class Process(ThreadsMixin):
                 self.fds.install_at(fd, os.dup(fd))
             except OSError:
                 pass
+        self._inherit_fds()
         self.pid = self.tid = os.getpid()
         self.creds = Creds(os.getuid(), os.geteuid(), os.getgid(), os.getegid())
         self.umask = os.umask(0o022)
@@ -125,6 +135,7 @@ class Process(ThreadsMixin):
         self.bprm = None
         self.exit: GuestExit | None = None
         self.sigqueue: list[tuple[int, bytes]] = []   # pending guest signals, with siginfo
+        self.signalfds: list = []       # syscalls.signal.SignalFd: readable while theirs is pending
         self.host_sigq: deque = deque()    # signals the host delivered (watcher thread)
         self.posix_timers: set[int] = set()    # timer_create ids (host timers)
         self.altstack = (0, 2, 0)          # ss_sp, ss_flags (SS_DISABLE), ss_size
@@ -237,13 +248,35 @@ class Process(ThreadsMixin):
         sc = SYSCALLS.get(self.current_nr)
         return sc.name if sc else ""
 
+    def _inherit_fds(self) -> None:
+        """Descriptors above 2 that pyloader was started with (a shell's `3<file`, a make
+        jobserver pipe) are the guest's too, as exec would pass them. Python opens its own
+        non-inheritable, so the inheritable ones are exactly those; the guest's table takes
+        them over (closing one must really close it, or a pipe's reader never sees EOF)."""
+        try:
+            fds = [int(n) for n in os.listdir("/proc/self/fd")]
+        except OSError:
+            return
+        for fd in sorted(fds):
+            try:
+                if fd > 2 and fd not in self.fds.files and os.get_inheritable(fd):
+                    os.set_inheritable(fd, False)
+                    self.fds.install_at(fd, fd)
+            except OSError:
+                pass                    # the listing's own descriptor, closed by now
+
     def fd_path(self, fd: int) -> bytes:
         """What a guest descriptor refers to, as /proc/self/fd/N shows it to the guest."""
         f = self.fds.get(fd)
+        if f.file is not None:          # emulated: the host's descriptor is something else
+            return f.path
         try:
-            return self.root.to_guest(os.readlink(f"/proc/self/fd/{f.host_fd}".encode()))
+            target = os.readlink(f"/proc/self/fd/{f.host_fd}".encode())
         except OSError:
             return f.path
+        if procfs.generated(target):     # /proc/self/maps, /proc/self/fd: /proc/PID/...
+            return re.sub(rb"^/proc/(self|thread-self)\b", b"/proc/%d" % self.pid, f.path)
+        return self.root.to_guest(target)
 
     def kernel(self, name: str, *args: int) -> int:
         """Make a syscall on the guest's behalf (the Python ld.so maps libraries this way),
@@ -306,8 +339,14 @@ class Process(ThreadsMixin):
             for q in (self.sigqueue, self.tsigqueue):
                 q[:] = [(s, i) for s, i in q if s not in cancels]
         queue.append((signo, info))
+        self.signals_changed()
         self.cpu.request_stop()         # delivered before the guest runs on (never inside
                                         # a run the linker waits for)
+
+    def signals_changed(self) -> None:
+        """What is pending changed: signalfds are readable exactly while theirs is."""
+        for sfd in self.signalfds:
+            sfd.sync(self)
 
     def _drain_host_signals(self) -> None:
         q = self.host_sigq
@@ -358,6 +397,10 @@ class Process(ThreadsMixin):
             if act.flags & SA_RESETHAND:
                 self.sigactions.pop(signo, None)
         self._handle_restart(None)
+        if self.saved_sigmask is not None:     # no handler ran: sigsuspend/ppoll's mask ends
+            self.sigmask, self.saved_sigmask = self.saved_sigmask, None
+        if self.signalfds:
+            self.signals_changed()
 
     def _offer_to_other_thread(self) -> None:
         """complete_signal: a process signal this thread blocks goes to one that does not."""
@@ -369,7 +412,7 @@ class Process(ThreadsMixin):
             mask = th.saved.get("sigmask", 0)
             if any(self.wants(s, mask) for s, _ in self.sigqueue):
                 if th.state == "blocked":
-                    self.wake(th, -516 if th.wait.kind == "sleep" else -512)
+                    self.interrupt(th)
                 self.slice_expired = True
                 return
 
@@ -503,6 +546,8 @@ class Process(ThreadsMixin):
         self._timer = None              # the --timeout timer thread stays in the parent
         self.sigqueue = []              # pending signals are not inherited
         self.tsigqueue = []
+        for sfd in self.signalfds:
+            sfd.after_fork(self)
         if self.threads:                # only the forking thread lives on in the child
             self.threads = {}
             self.thread = None
@@ -522,15 +567,15 @@ class Process(ThreadsMixin):
         self.children.discard(pid)
 
     def blocking(self, fn, *args, fd: int | None = None, events: int = 0,
-                 child_wait: bool = False):
+                 child_wait: bool = False, on_ready=None):
         """A host call that may sleep and returns -EINTR when a host signal (our WAKE, sent by
         the watcher) interrupts it: the guest's call is then interrupted if a pending signal
         wants that, and otherwise simply made again. With several guest threads a call that
-        would block (its `fd` not ready, or no child to reap) blocks only its thread, which
-        makes the call again once it can succeed."""
+        would block (its blocking `fd` not ready, or no child to reap) blocks only its
+        thread, which makes the call again once it can succeed (or gets `on_ready()`)."""
         if self.threads and (fd is not None or child_wait) and self.other_threads_alive():
-            if fd is not None and not fd_ready(fd, events):
-                return self.block(Wait("io", addr=fd, bitset=events))
+            if fd is not None and not fd_ready(fd, events) and not nonblocking(fd):
+                return self.block(Wait("io", fds=((fd, events),), on_ready=on_ready))
             if child_wait and not child_ready():
                 return self.block(Wait("child"))
         while True:
@@ -539,6 +584,28 @@ class Process(ThreadsMixin):
                 return r
             if child_wait and child_ready():
                 continue                # do_wait finds the child before it sees the signal
+            self.after_eintr()
+
+    def wait_ready(self, call, fds: tuple, timeout_ns: int | None):
+        """poll, select, epoll_wait: `call(timeout_ns, probe)` makes the host call (None
+        waits forever) and returns the guest's result; with probe it leaves guest memory
+        alone when nothing is ready. With several guest threads only this thread waits: a
+        probe, then a Wait on `fds` ((host fd, events), ...) until one is ready or the
+        deadline passes, and the call is made again with the time that is left."""
+        deadline = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
+        if self.threads and self.other_threads_alive():
+            deadline = self.resumed_deadline(deadline)
+            if deadline is not None and deadline <= time.monotonic_ns():
+                return call(0, False)
+            r = call(0, True)
+            if r != 0:
+                return r
+            return self.block(Wait("io", fds=fds, deadline=deadline, timeout_result=RESTART))
+        while True:
+            left = None if deadline is None else max(0, deadline - time.monotonic_ns())
+            r = call(left, False)
+            if r != -errno.EINTR:
+                return r
             self.after_eintr()
 
     def after_eintr(self) -> None:

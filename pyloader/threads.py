@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ROBUST_LIST_LIMIT = 2048        # the kernel's bound on the walk
@@ -40,12 +41,14 @@ BLOCKED = Blocked()
 
 @dataclass
 class Wait:
-    kind: str                   # "futex", "pi", "sleep"
+    kind: str                   # "futex", "pi", "sleep", "io", "child", "signal"
     addr: int = 0
-    bitset: int = 0xFFFFFFFF
+    bitset: int = 0xFFFFFFFF    # futex: the bitset; signal: the signals waited for
     deadline: int | None = None  # CLOCK_MONOTONIC ns
     timeout_result: int = 0
-    rem: int = 0                # nanosleep's remaining-time pointer
+    fds: tuple = ()             # io: ((host fd, poll events), ...), ready when any is
+    on_ready: Callable[[], int] | None = None   # io: the call's result once ready
+    interrupted: int = -512     # what a signal makes of the call (-ERESTARTSYS by default)
 
 
 @dataclass
@@ -56,14 +59,30 @@ class Thread:
     wait: Wait | None = None
     result: int | None = None   # the blocked syscall's result once woken
     call: tuple | None = None   # (nr, args, traced) of the blocked syscall
+    again: tuple | None = None  # (nr, deadline) of a call woken to be made again
     saved: dict = field(default_factory=dict)   # PER_THREAD values while not running
 
 
-def fd_ready(fd: int, events: int) -> bool:
+def fds_ready(fds) -> bool:
+    """Is any of ((host fd, poll events), ...) ready (or closed: POLLNVAL) now?"""
     import select
     p = select.poll()
-    p.register(fd, events)
+    for fd, events in fds:
+        p.register(fd, events)
     return bool(p.poll(0))
+
+
+def fd_ready(fd: int, events: int) -> bool:
+    return fds_ready(((fd, events),))
+
+
+def nonblocking(fd: int) -> bool:
+    """O_NONBLOCK on the host file description: its calls fail with EAGAIN, never wait."""
+    import fcntl
+    try:
+        return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
+    except OSError:
+        return True                     # a bad descriptor: the call fails at once
 
 
 def child_ready() -> bool:
@@ -207,20 +226,37 @@ class ThreadsMixin:
         return sum(t.state != "dead" for t in self.threads.values()) > 1
 
     def io_ready(self) -> list[Thread]:
-        """Threads waiting for a descriptor that is now ready, or for a child."""
+        """Threads waiting for a descriptor that is now ready, for a child, or for a
+        signal they wait for (sigwait) that is now pending."""
         out = []
         child = None
         for th in list(self.threads.values()):
             w = th.wait
             if th.state != "blocked" or w is None:
                 continue
-            if w.kind == "io" and fd_ready(w.addr, w.bitset):
+            if w.kind == "io" and fds_ready(w.fds):
                 out.append(th)
             elif w.kind == "child":
                 child = child_ready() if child is None else child
                 if child:
                     out.append(th)
+            elif w.kind == "signal" and w.bitset and self._pending_for(th, w.bitset):
+                out.append(th)
         return out
+
+    def _pending_for(self, th: Thread, signals: int) -> bool:
+        queue = self.tsigqueue if th is self.thread else th.saved.get("tsigqueue", [])
+        return any(signals >> (s - 1) & 1 for s, _ in self.sigqueue + queue)
+
+    def wake_ready(self, th: Thread) -> None:
+        """Its descriptor, child or signal is there: the call completes, or is made again
+        (RESTART), keeping its deadline."""
+        w = th.wait
+        if w.kind == "io" and w.on_ready is not None:
+            self.wake(th, w.on_ready())
+            return
+        self.wake(th, RESTART)
+        th.again = (th.call[0] if th.call else -1, w.deadline)
 
     def block(self, wait: Wait):
         self.thread.state = "blocked"
@@ -228,13 +264,38 @@ class ThreadsMixin:
         self.cpu.stop()
         return BLOCKED
 
+    def wait_fd(self, fd: int, events: int, on_ready: Callable[[], int]):
+        """Only this thread waits until host `fd` has `events`; its call then returns
+        `on_ready()` (a connect's SO_ERROR)."""
+        return self.block(Wait("io", fds=((fd, events),), on_ready=on_ready))
+
+    def wait_signal(self, signals: int, deadline: int | None, interrupted: int):
+        """pause, sigsuspend (signals 0: any signal that runs a handler ends the wait, as
+        `interrupted`), sigtimedwait (woken to take one of `signals`, made again)."""
+        return self.block(Wait("signal", bitset=signals, deadline=deadline,
+                               timeout_result=RESTART, interrupted=interrupted))
+
     def wake(self, th: Thread, result: int) -> None:
         th.state = "runnable"
         th.wait = None
         th.result = result
+        th.again = None
+
+    def interrupt(self, th: Thread) -> None:
+        """A signal ends the thread's wait (the call is interrupted: EINTR or restart)."""
+        self.wake(th, th.wait.interrupted)
+        self.slice_expired = True
+
+    def resumed_deadline(self, default: int | None) -> int | None:
+        """The deadline of the call being made again after a wake-up (poll, sigwait...):
+        the wait goes on with the time that was left, not a fresh timeout."""
+        th = self.thread
+        again, th.again = th.again, None
+        return again[1] if again is not None and again[0] == self.current_nr else default
 
     def sleep_thread(self, end_ns: int):
-        return self.block(Wait("sleep", deadline=end_ns, timeout_result=0))
+        return self.block(Wait("sleep", deadline=end_ns, timeout_result=0,
+                                     interrupted=-516))   # ERESTART_RESTARTBLOCK
 
     def futex_wait(self, addr: int, bitset: int, deadline: int | None):
         return self.block(Wait("futex", addr, bitset, deadline, -110))      # ETIMEDOUT
@@ -275,7 +336,7 @@ class ThreadsMixin:
         now = time.monotonic_ns()
         self._wake_expired(now)
         for th in self.io_ready():
-            self.wake(th, RESTART)
+            self.wake_ready(th)
         self._signal_blocked_threads()
         if cur.state == "runnable" and not self.slice_expired:
             return
@@ -296,7 +357,10 @@ class ThreadsMixin:
         for th in self.threads.values():
             w = th.wait
             if th.state == "blocked" and w.deadline is not None and w.deadline <= now:
-                self.wake(th, w.timeout_result)
+                if w.timeout_result == RESTART:     # made again: it times out itself
+                    self.wake_ready(th)
+                else:
+                    self.wake(th, w.timeout_result)
 
     def _signal_blocked_threads(self) -> None:
         """A pending signal that a blocked thread accepts interrupts its wait
@@ -305,13 +369,13 @@ class ThreadsMixin:
         if not (self.sigqueue or any(t.saved.get("tsigqueue") for t in self.threads.values())):
             return
         for th in self.threads.values():
-            if th.state != "blocked" or th is self.thread:
+            if th.state != "blocked":
                 continue
-            mask = th.saved.get("sigmask", 0)
-            queues = self.sigqueue + th.saved.get("tsigqueue", [])
+            cur = th is self.thread     # its PER_THREAD values are the live ones
+            mask = self.sigmask if cur else th.saved.get("sigmask", 0)
+            queues = self.sigqueue + (self.tsigqueue if cur else th.saved.get("tsigqueue", []))
             if any(self.wants(s, mask) for s, _ in queues):
-                self.wake(th, -516 if th.wait.kind == "sleep" else -512)
-                self.slice_expired = True
+                self.interrupt(th)
 
     def _idle(self) -> Thread | None:
         """Every thread is blocked: wait for the first deadline, a descriptor, a child or a
@@ -321,7 +385,8 @@ class ThreadsMixin:
         blocked = [t for t in self.threads.values() if t.state == "blocked"]
         deadlines = [t.wait.deadline for t in blocked if t.wait.deadline is not None]
         io = [t.wait for t in blocked if t.wait.kind in ("io", "child")]
-        if not deadlines and not io and not self._timer_may_fire():
+        signals = any(t.wait.kind == "signal" for t in blocked)   # one may come from outside
+        if not deadlines and not io and not signals and not self._timer_may_fire():
             import sys
             print(f"pyloader: deadlock: all {len(self.threads)} guest threads are blocked and "
                   "nothing can wake them:", file=sys.stderr)
@@ -339,8 +404,8 @@ class ThreadsMixin:
         if io:
             p = select.poll()
             for w in io:
-                if w.kind == "io":
-                    p.register(w.addr, w.bitset)
+                for fd, events in w.fds:
+                    p.register(fd, events)
             left = max(0, end - time.monotonic_ns()) // 1_000_000
             p.poll(min(left, 50))       # short: signals and children are checked after it
             self._drain_host_signals()
@@ -348,7 +413,7 @@ class ThreadsMixin:
             self.sleep_until(end, any_signal=True)
         self._wake_expired(time.monotonic_ns())
         for th in self.io_ready():
-            self.wake(th, RESTART)
+            self.wake_ready(th)
         self._signal_blocked_threads()
         return next((t for t in self.threads.values() if t.state == "runnable"), None)
 

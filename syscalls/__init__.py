@@ -25,5 +25,5 @@ def syscall(*names: str) -> Callable:
 
 def dispatch_table() -> dict[int, Callable]:
     """Syscall number -> handler, for every implemented syscall."""
-    from . import fs, futex, misc, mm, net, process, signal, time  # noqa: F401  (they register)
+    from . import fs, futex, misc, mm, net, poll, process, signal, time  # noqa: F401 (register)
     return {BY_NAME[name].nr: fn for name, fn in HANDLERS.items() if name in BY_NAME}

@@ -27,6 +27,8 @@ class Ctx:
     show_paths: bool = False
     ret: int = 0
     args: tuple = ()
+    entry: dict | None = None         # arguments read at entry (entry_capture)
+    sc_name: str = ""                 # the call being decoded
 
     @property
     def failed(self) -> bool:
@@ -447,6 +449,80 @@ def st_siginfo(ctx: Ctx, raw: bytes) -> str:
 
 
 # name -> (size in bytes, decoder)
+def st_itimerspec(ctx: Ctx, raw: bytes) -> str:
+    i_s, i_ns, v_s, v_ns = struct.unpack("<qqqq", raw)
+    return f"{{it_interval={_ts(i_s, i_ns)}, it_value={_ts(v_s, v_ns)}}}"
+
+
+def st_epoll_event(ctx: Ctx, raw: bytes) -> str:
+    """struct epoll_event is packed on x86-64: u32 events, then the u64 data."""
+    events, data = struct.unpack("<IQ", raw[:12])
+    return (f"{{events={fmt_flags(ctx, 'epoll_events', events)}, "
+            f"data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}")
+
+
+def st_pselect6_sigmask(ctx: Ctx, raw: bytes) -> str:
+    """pselect6's sixth argument: {const sigset_t *ss; size_t ss_len}."""
+    ss, ss_len = struct.unpack("<QQ", raw)
+    mask = ptr(ss)
+    if ss:
+        try:
+            mask = fmt_sigset_bits(int.from_bytes(ctx.mem.read(ss, 8), "little"))
+        except OSError:
+            pass
+    return f"{{sigmask={mask}, sigsetsize={ss_len}}}"
+
+
+# --- socket addresses (strace's sockaddr.c) -------------------------------------------------------
+SOCKADDR_SIZE = {1: 110, 2: 16, 10: 28, 16: 12}     # AF_UNIX, AF_INET, AF_INET6, AF_NETLINK
+SOCKADDR_LEN_ARG = {"connect": 2, "bind": 2, "sendto": 5}           # the length itself
+SOCKLEN_PTR_ARG = {"accept": 2, "accept4": 2, "getsockname": 2, "getpeername": 2,
+                   "recvfrom": 5}                                      # where it was stored
+
+
+def _sockaddr_len(ctx: Ctx) -> int:
+    i = SOCKADDR_LEN_ARG.get(ctx.sc_name)
+    if i is not None:
+        return ctx.args[i] & 0xFFFFFFFF
+    i = SOCKLEN_PTR_ARG.get(ctx.sc_name)
+    if i is not None:
+        try:
+            return int.from_bytes(ctx.mem.read(ctx.args[i], 4), "little")
+        except OSError:
+            pass
+    return 128
+
+
+def fmt_sockaddr(ctx: Ctx, v: int) -> str:
+    import socket
+    try:
+        family = int.from_bytes(ctx.mem.read(v, 2), "little")
+        raw = ctx.mem.read(v, SOCKADDR_SIZE.get(family, 16))
+    except OSError:
+        return ptr(v)
+    name = fmt_enum(ctx, "socket_domain", family)
+    if family == 1:                     # AF_UNIX; "@" marks the abstract namespace
+        path = raw[2:max(2, min(_sockaddr_len(ctx), 110))]
+        if not path:
+            return f"{{sa_family={name}}}"
+        text = "@" + quote(path[1:]) if path[0] == 0 else quote(path.split(b"\0")[0])
+        return f"{{sa_family={name}, sun_path={text}}}"
+    if family == 2:
+        port = int.from_bytes(raw[2:4], "big")
+        return (f"{{sa_family={name}, sin_port=htons({port}), "
+                f"sin_addr=inet_addr(\"{socket.inet_ntop(socket.AF_INET, raw[4:8])}\")}}")
+    if family == 10:
+        port, flow = int.from_bytes(raw[2:4], "big"), int.from_bytes(raw[4:8], "big")
+        scope = int.from_bytes(raw[24:28], "little")
+        addr = socket.inet_ntop(socket.AF_INET6, raw[8:24])
+        return (f"{{sa_family={name}, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), "
+                f"inet_pton({name}, \"{addr}\", &sin6_addr), sin6_scope_id={scope}}}")
+    if family == 16:
+        pid, groups = struct.unpack_from("<II", raw, 4)
+        return f"{{sa_family={name}, nl_pid={pid}, nl_groups={groups:08x}}}"
+    return f"{{sa_family={name}, sa_data={quote(raw[2:16])}}}"
+
+
 STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
     "stat": (144, st_stat),
     "statx": (256, st_statx),
@@ -465,12 +541,17 @@ STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
     "int": (4, st_int),
     "wait_status": (4, st_wait_status),
     "siginfo": (128, st_siginfo),
+    "itimerspec": (32, st_itimerspec),
+    "epoll_event": (12, st_epoll_event),
+    "pselect6_sigmask": (16, st_pselect6_sigmask),
 }
 
 
 def fmt_struct(ctx: Ctx, name: str, v: int, output: bool) -> str:
     if v == 0:
         return "NULL"
+    if name == "sockaddr" and not (output and ctx.failed):
+        return fmt_sockaddr(ctx, v)
     spec = STRUCTS.get(name)
     if spec is None or (output and ctx.failed):
         return f"{v:#x}"
@@ -510,6 +591,158 @@ def _ostruct(ctx: Ctx, v: int, p: str, args: tuple, sc: Syscall) -> str:
     return fmt_struct(ctx, p, v, output=True)
 
 
+# --- waiting for descriptors (strace's poll.c, select in desc.c, epoll.c) -------------------------
+MAX_ARRAY = 1024                # elements read of a guest array at most
+
+
+def _pollfds(ctx: Ctx, v: int, n: int) -> list[tuple[int, int, int]] | None:
+    try:
+        raw = ctx.mem.read(v, 8 * min(n, MAX_ARRAY))
+    except OSError:
+        return None
+    return [struct.unpack_from("<ihh", raw, i) for i in range(0, len(raw), 8)]
+
+
+def fmt_pollfds(ctx: Ctx, v: int, n: int) -> str:
+    """poll's input: [{fd=3, events=POLLIN}, ...]."""
+    if v == 0:
+        return "NULL"
+    got = _pollfds(ctx, v, n)
+    if got is None:
+        return ptr(v)
+    return "[" + ", ".join(f"{{fd={fd}, events={fmt_flags(ctx, 'poll_events', ev & 0xFFFF)}}}"
+                           for fd, ev, _ in got) + "]"
+
+
+def fdset_text(raw: bytes | None, nfds: int) -> str:
+    bits = int.from_bytes(raw or b"", "little")
+    return "[" + " ".join(str(fd) for fd in range(nfds) if bits >> fd & 1) + "]"
+
+
+def _fdset_bytes(nfds: int) -> int:
+    return (max(0, min(nfds, MAX_ARRAY * 64)) + 63) // 64 * 8
+
+
+# select, pselect6, ppoll: the arguments the kernel writes back (fd sets, the time left),
+# by position; strace prints them as they were at entry
+# accept, accept4, recvfrom, getsockname, getpeername: the address length (kept as -1, as
+# the argument itself prints its value after the call)
+ENTRY_CAPTURE = {23: (1, 2, 3, 4), 270: (1, 2, 3, 4), 271: (2,), 43: (), 288: (), 45: (),
+                 51: (), 52: ()}
+SOCKLEN_AT = {43: 2, 288: 2, 45: 5, 51: 2, 52: 2}
+
+
+def entry_capture(sc: Syscall, mem, args: tuple) -> dict[int, bytes]:
+    """The in/out arguments' bytes at entry."""
+    out = {}
+    i = SOCKLEN_AT.get(sc.nr)
+    if i is not None:
+        if args[i]:
+            try:
+                out[-1] = mem.read(args[i], 4)
+            except OSError:
+                pass
+        return out
+    for i in ENTRY_CAPTURE[sc.nr]:
+        size = 16 if i == 4 or sc.name == "ppoll" else _fdset_bytes(s32(args[0]))
+        if args[i] and size:
+            try:
+                out[i] = mem.read(args[i], size)
+            except OSError:
+                pass
+    return out
+
+
+def _captured(ctx: Ctx, sc: Syscall, i: int, raw: bytes, args: tuple) -> str:
+    if sc.name != "ppoll" and i < 4:
+        return fdset_text(raw, s32(args[0]))
+    return (st_timeval if sc.name == "select" else st_timespec)(ctx, raw)
+
+
+def _fd_set_arg(ctx: Ctx, v: int, p: str, args: tuple, sc: Syscall) -> str:
+    if v == 0:
+        return "NULL"
+    nfds = s32(args[0])
+    try:
+        return fdset_text(ctx.mem.read(v, _fdset_bytes(nfds)), nfds)
+    except OSError:
+        return ptr(v)
+
+
+def _epoll_events_out(ctx: Ctx, v: int, p: str, args: tuple, sc: Syscall) -> str:
+    if ctx.failed or ctx.ret is None:
+        return ptr(v)
+    try:
+        raw = ctx.mem.read(v, 12 * min(ctx.ret, MAX_ARRAY))
+    except OSError:
+        return ptr(v)
+    return "[" + ", ".join(st_epoll_event(ctx, raw[i:i + 12])
+                           for i in range(0, len(raw), 12)) + "]"
+
+
+def _left(ctx: Ctx, v: int, usec: bool) -> str:
+    try:
+        sec, frac = struct.unpack("<qq", ctx.mem.read(v, 16))
+    except OSError:
+        return ptr(v)
+    return f"left {{tv_sec={sec}, tv_{'usec' if usec else 'nsec'}={frac}}}"
+
+
+def ret_detail(sc: Syscall, ret: int, ctx: Ctx) -> str:
+    """What strace adds after a successful result: poll's revents, select's ready sets and
+    the time left, "Timeout"."""
+    name, a = sc.name, ctx.args
+    if name in ("poll", "ppoll", "select", "pselect6") and ret == 0:
+        return " (Timeout)"
+    parts = []
+    if name in ("poll", "ppoll"):
+        got = _pollfds(ctx, a[0], a[1]) or []
+        ready = [f"{{fd={fd}, revents={fmt_flags(ctx, 'poll_events', rev & 0xFFFF)}}}"
+                 for fd, _, rev in got if rev]
+        parts.append("[" + ", ".join(ready) + "]")
+        if name == "ppoll" and a[2]:
+            parts.append(_left(ctx, a[2], usec=False))
+    elif name in ("select", "pselect6"):
+        nfds = s32(a[0])
+        for label, v in (("in", a[1]), ("out", a[2]), ("except", a[3])):
+            if v:
+                try:
+                    text = fdset_text(ctx.mem.read(v, _fdset_bytes(nfds)), nfds)
+                except OSError:
+                    continue
+                if text != "[]":
+                    parts.append(f"{label} {text}")
+        if a[4]:
+            parts.append(_left(ctx, a[4], usec=name == "select"))
+    else:
+        return ""
+    return " (" + ", ".join(parts) + ")"
+
+
+RET_DETAIL = frozenset({"poll", "ppoll", "select", "pselect6"})
+
+
+def _sockproto(ctx: Ctx, v: int, domain: int) -> str:
+    """socket's protocol is named by the domain's table: IPPROTO_* for AF_INET(6),
+    NETLINK_* for AF_NETLINK, a number otherwise."""
+    table = {2: "ip_proto", 10: "ip_proto", 16: "netlink_proto"}.get(domain)
+    return fmt_enum(ctx, table, v) if table else str(s32(v))
+
+
+def _socklen(ctx: Ctx, v: int) -> str:
+    """An address length stored by the call: [out], or [in => out] when it changed."""
+    if not v:
+        return "NULL"
+    try:
+        out = int.from_bytes(ctx.mem.read(v, 4), "little")
+    except OSError:
+        return ptr(v)
+    if ctx.failed:
+        return ptr(v)
+    before = int.from_bytes(ctx.entry[-1], "little") if ctx.entry and -1 in ctx.entry else out
+    return f"[{out}]" if before == out else f"[{before} => {out}]"
+
+
 # kind -> decoder(ctx, value, parameter, all arguments, syscall)
 DECODERS: dict[str, Callable] = {
     "d": lambda c, v, p, a, sc: str(s32(v)),
@@ -517,7 +750,7 @@ DECODERS: dict[str, Callable] = {
     "u": lambda c, v, p, a, sc: str(v),
     "x": lambda c, v, p, a, sc: hexs(v),
     "p": lambda c, v, p, a, sc: ptr(v),
-    "o": lambda c, v, p, a, sc: f"{v & 0xFFFF:#03o}" if v else "000",
+    "o": lambda c, v, p, a, sc: f"0{v & 0xFFFF:o}" if v else "000",
     "fd": lambda c, v, p, a, sc: fmt_fd(c, v),
     "dirfd": lambda c, v, p, a, sc: fmt_dirfd(c, v),
     "path": lambda c, v, p, a, sc: fmt_path(c, v),
@@ -534,6 +767,11 @@ DECODERS: dict[str, Callable] = {
     "s": lambda c, v, p, a, sc: fmt_struct(c, p, v, output=False),
     "os": _ostruct,
     "fds2": lambda c, v, p, a, sc: ptr(v) if c.failed else fmt_struct(c, "fds2", v, output=True),
+    "pollfd": lambda c, v, p, a, sc: fmt_pollfds(c, v, a[int(p)]),
+    "sockproto": lambda c, v, p, a, sc: _sockproto(c, v, a[0]),
+    "socklen": lambda c, v, p, a, sc: _socklen(c, v),
+    "fd_set": _fd_set_arg,
+    "oepoll": _epoll_events_out,
 }
 _PLANS: dict[int, list] = {}
 
@@ -603,6 +841,7 @@ def _format_futex(sc: Syscall, args: tuple, ctx: Ctx) -> str:
 def format_call(sc: Syscall, args: tuple, ctx: Ctx) -> str:
     n = shown_args(sc, args)
     ctx.args = args
+    ctx.sc_name = sc.name
     if sc.name == "ioctl":
         return _format_ioctl(sc, args, ctx)
     if sc.name == "futex":
@@ -614,8 +853,10 @@ def format_call(sc: Syscall, args: tuple, ctx: Ctx) -> str:
     if sc.name == "clone3":
         return _format_clone3(args, ctx)
     steps = plan(sc)
-    return f"{sc.name}(" + ", ".join([fn(ctx, args[i], p, args, sc)
-                                      for i, (fn, p) in enumerate(steps[:n])]) + ")"
+    ent = ctx.entry
+    return f"{sc.name}(" + ", ".join([
+        _captured(ctx, sc, i, ent[i], args) if ent and i in ent else fn(ctx, args[i], p, args, sc)
+        for i, (fn, p) in enumerate(steps[:n])]) + ")"
 
 
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = (
@@ -705,6 +946,8 @@ def format_ret(sc: Syscall, ret: int | None, ctx: Ctx) -> str:
         if 512 <= -ret <= 516:          # kernel-internal: the call is interrupted, not failed
             return f"? {name} ({msg})"
         return f"-1 {name} ({msg})"
+    if sc.name in RET_DETAIL and not ctx.failed:
+        return str(ret) + ret_detail(sc, ret, ctx)
     if sc.ret == "x":
         return f"{ret:#x}"
     if sc.ret == "fd" and ctx.show_paths and ctx.fd_paths.get(ret) is not None:

@@ -81,6 +81,9 @@ def do_open(t, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
         data = procfs.content(t, rest)
         if data is not None:
             return t.fds.install(procfs.memfd(data), path, bool(flags & O_CLOEXEC))
+        fd = procfs.fd_dir(t, rest)
+        if fd is not None:
+            return t.fds.install(fd, os.path.normpath(path), bool(flags & O_CLOEXEC))
     hdir, hpath = at_path(t, dirfd, path, follow=not flags & O_NOFOLLOW)
     fd = host_syscall(NR["openat"], hdir, hpath, flags | O_CLOEXEC, mode & 0o7777)
     if fd < 0:
@@ -138,6 +141,8 @@ def sys_read(t, fd, buf, count, *_):
     f = t.fds.files.get(fd)        # a negative fd is a huge u64 here: not found, EBADF
     if f is None:
         return -errno.EBADF
+    if f.file is not None:
+        return f.file.read(t, f.host_fd, buf, count)
     count = min(count, MAX_RW_COUNT, IO_CHUNK)
     if count and t.mem.find(buf) is None:
         return -errno.EFAULT
@@ -388,7 +393,7 @@ def sys_getdents64(t, fd, dirp, count, *_):
 @syscall("dup")
 def sys_dup(t, fd, *_):
     f = t.fds.get(sint(fd))
-    return t.fds.install(os.dup(f.host_fd), f.path)
+    return t.fds.install(os.dup(f.host_fd), f.path, file=f.file)
 
 
 @syscall("dup2")
@@ -397,7 +402,7 @@ def sys_dup2(t, old, new, *_):
     f = t.fds.get(old)
     if old == new:
         return new
-    return t.fds.install_at(new, os.dup(f.host_fd), f.path)
+    return t.fds.install_at(new, os.dup(f.host_fd), f.path, file=f.file)
 
 
 @syscall("dup3")
@@ -406,7 +411,7 @@ def sys_dup3(t, old, new, flags, *_):
     if old == new or flags & ~O_CLOEXEC:
         return -errno.EINVAL
     f = t.fds.get(old)
-    return t.fds.install_at(new, os.dup(f.host_fd), f.path, bool(flags & O_CLOEXEC))
+    return t.fds.install_at(new, os.dup(f.host_fd), f.path, bool(flags & O_CLOEXEC), f.file)
 
 
 @syscall("fcntl")
@@ -415,7 +420,8 @@ def sys_fcntl(t, fd, cmd, arg, *_):
     f = t.fds.get(fd)
     cmd = sint(cmd)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
-        return t.fds.install(os.dup(f.host_fd), f.path, cmd == F_DUPFD_CLOEXEC, start=sint(arg))
+        return t.fds.install(os.dup(f.host_fd), f.path, cmd == F_DUPFD_CLOEXEC, start=sint(arg),
+                             file=f.file)
     if cmd == F_GETFD:
         return FD_CLOEXEC if f.cloexec else 0
     if cmd == F_SETFD:
@@ -692,82 +698,6 @@ def sys_readahead(t, fd, *_):
     return 0
 
 
-# --- waiting for descriptors -------------------------------------------------------------------
-@syscall("poll", "ppoll")
-def sys_poll(t, fds, nfds, timeout, *_):
-    import select
-    if nfds > t.fds.limit:
-        return -errno.EINVAL
-    raw = bytearray(t.mem.read(fds, 8 * nfds))
-    if t.current_nr == NR["ppoll"]:
-        if timeout:
-            ts = t.mem.read(timeout, 16)
-            ms = int.from_bytes(ts[:8], "little") * 1000 + int.from_bytes(ts[8:], "little") // 10**6
-        else:
-            ms = None
-    else:
-        ms = sint(timeout)
-        ms = None if ms < 0 else ms
-    p = select.poll()
-    hosts = {}
-    for i in range(nfds):
-        fd = sint(int.from_bytes(raw[8 * i:8 * i + 4], "little"))
-        ev = int.from_bytes(raw[8 * i + 4:8 * i + 6], "little")
-        if fd >= 0:
-            f = t.fds.files.get(fd)
-            if f is None:
-                continue
-            hosts[f.host_fd] = fd
-            p.register(f.host_fd, ev)
-    ready = dict(p.poll(ms))
-    n = 0
-    for i in range(nfds):
-        fd = sint(int.from_bytes(raw[8 * i:8 * i + 4], "little"))
-        f = t.fds.files.get(fd) if fd >= 0 else None
-        rev = 0x20 if fd >= 0 and f is None else ready.get(f.host_fd, 0) if f else 0  # POLLNVAL
-        raw[8 * i + 6:8 * i + 8] = rev.to_bytes(2, "little")
-        n += bool(rev)
-    t.mem.write(fds, bytes(raw))
-    return n
-
-
-@syscall("select", "pselect6")
-def sys_select(t, nfds, rfds, wfds, efds, timeout, *_):
-    import select
-    nfds = sint(nfds)
-    if nfds < 0 or nfds > t.fds.limit:
-        return -errno.EINVAL
-    nbytes = (nfds + 63) // 64 * 8
-    sets = [t.mem.read(p, nbytes) if p else None for p in (rfds, wfds, efds)]
-    lists = []
-    for s in sets:
-        fds = []
-        if s:
-            bits = int.from_bytes(s, "little")
-            for fd in range(nfds):
-                if bits >> fd & 1:
-                    fds.append(t.fds.host(fd))
-        lists.append(fds)
-    secs = None
-    if timeout:
-        tv = t.mem.read(timeout, 16)
-        frac = int.from_bytes(tv[8:], "little")
-        secs = int.from_bytes(tv[:8], "little") + frac / (1e9 if t.current_nr == NR["pselect6"]
-                                                          else 1e6)
-    r, w, x = select.select(*lists, secs)
-    back = {f.host_fd: fd for fd, f in t.fds.files.items()}
-    n = 0
-    for ptr, ready in zip((rfds, wfds, efds), (r, w, x)):
-        if ptr:
-            bits = 0
-            for h in ready:
-                bits |= 1 << back[h]
-                n += 1
-            t.mem.write(ptr, bits.to_bytes(nbytes, "little"))
-    return n
-
-
-
 # --- extended attributes: passed to the host (the guest's files are the host's) -------------------
 def _xattr_get(t, nr_name, target, name, value, size, follow=True):
     attr = t.mem.read_cstr(name, 256)
@@ -830,3 +760,73 @@ def sys_removexattr(t, target, name, *_):
         host = at_path(t, AT_FDCWD, read_path(t, target),
                        follow=t.current_name == "removexattr")[1]
     return host_syscall(t.current_nr, host, attr)
+
+
+# --- the older time-setting calls: timevals (or a utimbuf) turned into utimensat's timespecs -----
+def _utimens(t, dirfd: int, path_ptr: int, times: bytes | None, flags: int = 0) -> int:
+    tbuf = from_bytes(times) if times is not None else None
+    hdir, hpath = at_path(t, dirfd, read_path(t, path_ptr), follow=True)
+    return host_syscall(NR["utimensat"], hdir, hpath, tbuf, flags)
+
+
+def _timevals(t, ptr: int) -> bytes | None:
+    if not ptr:
+        return None
+    import struct
+    a_s, a_us, m_s, m_us = struct.unpack("<qqqq", t.mem.read(ptr, 32))
+    if not (0 <= a_us < 10**6 and 0 <= m_us < 10**6):
+        raise err(errno.EINVAL)
+    return struct.pack("<qqqq", a_s, a_us * 1000, m_s, m_us * 1000)
+
+
+@syscall("utimes")
+def sys_utimes(t, path, times, *_):
+    return _utimens(t, AT_FDCWD, path, _timevals(t, times))
+
+
+@syscall("futimesat")
+def sys_futimesat(t, dirfd, path, times, *_):
+    return _utimens(t, sint(dirfd), path, _timevals(t, times))
+
+
+@syscall("utime")
+def sys_utime(t, path, times, *_):
+    import struct
+    tv = None
+    if times:
+        actime, modtime = struct.unpack("<qq", t.mem.read(times, 16))
+        tv = struct.pack("<qqqq", actime, 0, modtime, 0)
+    return _utimens(t, AT_FDCWD, path, tv)
+
+
+# --- splice, tee, vmsplice: the host's pipes -------------------------------------------------------
+def _loff(t, ptr: int):
+    return from_bytes(t.mem.read(ptr, 8)) if ptr else None
+
+
+@syscall("splice")
+def sys_splice(t, fd_in, off_in, fd_out, off_out, length, flags, *_):
+    hin, hout = t.fds.host(sint(fd_in)), t.fds.host(sint(fd_out))
+    bin_, bout = _loff(t, off_in), _loff(t, off_out)
+    r = t.blocking(host_syscall, NR["splice"], hin, bin_, hout, bout, length, flags)
+    if isinstance(r, int) and r >= 0:
+        if off_in:
+            t.mem.write(off_in, bin_.raw[:8])
+        if off_out:
+            t.mem.write(off_out, bout.raw[:8])
+    return r
+
+
+@syscall("tee")
+def sys_tee(t, fd_in, fd_out, length, flags, *_):
+    return t.blocking(host_syscall, NR["tee"], t.fds.host(sint(fd_in)),
+                      t.fds.host(sint(fd_out)), length, flags)
+
+
+@syscall("vmsplice")
+def sys_vmsplice(t, fd, iov, cnt, flags, *_):
+    """The guest's pages cannot be given to a host pipe: the bytes are written (SPLICE_F_GIFT
+    is only a hint)."""
+    h = t.fds.host(sint(fd))
+    data = b"".join(t.mem.read(base, ln) for base, ln in read_iovec(t, iov, cnt))
+    return t.blocking(host_write, h, data, fd=h, events=4)

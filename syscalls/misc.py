@@ -1,12 +1,12 @@
-"""Calls that fit no other group: getrandom, memfd_create, eventfd."""
+"""Calls that fit no other group: getrandom, memfd_create, eventfd, timerfd, inotify."""
 from __future__ import annotations
 
 import errno
 import os
 
 from . import syscall
-from .fs import NR
-from .host import host_syscall
+from .fs import NR, at_path, read_path, sint, struct_call
+from .host import from_bytes, host_syscall
 
 GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 
@@ -34,6 +34,56 @@ def sys_eventfd2(t, initval, flags=0, *_):
     if fd < 0:
         return fd
     return t.fds.install(fd, b"anon_inode:[eventfd]", bool(flags & 0o2000000))
+
+
+# --- timerfd (fs/timerfd.c) and inotify (fs/notify/inotify/): the host's own --------------------
+TFD_CLOEXEC, IN_CLOEXEC = 0o2000000, 0o2000000
+IN_DONT_FOLLOW = 0x2000000
+
+
+@syscall("timerfd_create")
+def sys_timerfd_create(t, clockid, flags, *_):
+    fd = host_syscall(NR["timerfd_create"], sint(clockid), flags | TFD_CLOEXEC)
+    if fd < 0:
+        return fd
+    return t.fds.install(fd, b"anon_inode:[timerfd]", bool(flags & TFD_CLOEXEC))
+
+
+@syscall("timerfd_settime")
+def sys_timerfd_settime(t, fd, flags, new, old, *_):
+    h = t.fds.host(sint(fd))
+    nb = from_bytes(t.mem.read(new, 32))
+    if not old:
+        return host_syscall(NR["timerfd_settime"], h, flags, nb, None)
+    return struct_call(t, "timerfd_settime", 32, old, h, flags, nb)
+
+
+@syscall("timerfd_gettime")
+def sys_timerfd_gettime(t, fd, cur, *_):
+    return struct_call(t, "timerfd_gettime", 32, cur, t.fds.host(sint(fd)))
+
+
+@syscall("inotify_init", "inotify_init1")
+def sys_inotify_init1(t, flags=0, *_):
+    flags = flags if t.current_name == "inotify_init1" else 0
+    fd = host_syscall(NR["inotify_init1"], flags | IN_CLOEXEC)
+    if fd < 0:
+        return fd
+    return t.fds.install(fd, b"anon_inode:inotify", bool(flags & IN_CLOEXEC))
+
+
+@syscall("inotify_add_watch")
+def sys_inotify_add_watch(t, fd, path, mask, *_):
+    h = t.fds.host(sint(fd))
+    dirfd, hpath = at_path(t, -100, read_path(t, path), follow=not mask & IN_DONT_FOLLOW)
+    if dirfd != -100:
+        hpath = b"/proc/self/fd/%d/%s" % (dirfd, hpath)
+    return host_syscall(NR["inotify_add_watch"], h, hpath, mask & 0xFFFFFFFF)
+
+
+@syscall("inotify_rm_watch")
+def sys_inotify_rm_watch(t, fd, wd, *_):
+    return host_syscall(NR["inotify_rm_watch"], t.fds.host(sint(fd)), sint(wd))
 
 
 @syscall("umount2", "mount", "chroot", "pivot_root", "reboot", "sethostname", "setdomainname",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import os
 import struct
 
 from . import syscall
@@ -10,6 +11,15 @@ from .fs import NR, sint
 from .host import buffer, from_bytes, host_syscall
 
 SOCK_CLOEXEC = 0o2000000
+MSG_DONTWAIT = 0x40
+POLLIN, POLLOUT = 0x1, 0x4
+SOL_SOCKET, SO_ERROR = 1, 4
+
+
+def waits(h: int, flags: int, events: int) -> dict:
+    """`blocking`'s keywords for a call on host socket h: only a call that may wait parks
+    its thread (MSG_DONTWAIT never waits)."""
+    return {} if flags & MSG_DONTWAIT else {"fd": h, "events": events}
 
 
 @syscall("socket")
@@ -36,9 +46,38 @@ def addr_in(t, addr: int, length: int):
     return from_bytes(t.mem.read(addr, min(length, 128))) if addr else None
 
 
-@syscall("connect", "bind")
+@syscall("bind")
+def sys_bind(t, fd, addr, length, *_):
+    return host_syscall(NR["bind"], t.fds.host(sint(fd)), addr_in(t, addr, length), length)
+
+
+@syscall("connect")
 def sys_connect(t, fd, addr, length, *_):
-    return host_syscall(t.current_nr, t.fds.host(sint(fd)), addr_in(t, addr, length), length)
+    """A connect that must wait for the peer parks only its thread: made non-blocking on the
+    host, it is completed when the socket turns writable (SO_ERROR is then its result)."""
+    import fcntl
+    h = t.fds.host(sint(fd))
+    a = addr_in(t, addr, length)
+    if not (t.threads and t.other_threads_alive()):
+        return t.blocking(host_syscall, NR["connect"], h, a, length)
+    flags = fcntl.fcntl(h, fcntl.F_GETFL)
+    if flags & os.O_NONBLOCK:
+        return host_syscall(NR["connect"], h, a, length)
+    fcntl.fcntl(h, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+    try:
+        r = host_syscall(NR["connect"], h, a, length)
+    finally:
+        fcntl.fcntl(h, fcntl.F_SETFL, flags)
+    if r != -errno.EINPROGRESS:
+        return r
+
+    def result() -> int:
+        err = buffer(4)
+        host_syscall(NR["getsockopt"], h, SOL_SOCKET, SO_ERROR, err,
+                     from_bytes((4).to_bytes(4, "little")))
+        return -int.from_bytes(err.raw, "little")
+
+    return t.wait_fd(h, POLLOUT, result)
 
 
 @syscall("listen", "shutdown")
@@ -67,7 +106,11 @@ def sys_getsockname(t, fd, addr, lenp, *_):
 @syscall("accept", "accept4")
 def sys_accept4(t, fd, addr, lenp, flags=0, *_):
     flags = flags if t.current_name == "accept4" else 0
-    r = addr_out_call(t, NR["accept4"], fd, addr, lenp, flags | SOCK_CLOEXEC)
+    h = t.fds.host(sint(fd))
+    r = t.blocking(addr_out_call, t, NR["accept4"], fd, addr, lenp, flags | SOCK_CLOEXEC,
+                   fd=h, events=POLLIN)
+    if not isinstance(r, int):
+        return r
     if r < 0:
         return r
     return t.fds.install(r, b"", bool(flags & SOCK_CLOEXEC))
@@ -76,8 +119,9 @@ def sys_accept4(t, fd, addr, lenp, flags=0, *_):
 @syscall("sendto")
 def sys_sendto(t, fd, buf, length, flags, addr, alen):
     data = from_bytes(t.mem.read(buf, length))
-    return host_syscall(NR["sendto"], t.fds.host(sint(fd)), data, length, flags,
-                        addr_in(t, addr, alen), alen if addr else 0)
+    h = t.fds.host(sint(fd))
+    return t.blocking(host_syscall, NR["sendto"], h, data, length, flags,
+                      addr_in(t, addr, alen), alen if addr else 0, **waits(h, flags, POLLOUT))
 
 
 @syscall("recvfrom")
@@ -89,7 +133,11 @@ def sys_recvfrom(t, fd, buf, length, flags, addr, lenp):
         abuf, lbuf = buffer(max(ln, 1)), from_bytes(ln.to_bytes(4, "little"))
     else:
         abuf = lbuf = None
-    r = host_syscall(NR["recvfrom"], t.fds.host(sint(fd)), data, length, flags, abuf, lbuf)
+    h = t.fds.host(sint(fd))
+    r = t.blocking(host_syscall, NR["recvfrom"], h, data, length, flags, abuf, lbuf,
+                   **waits(h, flags, POLLIN))
+    if not isinstance(r, int):
+        return r
     if r >= 0:
         t.mem.write(buf, data.raw[:r])
         if addr:
@@ -118,6 +166,26 @@ def sys_getsockopt(t, fd, level, name, val, lenp, *_):
 
 # struct msghdr (56 bytes): name, namelen, iov, iovlen, control, controllen, flags
 MSGHDR = struct.Struct("<QI4xQQQQi4x")
+CMSGHDR = struct.Struct("<Qii")         # cmsg_len, cmsg_level, cmsg_type; data 8-aligned
+SCM_RIGHTS = 1
+MSG_CMSG_CLOEXEC = 0x40000000
+
+
+def _scm_rights(control: bytes, convert) -> bytes:
+    """Control messages with each SCM_RIGHTS descriptor replaced by convert(fd): the guest's
+    numbers are not the host's."""
+    out = bytearray(control)
+    off = 0
+    while off + CMSGHDR.size <= len(out):
+        ln, level, kind = CMSGHDR.unpack_from(out, off)
+        if ln < CMSGHDR.size or off + ln > len(out):
+            break
+        if level == SOL_SOCKET and kind == SCM_RIGHTS:
+            for p in range(off + CMSGHDR.size, off + ln - 3, 4):
+                fd = int.from_bytes(out[p:p + 4], "little", signed=True)
+                out[p:p + 4] = convert(fd).to_bytes(4, "little", signed=True)
+        off += (ln + 7) & ~7
+    return bytes(out)
 
 
 class _HostMsg:
@@ -125,6 +193,7 @@ class _HostMsg:
 
     def __init__(self, t, addr: int, receiving: bool):
         self.t, self.addr = t, addr
+        self.recv_flags = 0             # recvmsg's flags (MSG_CMSG_CLOEXEC for passed fds)
         (self.name, self.namelen, self.iov, self.iovlen, self.control, self.controllen,
          self.flags) = MSGHDR.unpack(t.mem.read(addr, MSGHDR.size))
         if self.iovlen > 1024:
@@ -139,8 +208,10 @@ class _HostMsg:
         self.hname = (buffer(max(self.namelen, 1)) if receiving else
                       from_bytes(t.mem.read(self.name, self.namelen))) if self.name else None
         clen = min(self.controllen, 1 << 16)
-        self.hcontrol = (buffer(max(clen, 1)) if receiving else
-                         from_bytes(t.mem.read(self.control, clen))) if self.control else None
+        if self.control and not receiving:
+            self.hcontrol = from_bytes(_scm_rights(t.mem.read(self.control, clen), t.fds.host))
+        else:
+            self.hcontrol = buffer(max(clen, 1)) if self.control else None
         self.hdr = from_bytes(MSGHDR.pack(
             ctypes.addressof(self.hname) if self.hname else 0, self.namelen,
             ctypes.addressof(self.hiov), self.iovlen,
@@ -159,7 +230,10 @@ class _HostMsg:
         if self.hname:
             t.mem.write(self.name, self.hname.raw[:min(namelen, self.namelen)])
         if self.hcontrol and controllen:
-            t.mem.write(self.control, self.hcontrol.raw[:controllen])
+            cloexec = bool(self.recv_flags & MSG_CMSG_CLOEXEC)
+            got = _scm_rights(self.hcontrol.raw[:controllen],
+                              lambda h: t.fds.install(h, b"", cloexec))
+            t.mem.write(self.control, got)
         t.mem.write(self.addr + 8, namelen.to_bytes(4, "little"))
         t.mem.write(self.addr + 40, controllen.to_bytes(8, "little"))
         t.mem.write(self.addr + 48, (flags & 0xFFFFFFFF).to_bytes(4, "little"))
@@ -168,13 +242,77 @@ class _HostMsg:
 @syscall("sendmsg")
 def sys_sendmsg(t, fd, msg, flags, *_):
     m = _HostMsg(t, msg, receiving=False)
-    return host_syscall(NR["sendmsg"], t.fds.host(sint(fd)), m.hdr, flags)
+    h = t.fds.host(sint(fd))
+    return t.blocking(host_syscall, NR["sendmsg"], h, m.hdr, flags, **waits(h, flags, POLLOUT))
 
 
 @syscall("recvmsg")
 def sys_recvmsg(t, fd, msg, flags, *_):
     m = _HostMsg(t, msg, receiving=True)
-    r = host_syscall(NR["recvmsg"], t.fds.host(sint(fd)), m.hdr, flags)
+    m.recv_flags = flags
+    h = t.fds.host(sint(fd))
+    r = t.blocking(host_syscall, NR["recvmsg"], h, m.hdr, flags | MSG_CMSG_CLOEXEC,
+                   **waits(h, flags, POLLIN))
+    if not isinstance(r, int):
+        return r
     if r >= 0:
         m.copy_back(r)
     return r
+
+
+# struct mmsghdr: a msghdr and the byte count the call stores after it
+MMSGHDR_SIZE = 64
+
+
+@syscall("sendmmsg")
+def sys_sendmmsg(t, fd, vec, vlen, flags, *_):
+    """Each message is a sendmsg; the count of those sent is the result (an error only when
+    the first fails), as net/socket.c's __sys_sendmmsg."""
+    h = t.fds.host(sint(fd))
+    sent = 0
+    for i in range(min(vlen, 1024)):            # UIO_MAXIOV
+        addr = vec + MMSGHDR_SIZE * i
+        m = _HostMsg(t, addr, receiving=False)
+        r = t.blocking(host_syscall, NR["sendmsg"], h, m.hdr, flags,
+                       **waits(h, flags | (MSG_DONTWAIT if sent else 0), POLLOUT))
+        if not isinstance(r, int):
+            return r
+        if r < 0:
+            return sent or r
+        t.mem.write(addr + 56, r.to_bytes(4, "little"))
+        sent += 1
+    return sent
+
+
+MSG_WAITFORONE = 0x10000
+
+
+@syscall("recvmmsg")
+def sys_recvmmsg(t, fd, vec, vlen, flags, timeout, *_):
+    """Each message is a recvmsg; after the first, MSG_WAITFORONE stops the call waiting."""
+    import time as _time
+    h = t.fds.host(sint(fd))
+    deadline = None
+    if timeout:
+        sec, nsec = struct.unpack("<qq", t.mem.read(timeout, 16))
+        deadline = _time.monotonic_ns() + sec * 10**9 + nsec
+    got = 0
+    for i in range(min(vlen, 1024)):
+        addr = vec + MMSGHDR_SIZE * i
+        m = _HostMsg(t, addr, receiving=True)
+        m.recv_flags = flags
+        f = flags & ~MSG_WAITFORONE
+        if got and flags & MSG_WAITFORONE:
+            f |= MSG_DONTWAIT
+        r = t.blocking(host_syscall, NR["recvmsg"], h, m.hdr, f | MSG_CMSG_CLOEXEC,
+                       **waits(h, f, POLLIN))
+        if not isinstance(r, int):
+            return r
+        if r < 0:
+            return got or r
+        m.copy_back(r)
+        t.mem.write(addr + 56, r.to_bytes(4, "little"))
+        got += 1
+        if deadline is not None and _time.monotonic_ns() >= deadline:
+            break
+    return got

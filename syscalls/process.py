@@ -298,6 +298,37 @@ def sys_sched_getparam(t, pid, param, *_):
     return 0
 
 
+SCHED_OTHER, SCHED_BATCH, SCHED_IDLE = 0, 3, 5
+
+
+@syscall("sched_setscheduler", "sched_setparam")
+def sys_sched_setscheduler(t, pid, *args):
+    """The guest's threads share one emulated CPU under pyloader's own scheduler: the normal
+    policies are accepted, real-time ones refused as for an unprivileged process."""
+    if sint(pid) < 0:
+        return -errno.EINVAL
+    if t.current_name == "sched_setscheduler":
+        policy, param = args[0] & ~0x40000000, args[1]      # SCHED_RESET_ON_FORK
+        if policy not in (SCHED_OTHER, SCHED_BATCH, SCHED_IDLE):
+            return -errno.EPERM if policy in (1, 2, 6) else -errno.EINVAL
+    else:
+        param = args[0]
+    prio = int.from_bytes(t.mem.read(param, 4), "little", signed=True)
+    return 0 if prio == 0 else -errno.EINVAL
+
+
+@syscall("sched_rr_get_interval")
+def sys_sched_rr_get_interval(t, pid, tp, *_):
+    t.mem.write(tp, bytes(16))          # SCHED_OTHER: no round-robin slice
+    return 0
+
+
+@syscall("ioprio_get", "ioprio_set")
+def sys_ioprio(t, which, who, *args):
+    who = 0 if sint(who) in (t.pid, t.tid) else sint(who)
+    return host_syscall(t.current_nr, which, who, *args[:1])
+
+
 @syscall("sched_get_priority_max", "sched_get_priority_min")
 def sys_sched_prio(t, policy, *_):
     return 99 if policy in (1, 2) and t.current_name.endswith("max") else \

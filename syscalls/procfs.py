@@ -54,10 +54,32 @@ def link(t, rest: bytes) -> bytes | None:
         return b"/"
     m = re.fullmatch(rb"/fd/(\d+)", rest)
     if m:
-        f = t.fds.get(int(m.group(1)))
-        target = os.readlink(f"/proc/self/fd/{f.host_fd}".encode())
-        return t.root.to_guest(target)
+        return t.fd_path(int(m.group(1)))
     return None
+
+
+_fd_dirs: dict[int, str] = {}          # pid -> this process's private directory
+
+
+def fd_dir(t, rest: bytes) -> int | None:
+    """An open descriptor on a directory whose entries are the guest's descriptors, for
+    /proc/self/fd and /proc/self/fdinfo (the host's would list pyloader's). The directory
+    is private to this host process and refilled at each open."""
+    if rest not in (b"/fd", b"/fdinfo"):
+        return None
+    import atexit
+    import shutil
+    import tempfile
+    pid = os.getpid()
+    d = _fd_dirs.get(pid)
+    if d is None:
+        d = _fd_dirs[pid] = tempfile.mkdtemp(prefix="pyloader-fd.")
+        atexit.register(shutil.rmtree, d, True)
+    for name in os.listdir(d):
+        os.unlink(os.path.join(d, name))
+    for fd in set(t.fds.files) | {t.fds.lowest_free()}:     # with the one being opened
+        os.close(os.open(os.path.join(d, str(fd)), os.O_CREAT | os.O_WRONLY, 0o600))
+    return os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
 
 def host_path(t, rest: bytes) -> bytes:
@@ -69,6 +91,11 @@ def host_path(t, rest: bytes) -> bytes:
     if rest == b"/exe":
         return t.root.host_path(os.fsencode(t.exe))
     return b"/proc/self" + rest
+
+
+def generated(target: bytes) -> bool:
+    """Is this host readlink target one of the files made for the guest's /proc/self?"""
+    return target.startswith(b"/memfd:proc ") or b"/pyloader-fd." in target
 
 
 def memfd(data: bytes, name: str = "proc") -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import struct
+import time
 
 from . import syscall
 from .fs import NR, sint, struct_call
@@ -75,8 +76,15 @@ def sys_rt_sigreturn(t, *_):
     # rax is the interrupted code's, restored from the frame
 
 
+def threaded(t) -> bool:
+    """Do other guest threads run while this one waits for a signal?"""
+    return bool(t.threads) and t.other_threads_alive()
+
+
 @syscall("pause")
 def sys_pause(t, *_):
+    if threaded(t):
+        return t.wait_signal(0, None, -ERESTARTNOHAND)
     t.sleep_until_signal()
     return -ERESTARTNOHAND      # EINTR once a handler ran (deliver_signals)
 
@@ -88,6 +96,8 @@ def sys_rt_sigsuspend(t, mask, size, *_):
     new = t.mem.read_u64(mask) & ~UNBLOCKABLE
     t.saved_sigmask = t.sigmask          # the handler's frame saves the mask from before
     t.sigmask = new
+    if threaded(t):
+        return t.wait_signal(0, None, -ERESTARTNOHAND)
     t.sleep_until_signal()
     return -ERESTARTNOHAND
 
@@ -97,12 +107,22 @@ def sys_rt_sigtimedwait(t, setp, infop, timeout, size, *_):
     if size != 8:
         return -errno.EINVAL
     wanted = t.mem.read_u64(setp) & ~UNBLOCKABLE
-    secs = read_ts(t, timeout) / 1e9 if timeout else None
-    found = t.sleep_until_signal(~wanted & ((1 << 64) - 1), secs)
+    ns = read_ts(t, timeout) if timeout else None
+    if threaded(t):                 # only this thread waits (sigwait in a signal thread)
+        t._drain_host_signals()
+        found = t.deliverable(~wanted & ((1 << 64) - 1))
+        if found is None:
+            deadline = t.resumed_deadline(None if ns is None else time.monotonic_ns() + ns)
+            if deadline is not None and deadline <= time.monotonic_ns():
+                return -errno.EAGAIN
+            return t.wait_signal(wanted, deadline, -ERESTARTNOHAND)
+    else:
+        found = t.sleep_until_signal(~wanted & ((1 << 64) - 1), None if ns is None else ns / 1e9)
     if found is None:
         return -errno.EAGAIN
     queue, i = found
     signo, info = queue.pop(i)
+    t.signals_changed()
     if infop:
         t.mem.write(infop, info)
     return signo
@@ -206,3 +226,176 @@ def sys_timer_simple(t, timerid, *_):
     if r == 0 and t.current_name == "timer_delete":
         t.posix_timers.discard(timerid)
     return r
+
+
+# --- signalfd (fs/signalfd.c) -------------------------------------------------------------------
+SFD_CLOEXEC, SFD_NONBLOCK = 0o2000000, 0o4000
+SIGNALFD_SIGINFO = 128          # sizeof(struct signalfd_siginfo)
+EFD_NONBLOCK = 0o4000
+FAULTS = {4, 5, 7, 8, 11}       # SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV: si_addr
+SIGCHLD, SIGPOLL = 17, 29
+
+
+def signalfd_siginfo(signo: int, info: bytes) -> bytes:
+    """signalfd_copyinfo: the siginfo's union read by its layout into the flat record."""
+    _, err, code = struct.unpack_from("<iii", info)
+    pid = uid = fd = tid = band = overrun = status = sival = utime = stime = addr = 0
+    if signo in FAULTS and code > 0:
+        addr = struct.unpack_from("<Q", info, 16)[0]
+    elif signo == SIGPOLL and code > 0:
+        band, fd = struct.unpack_from("<qi", info, 16)
+    elif signo == SIGCHLD and code > 0:
+        pid, uid, status, utime, stime = struct.unpack_from("<IIiqq", info, 16)
+    elif code == -2:                    # SI_TIMER
+        tid, overrun, sival = struct.unpack_from("<iiQ", info, 16)
+    else:                               # kill, tkill, sigqueue: pid, uid, value
+        pid, uid, sival = struct.unpack_from("<IIQ", info, 16)
+    rec = struct.pack("<IiiIIiIIIIiiQQQQ", signo, err, code, pid, uid, fd, tid, band & 0xFFFFFFFF,
+                      overrun, 0, status, sival & 0xFFFFFFFF, sival, utime, stime, addr)
+    return rec.ljust(SIGNALFD_SIGINFO, b"\0")
+
+
+class SignalFd:
+    """One signalfd: the signals it takes and an eventfd that is readable while one of them
+    is pending, so that poll, select and epoll on it behave (the guest's pending signals are
+    pyloader's, not the host's). Shared by dup; a forked child gets its own eventfd."""
+
+    def __init__(self, mask: int) -> None:
+        self.mask = mask
+        self.event_fd = host_syscall(NR["eventfd2"], 0, EFD_NONBLOCK | SFD_CLOEXEC)
+        self.armed = False
+
+    def pending(self, t) -> tuple[list, int] | None:
+        for queue in (t.tsigqueue, t.sigqueue):
+            for i, (signo, _) in enumerate(queue):
+                if self.mask >> (signo - 1) & 1:
+                    return queue, i
+        return None
+
+    def sync(self, t) -> None:
+        """Readable exactly while a signal of the mask is pending."""
+        want = self.pending(t) is not None
+        if want and not self.armed:
+            os.write(self.event_fd, (1).to_bytes(8, "little"))
+        elif not want and self.armed:
+            try:
+                os.read(self.event_fd, 8)
+            except BlockingIOError:
+                pass
+        self.armed = want
+
+    def read(self, t, host_fd: int, buf: int, count: int) -> int:
+        if count < SIGNALFD_SIGINFO:
+            return -errno.EINVAL
+        t._drain_host_signals()
+        out = b""
+        while len(out) + SIGNALFD_SIGINFO <= count:
+            found = self.pending(t)
+            if found is None:
+                if out:
+                    break
+                import fcntl
+                if fcntl.fcntl(host_fd, fcntl.F_GETFL) & os.O_NONBLOCK:
+                    return -errno.EAGAIN
+                # the eventfd turns readable when a signal of the mask comes (another
+                # thread's kill, or the host's, drained by after_eintr)
+                r = t.blocking(self._wait, fd=host_fd, events=1)
+                if not isinstance(r, int) or r < 0:
+                    return r
+                continue
+            queue, i = found
+            signo, info = queue.pop(i)
+            out += signalfd_siginfo(signo, info)
+        t.signals_changed()
+        t.mem.write(buf, out)
+        return len(out)
+
+    def _wait(self) -> int:
+        """Read the eventfd (blocking, unless the guest asked for O_NONBLOCK, which was
+        checked): our WAKE interrupts it when a host signal comes, and the drain that follows
+        makes it readable if the signal is one of ours."""
+        from .host import host_read
+        r = host_read(self.event_fd, 8)
+        if isinstance(r, int):
+            return r
+        self.armed = False
+        return 0
+
+    def after_fork(self, t) -> None:
+        """The child's pending signals are its own: a new eventfd behind its descriptors."""
+        new = host_syscall(NR["eventfd2"], 0, EFD_NONBLOCK | SFD_CLOEXEC)
+        for f in t.fds.files.values():
+            if f.file is self:
+                os.dup2(new, f.host_fd, inheritable=False)
+        os.close(self.event_fd)
+        self.event_fd, self.armed = new, False
+        self.sync(t)
+
+
+@syscall("signalfd", "signalfd4")
+def sys_signalfd4(t, fd, mask, size, flags=0, *_):
+    flags = flags if t.current_name == "signalfd4" else 0
+    if size != 8 or flags & ~(SFD_CLOEXEC | SFD_NONBLOCK):
+        return -errno.EINVAL
+    bits = t.mem.read_u64(mask) & ~UNBLOCKABLE
+    fd = sint(fd)
+    if fd != -1:                        # a new mask for an existing signalfd
+        f = t.fds.get(fd)
+        if not isinstance(f.file, SignalFd):
+            return -errno.EINVAL
+        f.file.mask = bits
+        f.file.sync(t)
+        return fd
+    sfd = SignalFd(bits)
+    if sfd.event_fd < 0:
+        return sfd.event_fd
+    import fcntl
+    host = os.dup(sfd.event_fd)         # the same file description: O_NONBLOCK is shared
+    fcntl.fcntl(host, fcntl.F_SETFL, os.O_NONBLOCK if flags & SFD_NONBLOCK else 0)
+    t.signalfds.append(sfd)
+    sfd.sync(t)
+    return t.fds.install(host, b"anon_inode:[signalfd]", bool(flags & SFD_CLOEXEC), file=sfd)
+
+
+# --- sigqueue: a signal with the sender's own siginfo ----------------------------------------------
+@syscall("rt_sigqueueinfo", "rt_tgsigqueueinfo")
+def sys_rt_sigqueueinfo(t, *args):
+    tg = t.current_name == "rt_tgsigqueueinfo"
+    pid, tid = sint(args[0]), (sint(args[1]) if tg else None)
+    sig, uinfo = sint(args[2 if tg else 1]), args[3 if tg else 2]
+    info = t.mem.read(uinfo, 128)
+    code = struct.unpack_from("<i", info, 8)[0]
+    if not 1 <= sig <= 64:
+        return -errno.EINVAL
+    if code >= 0 or code == -6:          # only SI_QUEUE-like codes may be forged (SI_TKILL no)
+        return -errno.EPERM
+    info = struct.pack("<i", sig) + info[4:]
+    if pid == t.pid and (tid is None or tid == t.tid or tid in t.threads):
+        t.queue_signal(sig, info, tid if tg else None)
+        return 0
+    return host_syscall(t.current_nr, *([pid, tid] if tg else [pid]), sig, from_bytes(info))
+
+
+# --- pidfd: real processes (guest children are host processes) ------------------------------------
+@syscall("pidfd_open")
+def sys_pidfd_open(t, pid, flags, *_):
+    fd = host_syscall(NR["pidfd_open"], sint(pid), flags)
+    if fd < 0:
+        return fd
+    return t.fds.install(fd, b"anon_inode:[pidfd]", True)
+
+
+@syscall("pidfd_send_signal")
+def sys_pidfd_send_signal(t, pidfd, sig, info, flags, *_):
+    h = t.fds.host(sint(pidfd))
+    data = from_bytes(t.mem.read(info, 128)) if info else None
+    target = None
+    try:
+        with open(f"/proc/self/fdinfo/{h}") as f:
+            target = next((int(ln.split()[1]) for ln in f if ln.startswith("Pid:")), None)
+    except OSError:
+        pass
+    if target == t.pid and sint(sig):    # ourselves: the guest's queue, not the host's
+        t.send_signal(sint(sig), 0)
+        return 0
+    return host_syscall(NR["pidfd_send_signal"], h, sint(sig), data, flags)

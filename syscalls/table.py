@@ -16,6 +16,9 @@ One row per syscall:  NR NAME ARGKINDS CLASSES [RET]
              failure); NAME is a struct of syscalls.structs (stat, statx, statfs, timespec,
              timeval, rlimit, utsname, sysinfo, tms, rusage, sigset, sigaction, pollfd, ...)
     fds2     int[2] output (pipe, socketpair)
+    pollfd:N poll's array, count in argument N      fd_set:N  select's set N (size: arg 0)
+    oepoll   epoll_wait's output events (count = return value)
+    sockproto  socket's protocol, named by the domain    socklen  an address length pointer
 - CLASSES: comma-separated strace classes (file, desc, memory, process, signal, network, ipc,
   creds, stat, lstat, fstat, statfs, fstatfs, clock, pure) or "-".
 - RET: how the result prints: d (default), x (hex: mmap, brk), fd, none (no return: exit).
@@ -43,7 +46,7 @@ _ROWS = """
   4 stat                    path,os:stat                                       file,stat
   5 fstat                   fd,os:stat                                         desc,fstat
   6 lstat                   path,os:stat                                       file,lstat
-  7 poll                    s:pollfd,u,d                                       desc
+  7 poll                    pollfd:1,u,d                                       desc
   8 lseek                   fd,ld,enum:seek_whence                             desc
   9 mmap                    p,u,flags:mmap_prot,flags:mmap_flags,fd,x          desc,memory x
  10 mprotect                p,u,flags:mmap_prot                                memory
@@ -59,7 +62,7 @@ _ROWS = """
  20 writev                  fd,iov:2,u                                         desc
  21 access                  path,flags:access                                  file
  22 pipe                    fds2                                               desc
- 23 select                  d,s:fd_set,s:fd_set,s:fd_set,s:timeval             desc
+ 23 select                  d,fd_set:1,fd_set:2,fd_set:3,s:timeval             desc
  24 sched_yield             -                                                  -
  25 mremap                  p,u,u,flags:mremap,p                               memory x
  26 msync                   p,u,flags:msync                                    memory
@@ -77,19 +80,19 @@ _ROWS = """
  38 setitimer               enum:itimer_which,s:itimerval,os:itimerval         -
  39 getpid                  -                                                  pure
  40 sendfile                fd,fd,s:loff,u                                     desc,network
- 41 socket                  enum:socket_domain,flags:socket_type,d             network fd
+ 41 socket                  enum:socket_domain,flags:socket_type,sockproto        network fd
  42 connect                 fd,s:sockaddr,d                                    network
- 43 accept                  fd,os:sockaddr,os:socklen                          network fd
+ 43 accept                  fd,os:sockaddr,socklen                             network fd
  44 sendto                  fd,ibuf:2,u,flags:msg_flags,s:sockaddr,d           network
- 45 recvfrom                fd,obuf:2,u,flags:msg_flags,os:sockaddr,os:socklen network
+ 45 recvfrom                fd,obuf:2,u,flags:msg_flags,os:sockaddr,socklen network
  46 sendmsg                 fd,s:msghdr,flags:msg_flags                        network
  47 recvmsg                 fd,os:msghdr,flags:msg_flags                       network
  48 shutdown                fd,enum:shutdown_how                               network
  49 bind                    fd,s:sockaddr,d                                    network
  50 listen                  fd,d                                               network
- 51 getsockname             fd,os:sockaddr,os:socklen                          network
- 52 getpeername             fd,os:sockaddr,os:socklen                          network
- 53 socketpair              enum:socket_domain,flags:socket_type,u,fds2        network
+ 51 getsockname             fd,os:sockaddr,socklen                             network
+ 52 getpeername             fd,os:sockaddr,socklen                             network
+ 53 socketpair              enum:socket_domain,flags:socket_type,sockproto,fds2     network
  54 setsockopt              fd,enum:socket_level,enum:sockopt_socket,s:sockopt,d network
  55 getsockopt              fd,enum:socket_level,enum:sockopt_socket,os:sockopt,os:socklen network
  56 clone                   flags:clone,p,p,p,x                                process
@@ -268,7 +271,7 @@ _ROWS = """
 229 clock_getres            enum:clockid,os:timespec                           clock
 230 clock_nanosleep         enum:clockid,flags:timer_flags,s:timespec,p        -
 231 exit_group              d                                                  process none
-232 epoll_wait              fd,os:epoll_event,d,d                              desc
+232 epoll_wait              fd,oepoll,d,d                                      desc
 233 epoll_ctl               fd,enum:epoll_ctl,fd,s:epoll_event                 desc
 234 tgkill                  d,d,sig                                            process,signal
 235 utimes                  path,s:timeval_pair                                file
@@ -306,8 +309,8 @@ _ROWS = """
 267 readlinkat              dirfd,path,obuf:3,u                                file,desc
 268 fchmodat                dirfd,path,o                                       file,desc
 269 faccessat               dirfd,path,flags:access                            file,desc
-270 pselect6                d,s:fd_set,s:fd_set,s:fd_set,s:timespec,s:pselect6_sigmask desc
-271 ppoll                   s:pollfd,u,s:timespec,s:sigset,u                   desc
+270 pselect6                d,fd_set:1,fd_set:2,fd_set:3,s:timespec,s:pselect6_sigmask desc
+271 ppoll                   pollfd:1,u,s:timespec,s:sigset,u                   desc
 272 unshare                 flags:unshare                                      -
 273 set_robust_list         p,u                                                -
 274 get_robust_list         d,os:ptr,os:ulong                                  -
@@ -317,14 +320,14 @@ _ROWS = """
 278 vmsplice                fd,iov:2,u,flags:splice                            desc
 279 move_pages              d,u,p,p,p,flags:move_pages                         memory
 280 utimensat               dirfd,path,s:timespec_pair,flags:at                file,desc
-281 epoll_pwait             fd,os:epoll_event,d,d,s:sigset,u                   desc
+281 epoll_pwait             fd,oepoll,d,d,s:sigset,u                   desc
 282 signalfd                fd,s:sigset,u                                      desc,signal fd
 283 timerfd_create          enum:clockid,flags:timerfd                         desc fd
 284 eventfd                 u                                                  desc fd
 285 fallocate               fd,flags:falloc,ld,ld                              desc
 286 timerfd_settime         fd,flags:timerfd,s:itimerspec,os:itimerspec        desc
 287 timerfd_gettime         fd,os:itimerspec                                   desc
-288 accept4                 fd,os:sockaddr,os:socklen,flags:socket_type_flags  network fd
+288 accept4                 fd,os:sockaddr,socklen,flags:socket_type_flags  network fd
 289 signalfd4               fd,s:sigset,u,flags:signalfd                       desc,signal fd
 290 eventfd2                u,flags:eventfd                                    desc fd
 291 epoll_create1           flags:epoll_create                                 desc fd
@@ -389,7 +392,7 @@ _ROWS = """
 438 pidfd_getfd             fd,fd,x                                            desc fd
 439 faccessat2              dirfd,path,flags:access,flags:faccessat            file,desc
 440 process_madvise         fd,s:remote_iov,u,enum:madvise,x                   desc
-441 epoll_pwait2            fd,os:epoll_event,d,s:timespec,s:sigset,u          desc
+441 epoll_pwait2            fd,oepoll,d,s:timespec,s:sigset,u          desc
 442 mount_setattr           dirfd,path,flags:mount_setattr,s:mount_attr,u      file,desc
 443 quotactl_fd             fd,x,d,p                                           desc
 444 landlock_create_ruleset s:landlock_ruleset_attr,u,flags:landlock_create_ruleset desc fd

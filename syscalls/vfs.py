@@ -26,6 +26,8 @@ class OpenFile:
     host_fd: int
     path: bytes = b""          # the guest path it was opened by ("" for pipes, sockets...)
     cloexec: bool = False
+    file: object = None        # what pyloader emulates behind host_fd (a signalfd), shared
+                               # by dup as the kernel shares the struct file
 
 
 class FdTable:
@@ -54,22 +56,23 @@ class FdTable:
         return fd
 
     def install(self, host_fd: int, path: bytes = b"", cloexec: bool = False,
-                start: int = 0) -> int:
+                start: int = 0, file: object = None) -> int:
         """Give host_fd the lowest free guest number >= start (the table owns host_fd)."""
         try:
             fd = self.lowest_free(start)
         except OSError:
             os.close(host_fd)
             raise
-        self.files[fd] = OpenFile(host_fd, path, cloexec)
+        self.files[fd] = OpenFile(host_fd, path, cloexec, file)
         return fd
 
-    def install_at(self, fd: int, host_fd: int, path: bytes = b"", cloexec: bool = False) -> int:
+    def install_at(self, fd: int, host_fd: int, path: bytes = b"", cloexec: bool = False,
+                   file: object = None) -> int:
         if not 0 <= fd < self.limit:
             os.close(host_fd)
             raise err(errno.EBADF)
         self.close(fd, missing_ok=True)
-        self.files[fd] = OpenFile(host_fd, path, cloexec)
+        self.files[fd] = OpenFile(host_fd, path, cloexec, file)
         return fd
 
     def close(self, fd: int, missing_ok: bool = False) -> None:

@@ -45,6 +45,9 @@ BUILDS = {
     "hooks_demo": ("hooks_demo.c", ["-O0"]),
     "hook_bench": ("hook_bench.c", ["-O2"]),
     "callbacks": ("callbacks.c", ["-O0"]),
+    "io_wait": ("io_wait.c", ["-O1"]),
+    "thread_io": ("thread_io.c", ["-O1", "-pthread"]),
+    "more_calls": ("more_calls.c", []),
 }
 
 

@@ -24,6 +24,7 @@ CASES = [
     ("ctors", []),
     ("dlopen_demo", []),
     ("users", []),
+    ("more_calls", []),
 ]
 LD_MODES = ["python", "system"]
 

@@ -86,6 +86,28 @@ def test_execve_failure_is_traced_as_strace_does(examples, tmp_path):
                and ln.endswith("= 0") for ln in lines)
 
 
+def test_inherited_descriptors_reach_the_guest(tmp_path):
+    """`prog 3<file 7>out`: descriptors above 2 are the guest's, and /proc/self/fd lists the
+    guest's table (the one ls opens itself included)."""
+    import sys
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.write_text("from fd 3\n")
+    script = "cat <&3; echo to7 >&7; ls /proc/self/fd"
+
+    def run(*prefix):
+        return subprocess.run(["/bin/sh", "-c", 'exec "$@" 3<"$IN" 7>"$OUT"', "sh", *prefix,
+                               "/bin/sh", "-c", script], capture_output=True, check=False,
+                              timeout=120, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "IN": str(src), "OUT": str(out)})
+    want = run()
+    want_out = out.read_text()
+    got = run(sys.executable, "-m", "pyloader", "run", "-e", "trace=none")
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    assert want.stdout.startswith(b"from fd 3\n") and b"\n7\n" in want.stdout
+    assert out.read_text() == want_out == "to7\n"
+
+
 def test_close_on_exec_is_honoured():
     # perl opens files with O_CLOEXEC (fd > $^F); the shell it execs finds fd 3 closed, while
     # the descriptor dup2'd to 4 (no close-on-exec) stays open

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from syscalls.decode import DECODERS
 from syscalls.table import BY_NAME, SYSCALLS
 from syscalls.xlat import ERRNO, SIGNALS, XLAT
 
 UNISTD = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
 
 KINDS = {"d", "ld", "u", "x", "p", "o", "fd", "dirfd", "path", "str", "sig", "argv", "envp",
-         "fds2"}
-PARAM_KINDS = {"ibuf", "obuf", "iov", "oiov", "flags", "enum", "s", "os"}
+         "fds2", "oepoll", "sockproto", "socklen"}
+PARAM_KINDS = {"ibuf", "obuf", "iov", "oiov", "flags", "enum", "s", "os", "pollfd", "fd_set"}
 CLASSES = {"file", "desc", "memory", "process", "signal", "network", "ipc", "creds", "stat",
            "lstat", "fstat", "statfs", "fstatfs", "clock", "pure"}
 
@@ -38,11 +39,12 @@ def test_rows_are_well_formed():
         assert sc.ret in ("d", "x", "fd", "none"), sc
         for k in sc.args:
             kind, _, param = k.partition(":")
+            assert kind in DECODERS, (sc.name, k)
             if kind in KINDS:
                 assert not param, (sc.name, k)
             else:
                 assert kind in PARAM_KINDS and param, (sc.name, k)
-            if kind in ("ibuf", "obuf", "iov", "oiov"):
+            if kind in ("ibuf", "obuf", "iov", "oiov", "pollfd", "fd_set"):
                 assert int(param) < len(sc.args), (sc.name, k)
             if kind in ("flags", "enum"):
                 assert param in XLAT, (sc.name, k)

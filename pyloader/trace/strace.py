@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from syscalls.decode import Ctx, format_call, format_ret, signame
+from syscalls.decode import ENTRY_CAPTURE, Ctx, entry_capture, format_call, format_ret, signame
 from syscalls.table import SYSCALLS
 
 SI_KERNEL_CODE = 0x80
@@ -24,7 +24,7 @@ SEGV_CODES = {1: "SEGV_MAPERR", 2: "SEGV_ACCERR"}
 FAULT_CODES = {4: {2: "ILL_ILLOPN"}, 8: {1: "FPE_INTDIV"}, 11: SEGV_CODES, 5: {1: "TRAP_BRKPT"}}
 
 
-OUTPUT_KINDS = ("obuf", "oiov", "os", "fds2")
+OUTPUT_KINDS = ("obuf", "oiov", "os", "fds2", "oepoll", "socklen")
 
 
 class Shared:
@@ -86,6 +86,7 @@ class Tracer:
         self._wall0 = 0.0
         self._last = None
         self._fd_paths: dict[int, bytes] = {}
+        self._entry: dict | None = None      # select's fd sets as they were at entry
         self._printed_enter = False
         self._context: Ctx | None = None
         self._pending_execve = None
@@ -273,6 +274,7 @@ class Tracer:
         ctx.mem = task.mem
         ctx.ret = ret
         ctx.fd_paths = self._fd_paths
+        ctx.entry = self._entry
         return ctx
 
     # --- events --------------------------------------------------------------------------------------
@@ -336,6 +338,7 @@ class Tracer:
         if self.show_paths:
             self._capture_fd_paths(task, nr, args)
         sc = SYSCALLS.get(nr)
+        self._entry = entry_capture(sc, task.mem, args) if nr in ENTRY_CAPTURE else None
         if sc is not None and sc.ret == "none" and not self.summary and not self.only_failed:
             # calls that do not return are printed on entry
             self._write_call(format_call(sc, args, self._ctx(task, None)), " = ?")
@@ -384,6 +387,7 @@ class Tracer:
         ctx = self._ctx(task, ret)
         if self.show_paths and sc.ret == "fd" and ret is not None and ret >= 0:
             self._fd_paths[ret] = task.fd_path(ret)
+        ctx.args = args
         tail = " = " + format_ret(sc, ret, ctx)
         if self.syscall_times:
             tail += f" <{elapsed:.6f}>"
