@@ -574,7 +574,7 @@ def shown_args(sc: Syscall, args: tuple) -> int:
         fl = args[2 if name == "openat" else 1]
         if not fl & (O_CREAT | O_TMPFILE):
             return n - 1
-    elif name == "fcntl" and args[1] & 0xFFFFFFFF in (1, 3, 9, 1025, 1032, 1034):  # F_GET*
+    elif name == "fcntl" and args[1] & 0xFFFFFFFF in (1, 3, 9, 11, 1025, 1032, 1034):  # F_GET*
         return 2
     return n
 
@@ -838,10 +838,83 @@ def _format_futex(sc: Syscall, args: tuple, ctx: Ctx) -> str:
     return "futex(" + ", ".join(out) + ")"
 
 
+# --- fcntl (strace's fcntl.c): the third argument and the result depend on the command ---------
+F_LOCKS = {0: "F_RDLCK", 1: "F_WRLCK", 2: "F_UNLCK"}
+F_FLOCK_CMDS = {5, 6, 7, 36, 37, 38}            # F_GETLK, F_SETLK, F_SETLKW, F_OFD_*
+F_DECIMAL_CMDS = {0, 8, 1030, 1031}            # F_DUPFD, F_SETOWN, F_DUPFD_CLOEXEC, F_SETPIPE_SZ
+F_SEALS = {1: "F_SEAL_SEAL", 2: "F_SEAL_SHRINK", 4: "F_SEAL_GROW", 8: "F_SEAL_WRITE",
+           16: "F_SEAL_FUTURE_WRITE"}
+F_OWNER_TYPES = {0: "F_OWNER_TID", 1: "F_OWNER_PID", 2: "F_OWNER_PGRP"}
+
+
+def _bits(names: dict[int, str], v: int) -> str:
+    parts = [n for b, n in names.items() if v & b]
+    rest = v & ~sum(names)
+    return "|".join(parts + ([hexs(rest)] if rest else [])) or "0"
+
+
+def _flock(ctx: Ctx, v: int) -> str:
+    try:
+        l_type, whence, start, length, pid = struct.unpack("<hh4xqqi4x", ctx.mem.read(v, 32))
+    except OSError:
+        return ptr(v)
+    return (f"{{l_type={F_LOCKS.get(l_type, l_type)}, l_whence={fmt_enum(ctx, 'seek_whence', whence)}, "
+            f"l_start={start}, l_len={length}, l_pid={pid}}}")
+
+
+def _format_fcntl(sc: Syscall, args: tuple, ctx: Ctx, n: int) -> str:
+    cmd = args[1] & 0xFFFFFFFF
+    head = f"fcntl({fmt_fd(ctx, args[0])}, {fmt_enum(ctx, 'fcntl', cmd)}"
+    if n < 3:
+        return head + ")"
+    arg = args[2]
+    if cmd in F_DECIMAL_CMDS:
+        text = str(s32(arg))
+    elif cmd == 2:                                  # F_SETFD
+        text = fmt_flags(ctx, "fd_flags", arg)
+    elif cmd == 4:                                  # F_SETFL
+        text = fmt_flags(ctx, "open", arg & 0xFFFFFFFF)
+    elif cmd == 10:                                 # F_SETSIG
+        text = signame(s32(arg)) if arg else "0"
+    elif cmd == 1024:                               # F_SETLEASE
+        text = F_LOCKS.get(arg, str(arg))
+    elif cmd == 1033:                               # F_ADD_SEALS
+        text = _bits(F_SEALS, arg)
+    elif cmd in F_FLOCK_CMDS:
+        text = _flock(ctx, arg) if not (cmd in (5, 36) and ctx.failed) else ptr(arg)
+    elif cmd in (15, 16):                           # F_SETOWN_EX, F_GETOWN_EX
+        try:
+            kind, pid = struct.unpack("<ii", ctx.mem.read(arg, 8))
+            text = f"{{type={F_OWNER_TYPES.get(kind, kind)}, pid={pid}}}"
+        except OSError:
+            text = ptr(arg)
+    else:
+        text = hexs(arg)
+    return f"{head}, {text})"
+
+
+def _fcntl_ret(ret: int, args: tuple, ctx: Ctx) -> str | None:
+    cmd = args[1] & 0xFFFFFFFF
+    if cmd == 3:                                    # F_GETFL
+        return f"{ret:#x} (flags {fmt_flags(ctx, 'open', ret)})" if ret else \
+            f"0 (flags {fmt_flags(ctx, 'open', 0)})"
+    if cmd == 1 and ret:                            # F_GETFD
+        return f"{ret:#x} (flags {fmt_flags(ctx, 'fd_flags', ret)})"
+    if cmd == 11 and ret:                           # F_GETSIG
+        return f"{ret} ({signame(ret)})"
+    if cmd == 1025:                                 # F_GETLEASE
+        return f"{ret:#x} ({F_LOCKS.get(ret, '?')})"
+    if cmd == 1034:                                 # F_GET_SEALS
+        return f"{ret:#x} (seals {_bits(F_SEALS, ret)})" if ret else "0"
+    return None
+
+
 def format_call(sc: Syscall, args: tuple, ctx: Ctx) -> str:
     n = shown_args(sc, args)
     ctx.args = args
     ctx.sc_name = sc.name
+    if sc.name == "fcntl":
+        return _format_fcntl(sc, args, ctx, n)
     if sc.name == "ioctl":
         return _format_ioctl(sc, args, ctx)
     if sc.name == "futex":
@@ -948,6 +1021,10 @@ def format_ret(sc: Syscall, ret: int | None, ctx: Ctx) -> str:
         return f"-1 {name} ({msg})"
     if sc.name in RET_DETAIL and not ctx.failed:
         return str(ret) + ret_detail(sc, ret, ctx)
+    if sc.name == "fcntl":
+        text = _fcntl_ret(ret, ctx.args, ctx)
+        if text is not None:
+            return text
     if sc.ret == "x":
         return f"{ret:#x}"
     if sc.ret == "fd" and ctx.show_paths and ctx.fd_paths.get(ret) is not None:

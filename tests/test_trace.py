@@ -193,3 +193,40 @@ def test_bad_pointer_is_efault(tmp_path):
     got = pyloader("run", "-e", "trace=write", exe)
     assert got.stdout == b"-1 1\n"
     assert "write(1, 0x8, 4)".ljust(39) + " = -1 EFAULT (Bad address)" in got.stderr.decode()
+
+
+FCNTL_SCRIPT = """
+import fcntl, os, struct
+r, w = os.pipe()
+fcntl.fcntl(r, fcntl.F_SETFL, os.O_NONBLOCK); fcntl.fcntl(r, fcntl.F_GETFL)
+fcntl.fcntl(r, fcntl.F_SETFD, 0); fcntl.fcntl(r, fcntl.F_GETFD)
+fcntl.fcntl(r, fcntl.F_SETFD, fcntl.FD_CLOEXEC); fcntl.fcntl(r, fcntl.F_GETFD)
+fcntl.fcntl(r, fcntl.F_DUPFD, 10); fcntl.fcntl(r, fcntl.F_GETPIPE_SZ)
+fcntl.fcntl(r, fcntl.F_SETPIPE_SZ, 8192); fcntl.fcntl(r, fcntl.F_SETSIG, 10)
+fcntl.fcntl(r, fcntl.F_GETSIG)
+f = open("/etc/passwd", "rb")
+fcntl.fcntl(f, fcntl.F_GETLK, struct.pack("hhqqi", 0, 0, 0, 0, 0)); fcntl.fcntl(f, fcntl.F_GETLEASE)
+m = os.memfd_create("x", os.MFD_ALLOW_SEALING)
+fcntl.fcntl(m, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
+fcntl.fcntl(m, fcntl.F_GET_SEALS)
+"""
+
+
+@needs_strace
+def test_fcntl_commands_print_as_strace(tmp_path):
+    """The third argument and the result are decoded by command (F_GETFL's open flags,
+    F_SETFD's FD_CLOEXEC, struct flock, seals, signals)."""
+    script = tmp_path / "fc.py"
+    script.write_text(FCNTL_SCRIPT)
+    st = subprocess.run(["strace", "-e", "trace=fcntl", "-o", str(tmp_path / "want"),
+                         "/usr/bin/python3", str(script)], capture_output=True, check=False)
+    assert st.returncode == 0
+    got = pyloader("run", "-e", "trace=fcntl", "-o", str(tmp_path / "got"), "/usr/bin/python3",
+                   str(script))
+    assert got.returncode == 0
+
+    def lines(name):
+        return [re.sub(r" +=", " =", ln) for ln in (tmp_path / name).read_text().splitlines()]
+    want = lines("want")
+    assert "fcntl(3, F_GETFL) = 0x800 (flags O_RDONLY|O_NONBLOCK)" in want
+    assert lines("got") == want
