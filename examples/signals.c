@@ -8,6 +8,7 @@
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 
 static sigjmp_buf env;
@@ -57,10 +58,34 @@ static int timer_stress(void)
     return 0;
 }
 
+/* A file mapping two pages long over a ten-byte file: its second page has no file behind
+   it, and touching it is SIGBUS (BUS_ADRERR), not SIGSEGV. */
+static char *short_file_mapping(void)
+{
+    char path[] = "/tmp/signals.XXXXXX";
+    int fd = mkstemp(path);
+    write(fd, "0123456789", 10);
+    unlink(path);
+    char *p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    return p;
+}
+
+static volatile int bus_code;
+static void *bus_addr;
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+    bus_code = si->si_code;
+    bus_addr = si->si_addr;
+    siglongjmp(env, sig);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "abort") == 0)
         abort();
+    if (argc > 1 && strcmp(argv[1], "bus") == 0)
+        return short_file_mapping()[4096];
     if (argc > 1 && strcmp(argv[1], "timer-stress") == 0)
         return timer_stress();
     stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
@@ -74,6 +99,14 @@ int main(int argc, char **argv)
             *(volatile int *)8 = 1;
         else
             printf("recovered from SIGSEGV %d (on the alternate stack: %d)\n", i, on_altstack);
+    char *map = short_file_mapping();
+    struct sigaction bus = {.sa_sigaction = on_bus, .sa_flags = SA_SIGINFO};
+    sigaction(SIGBUS, &bus, NULL);
+    if (sigsetjmp(env, 1) == 0)
+        printf("%c %d\n", map[3], map[4096 + 5]);
+    else
+        printf("recovered from SIGBUS: code %d at page offset %ld\n", bus_code,
+               (long)((char *)bus_addr - map));
     volatile int zero = 0;
     if (sigsetjmp(env, 1) == 0)
         printf("%d\n", 100 / zero);

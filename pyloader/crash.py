@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .elf import ElfError, symbolize
 
-SIGNAMES = {4: "SIGILL", 5: "SIGTRAP", 8: "SIGFPE", 11: "SIGSEGV"}
+SIGNAMES = {4: "SIGILL", 5: "SIGTRAP", 7: "SIGBUS", 8: "SIGFPE", 11: "SIGSEGV"}
 
 
 def where(task, addr: int) -> str:
@@ -38,6 +38,7 @@ def describe_crash(task, signo: int, code: int, addr: int, access: str) -> str:
     pc = task.cpu.pc
     name = SIGNAMES.get(signo, str(signo))
     insn = disassemble(task, pc)
-    what = f"{access} of {addr:#x}: " if signo == 11 and addr else ""
+    what = f"{access} of {addr:#x}{' (past the end of the mapped file)' if signo == 7 else ''}: " \
+        if signo in (7, 11) and addr else ""
     return (f"pyloader: {name}: {what}pc {pc:#x} in {where(task, pc)}"
             + (f": {insn}" if insn else ""))

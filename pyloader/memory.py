@@ -56,13 +56,16 @@ class Vma:
     # an anon_vma: the kernel never merges it with a neighbour that has none (RELRO shows up
     # as its own line in /proc/self/maps)
     anon: bool = False
+    # a file mapping that reaches past the file's last page: from here on there is no file
+    # data, and an access is SIGBUS (the pages stay inaccessible in Unicorn); 0 if none
+    eof: int = 0
 
     def split(self, at: int) -> Vma:
         """Cut at `at`; self keeps the low part, the returned VMA is the high part."""
         hi = Vma(at, self.end, self.prot, self.shared, self.name,
                  self.offset + (at - self.start) if self.inode else 0,
                  self.dev, self.inode, self.host_fd, self.backing, self.boff + (at - self.start),
-                 self.anon)
+                 self.anon, self.eof)
         self.end = at
         return hi
 
@@ -127,7 +130,7 @@ class AddressSpace:
 
     def map(self, start: int, length: int, prot: int, *, name: str = "", offset: int = 0,
             shared: bool = False, dev: int = 0, inode: int = 0, host_fd: int = -1,
-            data: bytes | memoryview | None = None) -> Vma:
+            data: bytes | memoryview | None = None, eof: int = 0) -> Vma:
         """Create a VMA at a fixed page-aligned address, replacing whatever was there."""
         length = page_align(length)
         end = start + length
@@ -140,9 +143,20 @@ class AddressSpace:
             n = min(len(data), length)
             backing[:n] = data[:n]
         vma = Vma(start, end, prot, shared, name, offset, dev, inode, host_fd, backing, 0,
-                  not shared and bool(prot & PROT_WRITE))
+                  not shared and bool(prot & PROT_WRITE), eof if start <= eof < end else 0)
         self._insert(vma)
+        self._hide_past_eof(vma)
         return vma
+
+    def _hide_past_eof(self, vma: Vma) -> None:
+        if vma.eof and vma.eof < vma.end:
+            lo = max(vma.start, vma.eof)
+            self.uc.mem_protect(lo, vma.end - lo, 0)
+
+    def past_eof(self, addr: int) -> bool:
+        """Is addr in a file mapping beyond the file's end (SIGBUS, not SIGSEGV)?"""
+        vma = self.find(addr)
+        return vma is not None and bool(vma.eof) and addr >= vma.eof
 
     def _new_backing(self, start: int, length: int, prot: int, shared: bool) -> memoryview:
         """Host pages for [start, start+length), handed to Unicorn with mem_map_ptr so that
@@ -181,6 +195,7 @@ class AddressSpace:
             vma.prot = prot
             vma.anon |= not vma.shared and bool(prot & PROT_WRITE)
             self.uc.mem_protect(vma.start, vma.end - vma.start, prot & 7)
+            self._hide_past_eof(vma)
 
     def _writeback(self, vma: Vma) -> None:
         if vma.shared and vma.host_fd >= 0 and vma.prot & PROT_WRITE:

@@ -42,6 +42,7 @@ from .signals import (
     SI_USER,
     SIG_DFL,
     SIG_IGN,
+    SIGBUS,
     SIGCONT,
     SIGFPE,
     SIGILL,
@@ -71,7 +72,7 @@ from .threads import (
 )
 
 # si_codes of faults (include/uapi/asm-generic/siginfo.h)
-ILL_ILLOPN, FPE_INTDIV, SEGV_MAPERR, SEGV_ACCERR, TRAP_BRKPT = 2, 1, 1, 2, 1
+ILL_ILLOPN, FPE_INTDIV, SEGV_MAPERR, SEGV_ACCERR, TRAP_BRKPT, BUS_ADRERR = 2, 1, 1, 2, 1, 2
 WAKE = signal.SIGRTMAX          # ours: interrupts a blocking host call (never the guest's)
 # host signals that are the guest's: all but the host's own faults, SIGPIPE (raised by us on
 # EPIPE), glibc's two internal signals and WAKE
@@ -823,10 +824,13 @@ class Process(ThreadsMixin):
                 code = b""
             for a, _size in self.cpu.memory_operands(pc, code) if code else []:
                 vma = self.mem.find(a)
-                if vma is None or not vma.prot & need:
+                if vma is None or not vma.prot & need or self.mem.past_eof(a):
                     detail = (a, access)
                     break
         addr = detail[0] if detail else pc
+        if why == "prot" and self.mem.past_eof(addr):
+            self._fault = (SIGBUS, BUS_ADRERR, addr, access)    # no file behind the page
+            return
         code = SEGV_ACCERR if why == "prot" else SEGV_MAPERR
         self._fault = (SIGSEGV, code, addr, access)
 

@@ -56,8 +56,13 @@ def sys_mmap(t, addr, length, prot, flags, fd, off):
     data = os.pread(f.host_fd, size, off) if stt.st_size > off else b""
     host_fd = os.dup(f.host_fd) if shared and prot & PROT_WRITE else -1
     name = t.fd_path(sint(fd))
+    import stat
+    eof = 0
+    if stat.S_ISREG(stt.st_mode) and off + size > page_align(stt.st_size):
+        eof = start + max(0, page_align(stt.st_size) - off)     # pages with no file behind
     mem.map(start, size, prot, name=name.decode("utf-8", "surrogateescape"), offset=off,
-            shared=shared, dev=stt.st_dev, inode=stt.st_ino, host_fd=host_fd, data=data)
+            shared=shared, dev=stt.st_dev, inode=stt.st_ino, host_fd=host_fd, data=data,
+            eof=eof)
     return start
 
 

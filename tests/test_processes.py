@@ -187,6 +187,7 @@ def test_signal_delivery_matches_native(examples, ld):
     assert got.stdout == want.stdout
     assert got.returncode == 128 + 15 and want.returncode == -15
     assert b"recovered from SIGSEGV 1 (on the alternate stack: 1)" in got.stdout
+    assert b"recovered from SIGBUS: code 2 at page offset 4101" in got.stdout
     assert b"SA_RESTART read: 1 x" in got.stdout and b"-1 EINTR" in got.stdout
 
 
@@ -203,6 +204,15 @@ def test_signal_trace_matches_strace(examples):
         text = re.sub(r"\(\d+, \d+, SIG", "(PID, PID, SIG", text)
         return [ln for ln in text.splitlines() if not ln.startswith(("read(3, \"\\177ELF", "execve"))]
     assert norm(got) == norm(want)
+
+
+def test_sigbus_default_action(examples):
+    """Past the end of a mapped file: SIGBUS (BUS_ADRERR), killed with a core as natively."""
+    want = native(str(examples["signals"]), "bus")
+    got = pyloader("run", str(examples["signals"]), "bus")
+    assert want.returncode == -7 and got.returncode == 128 + 7
+    assert b"--- SIGBUS {si_signo=SIGBUS, si_code=BUS_ADRERR, si_addr=0x" in got.stderr
+    assert b"+++ killed by SIGBUS (core dumped) +++" in got.stderr
 
 
 def test_abort_dumps_core(examples):
