@@ -392,3 +392,35 @@ def test_robust_mutex_of_an_exited_thread(tmp_path):
     for ld in ("python", "system"):
         got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, timeout=60)
         assert got.stdout == want.stdout == b"EOWNERDEAD\n"
+
+
+PY_THREADS = """
+import threading, queue, concurrent.futures, time, subprocess, selectors, socket
+q = queue.Queue()
+def worker(n):
+    q.put((n, sum(i * i for i in range(20000 * n))))
+ts = [threading.Thread(target=worker, args=(i,)) for i in range(1, 5)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(sorted(q.get() for _ in range(4)))
+with concurrent.futures.ThreadPoolExecutor(4) as ex:
+    print(list(ex.map(lambda x: x * 2, range(8))))
+ev = threading.Event()
+threading.Timer(0.1, ev.set).start()
+print("event", ev.wait(5))
+a, b = socket.socketpair()
+sel = selectors.DefaultSelector(); sel.register(a, selectors.EVENT_READ)
+threading.Thread(target=lambda: (time.sleep(0.05), b.send(b"hi"))).start()
+print("epoll", [k.fileobj is a for k, _ in sel.select(5)], a.recv(2))
+print(subprocess.run(["echo", "child"], capture_output=True).stdout)
+"""
+
+
+def test_python_threads_queues_timers_and_epoll():
+    """A real interpreter's threads: queue, thread pool, Timer, an epoll selector woken by
+    another thread, and a subprocess."""
+    want = native("/usr/bin/python3", "-c", PY_THREADS)
+    got = pyloader("run", "--timeout", "200", "-e", "trace=none", "/usr/bin/python3", "-c",
+                   PY_THREADS, timeout=300)
+    assert got.returncode == want.returncode == 0, got.stderr.decode()[-2000:]
+    assert got.stdout == want.stdout
+    assert b"epoll [True] b'hi'" in got.stdout
