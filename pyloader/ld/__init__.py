@@ -156,7 +156,9 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     for text in held:
         r._debug_write(text)
     g.copy_tdata()
-    for m in [m for m in reversed(r.maps) if m is not main and m is not rt] + [main, rt]:
+    # _dl_relocate_object ends with _dl_protect_relro: relocation order (dependencies
+    # first, the program last), then ld.so's own
+    for m in [m for m in r.init_order if m is not rt] + [main, rt]:
         r.protect_relro(m)
 
     if libc is not None and "__libc_early_init" in libc.by_name:
