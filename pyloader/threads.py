@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -96,6 +97,7 @@ def child_ready() -> bool:
 
 
 RESTART = -513                  # ERESTARTNOINTR: the woken thread makes its call again
+POLLED_WAITS = ("io", "child", "signal")    # waits that end without another thread's help
 
 
 def new_tid(process) -> int:
@@ -145,7 +147,7 @@ class ThreadsMixin:
 
     def _become_threaded(self) -> None:
         import threading
-        import time
+        self.reap = False
         main = Thread(self.tid)
         self.threads[self.tid] = main
         self.thread = main
@@ -186,6 +188,7 @@ class ThreadsMixin:
         if self.tracer is not None:
             self.tracer.thread_exited(self, status)
         th.state = "dead"
+        self.reap = True
         self.cpu.stop()
         return BLOCKED
 
@@ -331,13 +334,22 @@ class ThreadsMixin:
     def schedule(self) -> None:
         """After each stop of the emulator: run another thread if this one cannot go on or
         its slice is over; wait (timers, signals) when every thread is blocked."""
-        import time
         cur = self.thread
         now = time.monotonic_ns()
-        self._wake_expired(now)
-        for th in self.io_ready():
-            self.wake_ready(th)
-        self._signal_blocked_threads()
+        polled = False
+        for th in self.threads.values():    # one pass: deadlines over, waits worth a poll
+            if th.state == "blocked":
+                w = th.wait
+                if w.deadline is not None and w.deadline <= now:
+                    self._expire(th)
+                elif w.kind in POLLED_WAITS:
+                    polled = True
+        if polled:
+            for th in self.io_ready():
+                self.wake_ready(th)
+        if self.host_sigq or self.sigqueue or self.tsigqueue or any(
+                t.saved.get("tsigqueue") for t in self.threads.values() if t is not cur):
+            self._signal_blocked_threads()
         if cur.state == "runnable" and not self.slice_expired:
             return
         self.slice_expired = False
@@ -350,23 +362,31 @@ class ThreadsMixin:
             self._switch(cur, nxt)
         elif cur.result is not None:
             self._complete_call(cur)
-        for tid in [t.tid for t in order if t.state == "dead" and t is not nxt]:
-            del self.threads[tid]
+        if self.reap:                   # threads that exited: their Thread goes
+            self.reap = False
+            for tid in [t.tid for t in order if t.state == "dead" and t is not nxt]:
+                del self.threads[tid]
+            self.reap = any(t.state == "dead" for t in self.threads.values())
+
+    def _expire(self, th: Thread) -> None:
+        w = th.wait
+        if w.timeout_result == RESTART:     # made again: it times out itself
+            self.wake_ready(th)
+        else:
+            self.wake(th, w.timeout_result)
 
     def _wake_expired(self, now: int) -> None:
         for th in self.threads.values():
             w = th.wait
             if th.state == "blocked" and w.deadline is not None and w.deadline <= now:
-                if w.timeout_result == RESTART:     # made again: it times out itself
-                    self.wake_ready(th)
-                else:
-                    self.wake(th, w.timeout_result)
+                self._expire(th)
 
     def _signal_blocked_threads(self) -> None:
         """A pending signal that a blocked thread accepts interrupts its wait
         (-ERESTARTSYS, which becomes EINTR or a restart once the signal is handled)."""
         self._drain_host_signals()
-        if not (self.sigqueue or any(t.saved.get("tsigqueue") for t in self.threads.values())):
+        if not (self.sigqueue or self.tsigqueue
+                or any(t.saved.get("tsigqueue") for t in self.threads.values())):
             return
         for th in self.threads.values():
             if th.state != "blocked":
@@ -381,7 +401,6 @@ class ThreadsMixin:
         """Every thread is blocked: wait for the first deadline, a descriptor, a child or a
         signal."""
         import select
-        import time
         blocked = [t for t in self.threads.values() if t.state == "blocked"]
         deadlines = [t.wait.deadline for t in blocked if t.wait.deadline is not None]
         io = [t.wait for t in blocked if t.wait.kind in ("io", "child")]
