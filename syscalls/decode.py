@@ -221,7 +221,7 @@ def fmt_sigset_bits(bits: int) -> str:
              for i in range(64) if bits >> i & 1]
     if len(names) > 32:
         rest = [signame(i + 1)[3:] if signame(i + 1).startswith("SIG") else str(i + 1)
-                for i in range(64) if not bits >> i & 1 and i not in (31, 32)]
+                for i in range(64) if not bits >> i & 1]
         return "~[" + " ".join(rest) + "]"
     return "[" + " ".join(names) + "]"
 

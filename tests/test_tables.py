@@ -102,3 +102,14 @@ def test_errno_and_signals():
     assert all(n in ERRNO for n in range(1, 134) if n not in (41, 58))
     assert SIGNALS[17] == "SIGCHLD"
     assert SIGNALS[32] == "SIGRTMIN" and SIGNALS[34] == "SIGRT_2"
+
+
+def test_sigset_complement_names_every_missing_signal():
+    """strace prints a set with most bits set as its complement, naming each missing signal
+    (glibc's thread exit blocks all but SIGSETXID: ~[RT_1])."""
+    from syscalls.decode import fmt_sigset_bits
+    full = (1 << 64) - 1
+    assert fmt_sigset_bits(full) == "~[]"
+    assert fmt_sigset_bits(full & ~(1 << 32)) == "~[RT_1]"
+    assert fmt_sigset_bits(full & ~(3 << 31)) == "~[RTMIN RT_1]"
+    assert fmt_sigset_bits(1 << 9 | 1 << 11) == "[USR1 USR2]"
