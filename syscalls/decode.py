@@ -722,6 +722,19 @@ def ret_detail(sc: Syscall, ret: int, ctx: Ctx) -> str:
 RET_DETAIL = frozenset({"poll", "ppoll", "select", "pselect6"})
 
 
+def _gids(ctx: Ctx, v: int, n: int) -> str:
+    """getgroups/setgroups: [0, 27]."""
+    if not v:
+        return "NULL"
+    if n <= 0:
+        return "[]"
+    try:
+        raw = ctx.mem.read(v, 4 * min(n, MAX_ARRAY))
+    except OSError:
+        return ptr(v)
+    return "[" + ", ".join(str(g) for g in struct.unpack(f"<{len(raw) // 4}I", raw)) + "]"
+
+
 def _sockproto(ctx: Ctx, v: int, domain: int) -> str:
     """socket's protocol is named by the domain's table: IPPROTO_* for AF_INET(6),
     NETLINK_* for AF_NETLINK, a number otherwise."""
@@ -769,6 +782,8 @@ DECODERS: dict[str, Callable] = {
     "fds2": lambda c, v, p, a, sc: ptr(v) if c.failed else fmt_struct(c, "fds2", v, output=True),
     "pollfd": lambda c, v, p, a, sc: fmt_pollfds(c, v, a[int(p)]),
     "sockproto": lambda c, v, p, a, sc: _sockproto(c, v, a[0]),
+    "gids": lambda c, v, p, a, sc: _gids(c, v, s32(a[int(p)])),
+    "ogids": lambda c, v, p, a, sc: ptr(v) if c.failed else _gids(c, v, c.ret if a[0] else 0),
     "socklen": lambda c, v, p, a, sc: _socklen(c, v),
     "fd_set": _fd_set_arg,
     "oepoll": _epoll_events_out,
@@ -987,6 +1002,8 @@ def _format_ioctl(sc: Syscall, args: tuple, ctx: Ctx) -> str:
     head = f"ioctl({fmt_fd(ctx, args[0])}, {fmt_enum(ctx, 'ioctl', req)}"
     if req in (0x5450, 0x5451):          # FIONCLEX, FIOCLEX take no argument
         return head + ")"
+    if req == 0x40049409:                # FICLONE: the source descriptor
+        return head + f", {s32(args[2])})"
     if req in (0x5401,) and not ctx.failed:
         return head + ", " + _termios(ctx, args[2]) + ")"
     name = IOCTL_ARGS.get(req)

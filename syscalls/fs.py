@@ -453,8 +453,14 @@ IOCTLS = {
     0x5429: (4, "r"),    # TIOCGSID
     0x5452: (4, "w"),    # FIOASYNC
     0x80045430: (4, "r"),  # TIOCGPTN
+    0x40045431: (4, "w"),  # TIOCSPTLCK
+    0x540E: (0, "v"),    # TIOCSCTTY
+    0x5422: (0, "v"),    # TIOCNOTTY
+    0x80086601: (8, "r"),  # FS_IOC_GETFLAGS
+    0x40086602: (8, "w"),  # FS_IOC_SETFLAGS
 }
 FIONCLEX, FIOCLEX = 0x5450, 0x5451
+FICLONE, FICLONERANGE = 0x40049409, 0x4020940D      # the source is a descriptor: translated
 
 
 @syscall("ioctl")
@@ -464,6 +470,12 @@ def sys_ioctl(t, fd, req, arg, *_):
     if req in (FIOCLEX, FIONCLEX):
         f.cloexec = req == FIOCLEX
         return 0
+    if req == FICLONE:
+        return host_syscall(NR["ioctl"], f.host_fd, req, t.fds.host(sint(arg)))
+    if req == FICLONERANGE:
+        raw = bytearray(t.mem.read(arg, 32))
+        raw[:8] = t.fds.host(int.from_bytes(raw[:8], "little", signed=True)).to_bytes(8, "little")
+        return host_syscall(NR["ioctl"], f.host_fd, req, from_bytes(bytes(raw)))
     spec = IOCTLS.get(req)
     if spec is None:
         return -errno.ENOTTY

@@ -19,6 +19,7 @@ One row per syscall:  NR NAME ARGKINDS CLASSES [RET]
     pollfd:N poll's array, count in argument N      fd_set:N  select's set N (size: arg 0)
     oepoll   epoll_wait's output events (count = return value)
     sockproto  socket's protocol, named by the domain    socklen  an address length pointer
+    gids:N   gid_t array, count in argument N    ogids  getgroups' output (count = result)
 - CLASSES: comma-separated strace classes (file, desc, memory, process, signal, network, ipc,
   creds, stat, lstat, fstat, statfs, fstatfs, clock, pure) or "-".
 - RET: how the result prints: d (default), x (hex: mmap, brk), fd, none (no return: exit).
@@ -154,8 +155,8 @@ _ROWS = """
 112 setsid                  -                                                  -
 113 setreuid                d,d                                                creds
 114 setregid                d,d                                                creds
-115 getgroups               d,os:gid_list                                      creds
-116 setgroups               d,s:gid_list                                       creds
+115 getgroups               d,ogids                                            creds
+116 setgroups               d,gids:0                                           creds
 117 setresuid               d,d,d                                              creds
 118 getresuid               os:uid,os:uid,os:uid                               creds
 119 setresgid               d,d,d                                              creds

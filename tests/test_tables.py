@@ -13,8 +13,9 @@ from syscalls.xlat import ERRNO, SIGNALS, XLAT
 UNISTD = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
 
 KINDS = {"d", "ld", "u", "x", "p", "o", "fd", "dirfd", "path", "str", "sig", "argv", "envp",
-         "fds2", "oepoll", "sockproto", "socklen"}
-PARAM_KINDS = {"ibuf", "obuf", "iov", "oiov", "flags", "enum", "s", "os", "pollfd", "fd_set"}
+         "fds2", "oepoll", "sockproto", "socklen", "ogids"}
+PARAM_KINDS = {"ibuf", "obuf", "iov", "oiov", "flags", "enum", "s", "os", "pollfd", "fd_set",
+               "gids"}
 CLASSES = {"file", "desc", "memory", "process", "signal", "network", "ipc", "creds", "stat",
            "lstat", "fstat", "statfs", "fstatfs", "clock", "pure"}
 
@@ -44,7 +45,7 @@ def test_rows_are_well_formed():
                 assert not param, (sc.name, k)
             else:
                 assert kind in PARAM_KINDS and param, (sc.name, k)
-            if kind in ("ibuf", "obuf", "iov", "oiov", "pollfd", "fd_set"):
+            if kind in ("ibuf", "obuf", "iov", "oiov", "pollfd", "fd_set", "gids"):
                 assert int(param) < len(sc.args), (sc.name, k)
             if kind in ("flags", "enum"):
                 assert param in XLAT, (sc.name, k)

@@ -209,24 +209,33 @@ fcntl.fcntl(f, fcntl.F_GETLK, struct.pack("hhqqi", 0, 0, 0, 0, 0)); fcntl.fcntl(
 m = os.memfd_create("x", os.MFD_ALLOW_SEALING)
 fcntl.fcntl(m, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
 fcntl.fcntl(m, fcntl.F_GET_SEALS)
+try:
+    fcntl.ioctl(m, 0x40049409, f.fileno())              # FICLONE: the source is a descriptor
+except OSError:
+    pass
+os.getgroups()
 """
 
 
 @needs_strace
 def test_fcntl_commands_print_as_strace(tmp_path):
     """The third argument and the result are decoded by command (F_GETFL's open flags,
-    F_SETFD's FD_CLOEXEC, struct flock, seals, signals)."""
+    F_SETFD's FD_CLOEXEC, struct flock, seals, signals); FICLONE's source descriptor is
+    translated and printed; getgroups' list."""
     script = tmp_path / "fc.py"
     script.write_text(FCNTL_SCRIPT)
-    st = subprocess.run(["strace", "-e", "trace=fcntl", "-o", str(tmp_path / "want"),
+    sel = "trace=fcntl,getgroups,ioctl"
+    st = subprocess.run(["strace", "-e", sel, "-o", str(tmp_path / "want"),
                          "/usr/bin/python3", str(script)], capture_output=True, check=False)
     assert st.returncode == 0
-    got = pyloader("run", "-e", "trace=fcntl", "-o", str(tmp_path / "got"), "/usr/bin/python3",
+    got = pyloader("run", "-e", sel, "-o", str(tmp_path / "got"), "/usr/bin/python3",
                    str(script))
     assert got.returncode == 0
 
     def lines(name):
-        return [re.sub(r" +=", " =", ln) for ln in (tmp_path / name).read_text().splitlines()]
+        text = re.sub(r"0x[0-9a-f]{6,}", "ADDR", (tmp_path / name).read_text())
+        return [re.sub(r" +=", " =", ln) for ln in text.splitlines()]
     want = lines("want")
     assert "fcntl(3, F_GETFL) = 0x800 (flags O_RDONLY|O_NONBLOCK)" in want
+    assert any(re.match(r"ioctl\(\d+, BTRFS_IOC_CLONE or FICLONE, \d+\) = -1 ", ln) for ln in want)
     assert lines("got") == want
