@@ -176,9 +176,21 @@ static void connect_ping(pthread_t t)
     close(c);
 }
 
-int main(void)
+static void *forever(void *arg)
+{
+    poll(NULL, 0, -1);
+    return arg;
+}
+
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "forever") == 0) {  /* every thread waits for good */
+        pthread_t t;
+        pthread_create(&t, NULL, forever, NULL);
+        printf("waiting\n");
+        return pthread_join(t, NULL);
+    }
     pipe(p);
     run(poller, NULL, write_byte);
     run(selecter, NULL, write_byte);

@@ -741,8 +741,11 @@ class Process(ThreadsMixin):
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-        if self.tracer:
-            self.tracer.exited(self, self.exit)
+        # without -f only the main thread is traced: its tracer reports the end even when
+        # another thread was running
+        tracer = self.tracer or (self.main_tracer if self.threads else None)
+        if tracer:
+            tracer.exited(self, self.exit)
         if self.forked:
             self._exit_host(self.exit)
         return self.exit

@@ -148,6 +148,7 @@ class ThreadsMixin:
     def _become_threaded(self) -> None:
         import threading
         self.reap = False
+        self.main_tracer = self.tracer
         main = Thread(self.tid)
         self.threads[self.tid] = main
         self.thread = main
@@ -401,6 +402,8 @@ class ThreadsMixin:
         """Every thread is blocked: wait for the first deadline, a descriptor, a child or a
         signal."""
         import select
+        if self.timed_out:                      # --timeout: a runaway guest may be idle too
+            self.do_exit_signal(9)
         blocked = [t for t in self.threads.values() if t.state == "blocked"]
         deadlines = [t.wait.deadline for t in blocked if t.wait.deadline is not None]
         io = [t.wait for t in blocked if t.wait.kind in ("io", "child")]

@@ -113,6 +113,14 @@ def test_timeout_ends_a_guest_blocked_in_poll(examples):
     assert time.monotonic() - t0 < 30
 
 
+def test_timeout_ends_a_guest_whose_threads_all_wait(examples):
+    got = pyloader("run", "--timeout", "1", "-e", "trace=none", str(examples["thread_io"]),
+                   "forever", timeout=60)
+    assert got.returncode == 137
+    assert got.stdout == b"waiting\n"
+    assert got.stderr.endswith(b"+++ killed by SIGKILL +++\n")
+
+
 def test_sigint_ends_a_guest_blocked_in_poll(examples):
     p = _start("-e", "trace=poll", str(examples["io_wait"]), "forever")
     assert p.stdout.readline() == b"waiting\n"
