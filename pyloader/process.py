@@ -487,10 +487,17 @@ class Process(ThreadsMixin):
                 return found
             if self.timed_out:
                 raise GuestExit(signo=SIGKILL)
-            left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+            left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
             if left <= 0:
                 return None
-            time.sleep(left)
+            self._nap(left)
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep on the host until `seconds` pass or a host signal comes (our WAKE makes the
+        host nanosleep return EINTR; time.sleep would sleep on, PEP 475)."""
+        from syscalls.host import from_bytes, host_syscall
+        ns = int(seconds * 1e9)
+        host_syscall(NANOSLEEP, from_bytes(struct.pack("<qq", *divmod(ns, 10**9))), None)
 
     # --- processes ---------------------------------------------------------------------------
     def do_clone(self, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
