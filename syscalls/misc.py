@@ -39,6 +39,7 @@ def sys_eventfd2(t, initval, flags=0, *_):
 # --- timerfd (fs/timerfd.c) and inotify (fs/notify/inotify/): the host's own --------------------
 TFD_CLOEXEC, IN_CLOEXEC = 0o2000000, 0o2000000
 IN_DONT_FOLLOW = 0x2000000
+INOTIFY_PATH = b"anon_inode:inotify"
 
 
 @syscall("timerfd_create")
@@ -69,12 +70,15 @@ def sys_inotify_init1(t, flags=0, *_):
     fd = host_syscall(NR["inotify_init1"], flags | IN_CLOEXEC)
     if fd < 0:
         return fd
-    return t.fds.install(fd, b"anon_inode:inotify", bool(flags & IN_CLOEXEC))
+    return t.fds.install(fd, INOTIFY_PATH, bool(flags & IN_CLOEXEC))
 
 
 @syscall("inotify_add_watch")
 def sys_inotify_add_watch(t, fd, path, mask, *_):
-    h = t.fds.host(sint(fd))
+    f = t.fds.get(sint(fd))
+    if f.path != INOTIFY_PATH:
+        return -errno.EINVAL            # not an inotify descriptor: checked before the path
+    h = f.host_fd
     dirfd, hpath = at_path(t, -100, read_path(t, path), follow=not mask & IN_DONT_FOLLOW)
     if dirfd != -100:
         hpath = b"/proc/self/fd/%d/%s" % (dirfd, hpath)

@@ -16,6 +16,15 @@ POLLIN, POLLOUT = 0x1, 0x4
 SOL_SOCKET, SO_ERROR = 1, 4
 
 
+def sock(t, fd: int) -> int:
+    """The host descriptor of a guest socket; ENOTSOCK before any argument is read."""
+    import stat
+    h = t.fds.host(sint(fd))
+    if not stat.S_ISSOCK(os.fstat(h).st_mode):
+        raise OSError(errno.ENOTSOCK, "not a socket")
+    return h
+
+
 def waits(h: int, flags: int, events: int) -> dict:
     """`blocking`'s keywords for a call on host socket h: only a call that may wait parks
     its thread (MSG_DONTWAIT never waits)."""
@@ -241,16 +250,16 @@ class _HostMsg:
 
 @syscall("sendmsg")
 def sys_sendmsg(t, fd, msg, flags, *_):
+    h = sock(t, fd)
     m = _HostMsg(t, msg, receiving=False)
-    h = t.fds.host(sint(fd))
     return t.blocking(host_syscall, NR["sendmsg"], h, m.hdr, flags, **waits(h, flags, POLLOUT))
 
 
 @syscall("recvmsg")
 def sys_recvmsg(t, fd, msg, flags, *_):
+    h = sock(t, fd)
     m = _HostMsg(t, msg, receiving=True)
     m.recv_flags = flags
-    h = t.fds.host(sint(fd))
     r = t.blocking(host_syscall, NR["recvmsg"], h, m.hdr, flags | MSG_CMSG_CLOEXEC,
                    **waits(h, flags, POLLIN))
     if not isinstance(r, int):
@@ -268,7 +277,7 @@ MMSGHDR_SIZE = 64
 def sys_sendmmsg(t, fd, vec, vlen, flags, *_):
     """Each message is a sendmsg; the count of those sent is the result (an error only when
     the first fails), as net/socket.c's __sys_sendmmsg."""
-    h = t.fds.host(sint(fd))
+    h = sock(t, fd)
     sent = 0
     for i in range(min(vlen, 1024)):            # UIO_MAXIOV
         addr = vec + MMSGHDR_SIZE * i
@@ -291,7 +300,7 @@ MSG_WAITFORONE = 0x10000
 def sys_recvmmsg(t, fd, vec, vlen, flags, timeout, *_):
     """Each message is a recvmsg; after the first, MSG_WAITFORONE stops the call waiting."""
     import time as _time
-    h = t.fds.host(sint(fd))
+    h = sock(t, fd)
     deadline = None
     if timeout:
         sec, nsec = struct.unpack("<qq", t.mem.read(timeout, 16))

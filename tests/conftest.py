@@ -48,6 +48,7 @@ BUILDS = {
     "io_wait": ("io_wait.c", ["-O1"]),
     "thread_io": ("thread_io.c", ["-O1", "-pthread"]),
     "more_calls": ("more_calls.c", []),
+    "bad_args": ("bad_args.c", []),
 }
 
 

@@ -25,6 +25,7 @@ CASES = [
     ("dlopen_demo", []),
     ("users", []),
     ("more_calls", []),
+    ("bad_args", []),
 ]
 LD_MODES = ["python", "system"]
 
