@@ -748,9 +748,20 @@ class Process(ThreadsMixin):
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+        # with -f every other thread's call ends unfinished and its own end line comes first;
         # without -f only the main thread is traced: its tracer reports the end even when
         # another thread was running
-        tracer = self.tracer or (self.main_tracer if self.threads else None)
+        tracer = self.tracer
+        if self.threads:
+            leader = self.threads.get(self.pid)
+            if leader is None or leader.state == "dead":
+                leader = self.thread        # the leader is gone: the last thread reports
+            for th in list(self.threads.values()):
+                tr = self.tracer if th is self.thread else th.saved.get("tracer")
+                if th is not leader and th.state != "dead" and tr is not None:
+                    tr.thread_killed(self, self.exit)
+            tracer = (self.tracer if leader is self.thread else leader.saved.get("tracer")) \
+                or self.main_tracer
         if tracer:
             tracer.exited(self, self.exit)
         if self.forked:
@@ -779,6 +790,8 @@ class Process(ThreadsMixin):
             ret = -ERESTARTNOHAND if sc and sc.name in NO_RESTART else -ERESTARTSYS
             self.cpu.stop()
         except GuestExit:
+            if traced:
+                tr.killed_in_call(self, nr, args)
             raise
         except Exception as e:  # noqa: BLE001 - a bug of ours must not become a guest traceback
             ret = -errno.ENOSYS

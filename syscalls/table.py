@@ -20,6 +20,7 @@ One row per syscall:  NR NAME ARGKINDS CLASSES [RET]
     oepoll   epoll_wait's output events (count = return value)
     sockproto  socket's protocol, named by the domain    socklen  an address length pointer
     gids:N   gid_t array, count in argument N    ogids  getgroups' output (count = result)
+    orem     nanosleep's remaining time: the struct when interrupted, else the pointer
 - CLASSES: comma-separated strace classes (file, desc, memory, process, signal, network, ipc,
   creds, stat, lstat, fstat, statfs, fstatfs, clock, pure) or "-".
 - RET: how the result prints: d (default), x (hex: mmap, brk), fd, none (no return: exit).
@@ -75,7 +76,7 @@ _ROWS = """
  32 dup                     fd                                                 desc fd
  33 dup2                    fd,fd                                              desc fd
  34 pause                   -                                                  signal
- 35 nanosleep               s:timespec,p                                       -
+ 35 nanosleep               s:timespec,orem                                    -
  36 getitimer               enum:itimer_which,os:itimerval                     -
  37 alarm                   u                                                  -
  38 setitimer               enum:itimer_which,s:itimerval,os:itimerval         -
@@ -270,7 +271,7 @@ _ROWS = """
 227 clock_settime           enum:clockid,s:timespec                            clock
 228 clock_gettime           enum:clockid,os:timespec                           clock
 229 clock_getres            enum:clockid,os:timespec                           clock
-230 clock_nanosleep         enum:clockid,flags:timer_flags,s:timespec,p        -
+230 clock_nanosleep         enum:clockid,flags:timer_flags,s:timespec,orem     -
 231 exit_group              d                                                  process none
 232 epoll_wait              fd,oepoll,d,d                                      desc
 233 epoll_ctl               fd,enum:epoll_ctl,fd,s:epoll_event                 desc

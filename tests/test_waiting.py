@@ -113,6 +113,25 @@ def test_timeout_ends_a_guest_blocked_in_poll(examples):
     assert time.monotonic() - t0 < 30
 
 
+def test_call_cut_short_by_the_end_is_unfinished(examples):
+    """strace's form for a call the process ended in: what was known at entry, then
+    `<unfinished ...>) = ?`; with -f each other thread's call ends so too."""
+    got = pyloader("run", "--timeout", "1", "-e", "trace=poll", str(examples["io_wait"]),
+                   "forever", timeout=60)
+    assert b"poll(NULL, 0, -1 <unfinished ...>) = ?\n+++ killed by SIGKILL +++\n" in got.stderr
+    got = pyloader("run", "-f", "--timeout", "1", "-e", "trace=poll,futex",
+                   str(examples["thread_io"]), "forever", timeout=60)
+    lines = [re.sub(r"\) +=", ") =", re.sub(r"^\[pid +\d+\] ", "", ln))
+             for ln in got.stderr.decode().splitlines()]
+    ends = [ln for ln in lines if ln.endswith("<unfinished ...>) = ?")]
+    assert len(ends) == 2, lines      # the poll and the join's futex, each cut short
+    assert any(ln in ("poll(NULL, 0, -1 <unfinished ...>) = ?",
+                      "<... poll resumed> <unfinished ...>) = ?") for ln in ends)
+    assert any("futex" in ln for ln in ends)
+    assert lines.count("+++ killed by SIGKILL +++") == 2
+    assert lines[-1] == "+++ killed by SIGKILL +++"
+
+
 def test_timeout_ends_a_guest_whose_threads_all_wait(examples):
     got = pyloader("run", "--timeout", "1", "-e", "trace=none", str(examples["thread_io"]),
                    "forever", timeout=60)

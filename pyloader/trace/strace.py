@@ -24,7 +24,7 @@ SEGV_CODES = {1: "SEGV_MAPERR", 2: "SEGV_ACCERR"}
 FAULT_CODES = {4: {2: "ILL_ILLOPN"}, 8: {1: "FPE_INTDIV"}, 11: SEGV_CODES, 5: {1: "TRAP_BRKPT"}}
 
 
-OUTPUT_KINDS = ("obuf", "oiov", "os", "fds2", "oepoll", "socklen", "ogids")
+OUTPUT_KINDS = ("obuf", "oiov", "os", "fds2", "oepoll", "socklen", "ogids", "orem")
 
 
 class Shared:
@@ -181,21 +181,9 @@ class Tracer:
     def _write_head(self, sc, args: tuple, task) -> None:
         """-f with several tasks: the call's first half now (strace prints input arguments at
         entry), so that a line another task writes meanwhile shows it <unfinished ...>."""
-        ctx = self._ctx(task, 0)
-        kinds = [k.partition(":")[0] for k in sc.args]
-        n = next((i for i, k in enumerate(kinds) if k in OUTPUT_KINDS), len(kinds))
         if sc.name in ("ioctl", "clone", "clone3", "execve", "execveat"):
             return
-        if sc.name == "futex":          # every argument is an input
-            head = format_call(sc, args, ctx)[:-1]
-        else:
-            from syscalls.decode import plan, shown_args
-            shown = shown_args(sc, args)
-            ctx.args = args
-            steps = plan(sc)
-            parts = [fn(ctx, args[i], p, args, sc)
-                     for i, (fn, p) in enumerate(steps[:min(n, shown)])]
-            head = f"{sc.name}(" + ", ".join(parts) + (", " if parts and n < shown else "")
+        head = self._head(sc, args, task)
         sh = self.shared
         sh.lock()
         try:
@@ -207,6 +195,29 @@ class Tracer:
         finally:
             sh.unlock()
         self._open, self._open_head, self._open_col = sc.name, head, len(lead) + len(head)
+
+    def _head(self, sc, args: tuple, task) -> str:
+        """The call up to its first output argument: "read(3, " (what strace knows at entry)."""
+        ctx = self._ctx(task, 0)
+        kinds = [k.partition(":")[0] for k in sc.args]
+        n = next((i for i, k in enumerate(kinds) if k in OUTPUT_KINDS), len(kinds))
+        if sc.name == "futex":          # every argument is an input
+            return format_call(sc, args, ctx)[:-1]
+        from syscalls.decode import plan, shown_args
+        shown = shown_args(sc, args)
+        ctx.args = args
+        steps = plan(sc)
+        parts = [fn(ctx, args[i], p, args, sc) for i, (fn, p) in enumerate(steps[:min(n, shown)])]
+        return f"{sc.name}(" + ", ".join(parts) + (", " if parts and n < shown else "")
+
+    def killed_in_call(self, task, nr: int, args: tuple) -> None:
+        """The process ended inside a traced call (--timeout, a signal's default action):
+        strace shows what it knew at entry, `<unfinished ...>) = ?`."""
+        sc = SYSCALLS.get(nr)
+        if (sc is None or sc.ret == "none" or self.summary or self.only_failed
+                or self._open is not None or self._printed_enter):
+            return                      # exit and exit_group were printed at entry
+        self._write(self._head(sc, args, task) + " <unfinished ...>) = ?")
 
     # --- processes (-f) -------------------------------------------------------------------------
     def before_fork(self, task) -> None:
@@ -243,6 +254,37 @@ class Tracer:
         t = copy.copy(self)
         t.pid, t._open, t._skip_exit, t._printed_enter = tid, None, False, False
         return t
+
+    def _end_unfinished(self) -> None:
+        """The process ended while this task was in a call (-f): the call is
+        `<... name resumed> <unfinished ...>) = ?`, as strace prints it."""
+        if self._open is None or self.summary:
+            return
+        name, self._open = self._open, None
+        sh = self.shared
+        sh.lock()
+        try:
+            if sh.words[1] == self.pid:         # its head is the last thing written
+                sh.words[1] = 0
+                self.out.write(" <unfinished ...>) = ?\n")
+            else:
+                self._end_other_line(sh)
+                self.out.write((self._lead() + f"<... {name} resumed> <unfinished ...>)")
+                               .ljust(39) + " = ?\n")
+        finally:
+            sh.unlock()
+
+    def thread_killed(self, task, ex) -> None:
+        """Another thread of a process that ended: its call, then its own end line."""
+        self._end_unfinished()
+        if not self.summary:
+            core = " (core dumped)" if ex.core else ""
+            self._write(f"+++ killed by {signame(ex.signo)}{core} +++" if ex.signo
+                        else f"+++ exited with {ex.status} +++")
+        sh = self.shared
+        sh.lock()
+        sh.words[0] -= 1
+        sh.unlock()
 
     def thread_exited(self, task, status: int) -> None:
         self._write(f"+++ exited with {status} +++")
@@ -422,6 +464,7 @@ class Tracer:
 
     def exited(self, task, ex) -> None:
         self._pending_execve = None
+        self._end_unfinished()
         if self.summary and self.forked_child:
             if self.counts_fd >= 0:     # one line per process; the first one merges them
                 import json
