@@ -783,6 +783,7 @@ DECODERS: dict[str, Callable] = {
     "pollfd": lambda c, v, p, a, sc: fmt_pollfds(c, v, a[int(p)]),
     "sockproto": lambda c, v, p, a, sc: _sockproto(c, v, a[0]),
     "gids": lambda c, v, p, a, sc: _gids(c, v, s32(a[int(p)])),
+    "ocwd": lambda c, v, p, a, sc: ptr(v) if c.failed or not c.ret else fmt_buf(c, v, c.ret - 1),
     "orem": lambda c, v, p, a, sc: fmt_struct(c, "timespec", v, output=False)
     if v and c.ret in (-4, -512, -513, -514, -516) else ptr(v),
     "ogids": lambda c, v, p, a, sc: ptr(v) if c.failed else _gids(c, v, c.ret if a[0] else 0),

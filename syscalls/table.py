@@ -21,6 +21,7 @@ One row per syscall:  NR NAME ARGKINDS CLASSES [RET]
     sockproto  socket's protocol, named by the domain    socklen  an address length pointer
     gids:N   gid_t array, count in argument N    ogids  getgroups' output (count = result)
     orem     nanosleep's remaining time: the struct when interrupted, else the pointer
+    ocwd     getcwd's buffer: the path it stored (the result counts its NUL)
 - CLASSES: comma-separated strace classes (file, desc, memory, process, signal, network, ipc,
   creds, stat, lstat, fstat, statfs, fstatfs, clock, pure) or "-".
 - RET: how the result prints: d (default), x (hex: mmap, brk), fd, none (no return: exit).
@@ -120,7 +121,7 @@ _ROWS = """
  76 truncate                path,ld                                            file
  77 ftruncate               fd,ld                                              desc
  78 getdents                fd,os:dirent,u                                     desc
- 79 getcwd                  p,u                                                file
+ 79 getcwd                  ocwd,u                                             file
  80 chdir                   path                                               file
  81 fchdir                  fd                                                 desc
  82 rename                  path,path                                          file

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -291,3 +292,49 @@ def test_oracle_after_dlopens_at_exit(examples, tls_libs):
         diffs = compare(argv, at_exit=True)
         assert [line for line, why in diffs if why is None] == [], argv[0]
         assert len(diffs) > 20          # the by-design ones: the check did look
+
+
+@pytest.fixture(scope="module")
+def ctor_libs(tmp_path_factory):
+    """Libraries made from examples/ctor_lib.c: the program needs q1, q2 (which needs q3) and
+    q3; q4 (which needs q5 and q6) is dlopened."""
+    d = tmp_path_factory.mktemp("ctors")
+    src = str(EXAMPLES / "ctor_lib.c")
+
+    def lib(name, *needs):
+        subprocess.run(["gcc", "-shared", "-fPIC", f"-DNAME={name}", "-o", str(d / f"lib{name}.so"),
+                        src, "-Wl,--no-as-needed", f"-L{d}", *[f"-l{n}" for n in needs],
+                        f"-Wl,-rpath,{d}"], check=True)
+    for name, needs in (("q3", ()), ("q2", ("q3",)), ("q1", ()), ("q5", ()), ("q6", ()),
+                        ("q4", ("q5", "q6"))):
+        lib(name, *needs)
+    exe = d / "ctor_main"
+    subprocess.run(["gcc", "-o", str(exe), str(EXAMPLES / "ctor_main.c"), "-Wl,--no-as-needed",
+                    f"-L{d}", "-lq1", "-lq2", "-lq3", f"-Wl,-rpath,{d}"], check=True)
+    return d
+
+
+@pytest.mark.parametrize("ld", ["python", "system"])
+def test_constructor_order_is_glibcs(ctor_libs, ld):
+    """_dl_sort_maps: dependencies first, independent libraries last-loaded first; the
+    destructors in the reverse order; a dlopened library's dependencies likewise."""
+    exe = str(ctor_libs / "ctor_main")
+    for args in ([], [str(ctor_libs / "libq4.so")]):
+        want = native(exe, *args)
+        got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, *args)
+        assert got.returncode == want.returncode == 0, got.stderr
+        assert got.stdout == want.stdout
+    assert want.stdout.startswith(b"init q3\ninit q2\ninit q1\nmain\n")
+
+
+def test_relro_order_matches_strace(ctor_libs):
+    """RELRO is made read-only at the end of each object's relocation: in init order."""
+    exe, lib = str(ctor_libs / "ctor_main"), str(ctor_libs / "libq4.so")
+    st = subprocess.run(["strace", "-e", "trace=mprotect", exe, lib], capture_output=True,
+                        check=False)
+    got = pyloader("run", "-e", "trace=mprotect", exe, lib)
+
+    def sizes(text: bytes) -> list[str]:
+        return [re.sub(rb"0x[0-9a-f]+", b"ADDR", ln).decode()
+                for ln in text.splitlines() if ln.startswith(b"mprotect(")]
+    assert sizes(got.stderr) == sizes(st.stderr)

@@ -13,7 +13,7 @@ from syscalls.xlat import ERRNO, SIGNALS, XLAT
 UNISTD = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
 
 KINDS = {"d", "ld", "u", "x", "p", "o", "fd", "dirfd", "path", "str", "sig", "argv", "envp",
-         "fds2", "oepoll", "sockproto", "socklen", "ogids", "orem"}
+         "fds2", "oepoll", "sockproto", "socklen", "ogids", "orem", "ocwd"}
 PARAM_KINDS = {"ibuf", "obuf", "iov", "oiov", "flags", "enum", "s", "os", "pollfd", "fd_set",
                "gids"}
 CLASSES = {"file", "desc", "memory", "process", "signal", "network", "ipc", "creds", "stat",

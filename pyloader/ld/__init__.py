@@ -236,20 +236,30 @@ def relocate_one(r: Rtld, m: LinkMap) -> None:
 
 
 def init_order(r: Rtld) -> list[LinkMap]:
-    """Dependencies before the objects that need them (_dl_sort_maps); main excluded."""
+    """The objects' initialisation order (main excluded): see sort_maps."""
+    return [m for m in sort_maps(r.maps) if not m.is_main]
+
+
+def sort_maps(maps: list[LinkMap]) -> list[LinkMap]:
+    """_dl_sort_maps (the depth-first sort, glibc's default): a depth-first walk over each
+    object's dependencies (DT_NEEDED order), starting from the last object loaded; the order
+    in which objects are finished is the initialisation order. So dependencies come before
+    the objects that need them, and independent objects run the last-loaded first (a
+    program linked with -la -lb runs b's constructors before a's, as glibc does)."""
+    members = {id(m) for m in maps}
     seen: set[int] = set()
     order: list[LinkMap] = []
 
     def visit(m: LinkMap) -> None:
-        if id(m) in seen:
-            return
         seen.add(id(m))
         for d in getattr(m, "deps", []):
-            visit(d)
+            if id(d) not in seen and id(d) in members and not d.is_main:
+                visit(d)
         order.append(m)
-    for m in r.maps:
-        visit(m)
-    return [m for m in order if not m.is_main]
+    for m in reversed(maps):
+        if id(m) not in seen:
+            visit(m)
+    return order
 
 
 def _array(r: Rtld, m: LinkMap, tag: int, sztag: int) -> list[int]:
@@ -270,9 +280,12 @@ def run_initializers(r: Rtld, m: LinkMap, argc: int, argv: int, envp: int,
 
 
 def _dl_fini(r: Rtld) -> None:
-    """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, in reverse init
-    order, the program included (called through atexit by exit())."""
-    for m in reversed(r.init_order + r.extra_inits + [r.main]):
+    """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, the program first,
+    then in _dl_sort_maps order over all loaded objects in load order (dependents before
+    their dependencies; called through atexit by exit())."""
+    inited = {id(m) for m in r.init_order + r.extra_inits}
+    loaded = [r.main] + [m for m in r.all_maps() if id(m) in inited]
+    for m in reversed(sort_maps(loaded)):
         r.glibc.put(m.guest, "link_map", "l_init_called", 0)     # as _dl_fini does
         r.dprintf("impcalls", f"\ncalling fini: {'' if m.is_main else m.path} [0]\n\n")
         for fn in reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):

@@ -140,8 +140,8 @@ class DynamicLoader:
                     r.maps.append(m)
                 r.glibc.put(m.guest, "link_map", "l_global", 1)
             r.sym_cache.clear()
-        from . import run_initializers
-        for m in new:                 # dependencies first
+        from . import run_initializers, sort_maps
+        for m in sort_maps(new[::-1]):    # new is dependencies-last: _dl_init sorts load order
             run_initializers(r, m, r.argc, r.argv, r.envp)
             r.extra_inits.append(m)
         return result.guest
@@ -199,7 +199,8 @@ class DynamicLoader:
         finally:
             r.maps = saved
             r.sym_cache.clear()
-        for m in new:
+        from . import sort_maps
+        for m in sort_maps(new):        # RELRO in relocation (= initialisation) order
             m.local_scope = self.closure(m)
             g.copy_tdata_one(m)
             r.protect_relro(m)

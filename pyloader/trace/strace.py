@@ -24,7 +24,7 @@ SEGV_CODES = {1: "SEGV_MAPERR", 2: "SEGV_ACCERR"}
 FAULT_CODES = {4: {2: "ILL_ILLOPN"}, 8: {1: "FPE_INTDIV"}, 11: SEGV_CODES, 5: {1: "TRAP_BRKPT"}}
 
 
-OUTPUT_KINDS = ("obuf", "oiov", "os", "fds2", "oepoll", "socklen", "ogids", "orem")
+OUTPUT_KINDS = ("obuf", "oiov", "os", "fds2", "oepoll", "socklen", "ogids", "orem", "ocwd")
 
 
 class Shared:
