@@ -57,3 +57,20 @@ def test_stdin_is_the_users():
     got = pyloader("run", "-e", "trace=none", "/bin/cat", input=b"from stdin\n")
     assert got.stdout == b"from stdin\n"
     assert got.returncode == 0
+
+
+@pytest.mark.parametrize("argv", [["xz", "-T2", "-c"], ["sort", "--parallel=4"]],
+                         ids=["xz -T2", "sort --parallel=4"])
+def test_threaded_system_programs(argv, tmp_path):
+    """Real programs that start worker threads (each makes at least one clone3 for this
+    input): output identical to the native run."""
+    exe = shutil.which(argv[0])
+    if exe is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    data = tmp_path / "data.txt"
+    data.write_text("".join(f"{(i * 7919) % 1000003}\n" for i in range(150000)))
+    want = native(exe, *argv[1:], str(data))
+    got = pyloader("run", "--timeout", "250", "-e", "trace=none", exe, *argv[1:], str(data),
+                   timeout=300)
+    assert got.returncode == want.returncode == 0, got.stderr.decode()[-1000:]
+    assert got.stdout == want.stdout
