@@ -47,8 +47,8 @@ def read_path(t, ptr: int) -> bytes:
 def at_path(t, dirfd: int, path: bytes, follow: bool = True) -> tuple[int, bytes]:
     """(host dirfd, host path) for a guest (dirfd, path) pair."""
     dirfd = sint(dirfd)
-    if path.startswith(b"/proc/"):
-        rest = procfs.split(t, path)
+    if path.startswith(procfs.PREFIXES):
+        rest = procfs.split(t, path, follow)
         # /proc/self/exe and /proc/self/fd/N are symlinks: only followed when asked to
         if rest is not None and (follow or (rest != b"/exe" and not rest.startswith(b"/fd/"))):
             return AT_FDCWD, procfs.host_path(t, rest)
@@ -76,7 +76,7 @@ def do_open(t, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
     if not path:
         return -errno.ENOENT
     flags &= 0xFFFFFFFF
-    rest = procfs.split(t, path) if path.startswith(b"/proc/") else None
+    rest = procfs.split(t, path) if path.startswith(procfs.PREFIXES) else None
     if rest is not None:
         data = procfs.content(t, rest)
         if data is not None:
@@ -355,7 +355,7 @@ def readlink_at(t, dirfd, path_ptr, buf, size):
         return -errno.EINVAL
     path = read_path(t, path_ptr)
     target = None
-    rest = procfs.split(t, path) if path.startswith(b"/proc/") else None
+    rest = procfs.split(t, path, follow=False) if path.startswith(procfs.PREFIXES) else None
     if rest is not None:
         target = procfs.link(t, rest)
     if target is None:

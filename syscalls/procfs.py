@@ -14,8 +14,22 @@ def _own(t, who: bytes) -> bool:
     return who in (b"self", b"thread-self") or who == str(t.pid).encode()
 
 
-def split(t, path: bytes) -> bytes | None:
-    """The part after /proc/self for the guest's own /proc entry, else None."""
+PREFIXES = (b"/proc/", b"/dev/")       # where the guest's own /proc/self entries are reached
+# /dev/fd is a symlink to /proc/self/fd, /dev/stdin to /proc/self/fd/0...: followed, they
+# lead into the guest's /proc/self (the host's would be pyloader's descriptors)
+_DEV_FD = re.compile(rb"^/dev/fd(/.*)?$")
+_DEV_STD = {b"/dev/stdin": b"/fd/0", b"/dev/stdout": b"/fd/1", b"/dev/stderr": b"/fd/2"}
+
+
+def split(t, path: bytes, follow: bool = True) -> bytes | None:
+    """The part after /proc/self for the guest's own /proc entry (or /dev/fd/N, and
+    /dev/stdin... when followed), else None."""
+    if path.startswith(b"/dev/"):
+        path = os.path.normpath(path)
+        m = _DEV_FD.match(path)
+        if m:
+            return b"/fd" + (m.group(1) or b"")
+        return _DEV_STD.get(path) if follow else None
     if not path.startswith(b"/proc/"):
         return None
     m = _SELF.match(os.path.normpath(path))

@@ -424,3 +424,32 @@ def test_python_threads_queues_timers_and_epoll():
     assert got.returncode == want.returncode == 0, got.stderr.decode()[-2000:]
     assert got.stdout == want.stdout
     assert b"epoll [True] b'hi'" in got.stdout
+
+
+BASH_JOBS = r"""
+sleep 0.2 & pid=$!
+echo started
+wait $pid; echo "waited $?"
+trap 'echo got USR1' USR1
+( sleep 0.1; kill -USR1 $$ ) &
+sleep 0.5
+wait
+echo "procsub: $(cat <(echo inner))"
+timeout 0.2 sleep 5; echo "timeout rc $?"
+printf '%s\n' 1 2 3 4 | xargs -P 2 -n 1 echo x | sort
+read -t 0.1 line < <(sleep 1); echo "read rc $?"
+echo "stdin: $(cat /dev/stdin < /etc/hostname) fd: $(readlink /dev/fd/0 < /etc/hostname)"
+"""
+
+
+def test_bash_jobs_traps_and_process_substitution(tmp_path):
+    """Background jobs and wait, a trap run by a signal from a subshell, <(...) through
+    /dev/fd/N, timeout(1), xargs -P, read -t (SIGALRM), /dev/stdin."""
+    script = tmp_path / "jobs.sh"
+    script.write_text(BASH_JOBS)
+    want = native("/bin/bash", str(script))
+    got = pyloader("run", "--timeout", "100", "-e", "trace=none", "/bin/bash", str(script),
+                   timeout=150)
+    assert got.returncode == want.returncode == 0, got.stderr.decode()[-1000:]
+    assert got.stdout == want.stdout
+    assert b"procsub: inner\n" in got.stdout and b"read rc 142\n" in got.stdout
