@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,6 +148,26 @@ int main(int argc, char **argv)
     sigset_t pending;
     sigpending(&pending);
     printf("still pending: %d\n", sigismember(&pending, SIGUSR1));
+
+    /* a child's SIGCHLD, blocked, comes through a signalfd that poll waits on (the signal
+       comes from outside the emulated process: the host's) */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int cfd = signalfd(-1, &chld, SFD_CLOEXEC);
+    pid_t pid = fork();
+    if (pid == 0) {
+        usleep(30000);
+        _exit(7);
+    }
+    struct pollfd cp[2] = {{.fd = -1, .events = POLLIN}, {.fd = cfd, .events = POLLIN}};
+    r = poll(cp, 2, 5000);
+    read(cfd, &si, sizeof si);
+    int status;
+    waitpid(pid, &status, 0);
+    printf("SIGCHLD by signalfd: poll %d signo %u status %d pid ok %d\n", r, si.ssi_signo,
+           si.ssi_status, si.ssi_pid == (uint32_t)pid);
 
     /* a signal that arrives during ppoll is handled, and ppoll says EINTR */
     signal(SIGUSR2, on_usr2);

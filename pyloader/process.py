@@ -935,8 +935,8 @@ class Process(ThreadsMixin):
                 signo, info = from_signalfd(raw)
                 self.host_sigq.append((signo, info))
                 cpu.request_stop()      # (never inside a run the linker is waiting for)
-                if self.in_syscall and self.wants(signo):
-                    signal.pthread_kill(main, WAKE)
+                if self.in_syscall:     # even a blocked signal: a signalfd or sigwait may
+                    signal.pthread_kill(main, WAKE)     # be what the call waits for
 
         threading.Thread(target=watch, daemon=True, name="pyloader-signals").start()
 

@@ -610,7 +610,8 @@ def fmt_pollfds(ctx: Ctx, v: int, n: int) -> str:
     got = _pollfds(ctx, v, n)
     if got is None:
         return ptr(v)
-    return "[" + ", ".join(f"{{fd={fd}, events={fmt_flags(ctx, 'poll_events', ev & 0xFFFF)}}}"
+    return "[" + ", ".join(f"{{fd={fd}}}" if fd < 0 else       # ignored: strace shows no events
+                           f"{{fd={fd}, events={fmt_flags(ctx, 'poll_events', ev & 0xFFFF)}}}"
                            for fd, ev, _ in got) + "]"
 
 

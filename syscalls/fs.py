@@ -439,8 +439,10 @@ def sys_fcntl(t, fd, cmd, arg, *_):
 # ioctl requests answered by the host: request -> (argument size in bytes, direction)
 # direction: "r" the kernel writes to the guest, "w" it reads from it, "v" the arg is a value
 IOCTLS = {
-    0x5401: (60, "r"),   # TCGETS (struct termios)
-    0x5402: (60, "w"), 0x5403: (60, "w"), 0x5404: (60, "w"),   # TCSETS, TCSETSW, TCSETSF
+    0x5401: (36, "r"),   # TCGETS (the kernel's struct termios: 36 bytes, not glibc's 60)
+    0x5402: (36, "w"), 0x5403: (36, "w"), 0x5404: (36, "w"),   # TCSETS, TCSETSW, TCSETSF
+    0x802C542A: (44, "r"),  # TCGETS2 (struct termios2)
+    0x402C542B: (44, "w"), 0x402C542C: (44, "w"), 0x402C542D: (44, "w"),   # TCSETS2/W2/F2
     0x540B: (0, "v"),    # TCFLSH
     0x540A: (0, "v"),    # TCXONC
     0x5409: (0, "v"),    # TCSBRK

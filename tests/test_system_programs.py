@@ -74,3 +74,16 @@ def test_threaded_system_programs(argv, tmp_path):
                    timeout=300)
     assert got.returncode == want.returncode == 0, got.stderr.decode()[-1000:]
     assert got.stdout == want.stdout
+
+
+def test_script_runs_a_command_in_a_pseudo_terminal():
+    """script(1): a pty pair (ptmx ioctls, the kernel's 36-byte termios), a child on the
+    slave side, the parent polling the master and a signalfd for SIGCHLD."""
+    exe = shutil.which("script")
+    if exe is None:
+        pytest.skip("script is not installed")
+    argv = [exe, "-qc", "echo in pty; tty | sed s/[0-9]*$//", "/dev/null"]
+    want = native(*argv)
+    got = pyloader("run", "--timeout", "60", "-e", "trace=none", *argv, timeout=120)
+    assert got.returncode == want.returncode == 0, got.stderr.decode()[-1000:]
+    assert got.stdout == want.stdout == b"in pty\r\n/dev/pts/\r\n"
