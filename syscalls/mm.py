@@ -166,3 +166,28 @@ def sys_mlock(t, *_):
 @syscall("membarrier")
 def sys_membarrier(t, cmd, *_):
     return 0      # one CPU runs the guest: every barrier is already there
+
+
+# --- NUMA policy: the guest's memory is one node's (node 0); policies are accepted ------------
+MPOL_DEFAULT, MPOL_MAX = 0, 7
+MPOL_F_NODE, MPOL_F_ADDR, MPOL_F_MEMS_ALLOWED = 1, 2, 4
+
+
+@syscall("get_mempolicy")
+def sys_get_mempolicy(t, mode, nodemask, maxnode, addr, flags, *_):
+    if flags & ~(MPOL_F_NODE | MPOL_F_ADDR | MPOL_F_MEMS_ALLOWED):
+        return -errno.EINVAL
+    if flags & MPOL_F_ADDR and t.mem.find(addr) is None:
+        return -errno.EFAULT
+    if mode:
+        t.mem.write(mode, (0).to_bytes(4, "little"))     # MPOL_DEFAULT, or node 0
+    if nodemask and maxnode:
+        n = (maxnode + 63) // 64 * 8
+        t.mem.write(nodemask, (1 if flags & MPOL_F_MEMS_ALLOWED else 0).to_bytes(n, "little"))
+    return 0
+
+
+@syscall("set_mempolicy", "mbind")
+def sys_set_mempolicy(t, *args):
+    mode = args[2] if t.current_name == "mbind" else args[0]
+    return 0 if (mode & 0xFFFF) < MPOL_MAX else -errno.EINVAL
