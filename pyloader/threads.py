@@ -73,6 +73,15 @@ def fds_ready(fds) -> bool:
     return bool(p.poll(0))
 
 
+def host_ppoll(fds, timeout_ns: int) -> int:
+    """ppoll(2) on host descriptors; -EINTR when a host signal interrupts it."""
+    from syscalls.host import from_bytes, host_syscall
+    from syscalls.table import BY_NAME
+    buf = from_bytes(b"".join(struct.pack("<ihh", fd, ev, 0) for fd, ev in fds))
+    ts = from_bytes(struct.pack("<qq", *divmod(timeout_ns, 10**9)))
+    return host_syscall(BY_NAME["ppoll"].nr, buf, len(fds), ts, None, 8)
+
+
 def fd_ready(fd: int, events: int) -> bool:
     return fds_ready(((fd, events),))
 
@@ -401,7 +410,6 @@ class ThreadsMixin:
     def _idle(self) -> Thread | None:
         """Every thread is blocked: wait for the first deadline, a descriptor, a child or a
         signal."""
-        import select
         if self.timed_out:                      # --timeout: a runaway guest may be idle too
             self.do_exit_signal(9)
         blocked = [t for t in self.threads.values() if t.state == "blocked"]
@@ -423,16 +431,19 @@ class ThreadsMixin:
                 print(f"pyloader:   thread {t.tid} waits on {what}", file=sys.stderr)
             self.do_exit_signal(9)
         end = min(deadlines) if deadlines else time.monotonic_ns() + 10**12
-        if io:
-            p = select.poll()
-            for w in io:
-                for fd, events in w.fds:
-                    p.register(fd, events)
-            left = max(0, end - time.monotonic_ns()) // 1_000_000
-            p.poll(min(left, 50))       # short: signals and children are checked after it
-            self._drain_host_signals()
-        else:
-            self.sleep_until(end, any_signal=True)
+        # the host's ppoll or nanosleep, which our wake signal interrupts (in_syscall asks
+        # the signal watcher for it): a signal ends the wait at once
+        self.in_syscall = True
+        try:
+            if io:
+                fds = [pair for w in io for pair in w.fds]
+                left = max(0, end - time.monotonic_ns())
+                host_ppoll(fds, min(left, 1_000_000_000))   # children: checked each second
+                self._drain_host_signals()
+            else:
+                self.sleep_until(end, any_signal=True)
+        finally:
+            self.in_syscall = False
         self._wake_expired(time.monotonic_ns())
         for th in self.io_ready():
             self.wake_ready(th)
