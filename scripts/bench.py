@@ -18,8 +18,9 @@ runners
 workloads
     hello-dyn / hello-static (examples/hello_name.c), cpu (examples/cpu_bound.c
     -O2), syscall-heavy (examples/syscall_heavy.c -O2, 20000 writes to
-    /dev/null), ls (``/bin/ls /usr/include``), and syscall-0 / syscall-200k
-    (syscall_heavy with N=0 and N=200000) for the per-syscall cost.
+    /dev/null), ls (``/bin/ls /usr/include``), syscall-0 / syscall-200k
+    (syscall_heavy with N=0 and N=200000) for the per-syscall cost, and threads-5k
+    (examples/pingpong.c: 5000 futex round trips between two threads).
 
 Each runner is run once untimed (warm-up, and to find the runs that fail) and
 then ``--repeat`` times, round robin, so slow drift affects all rows alike.
@@ -52,6 +53,7 @@ _BOOT = ("import runpy, sys; sys.path.insert(0, {repo!r}); "
 
 SYSCOST_N = 200_000          # writes in the per-syscall cost measurement
 HEAVY_N = 20_000             # writes in the syscall-heavy workload
+PINGPONG_N = 5_000           # round trips (two thread switches each) in the threads workload
 
 
 def pyloader_command(extra: list[str]) -> list[str]:
@@ -67,6 +69,7 @@ SOURCES = {  # binary name: (source, gcc flags)
     "cpu_bound": ("cpu_bound.c", ["-O2"]),
     "syscall_heavy": ("syscall_heavy.c", ["-O2"]),
     "cxx_demo": ("cxx_demo.cpp", ["-O1"]),
+    "pingpong": ("pingpong.c", ["-O2", "-pthread"]),
 }
 
 
@@ -148,6 +151,10 @@ def workloads(bins: dict[str, str | None]) -> list[Workload]:
                  ["native", "py-trace", "py-notrace"]),
         Workload(f"syscall-{SYSCOST_N // 1000}k", [heavy, str(SYSCOST_N)] if heavy else [],
                  ["native", "py-trace", "py-notrace"]),
+        # two threads handing a token through futexes: thread switches and wake-ups
+        # (scripts/bench_threads.py prints the cost of one round trip itself)
+        Workload(f"threads-{PINGPONG_N // 1000}k", [bins["pingpong"], str(PINGPONG_N)]
+                 if bins["pingpong"] else [], ALL),
     ]
     return wl
 
