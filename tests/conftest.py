@@ -49,6 +49,7 @@ BUILDS = {
     "thread_io": ("thread_io.c", ["-O1", "-pthread"]),
     "more_calls": ("more_calls.c", []),
     "bad_args": ("bad_args.c", []),
+    "cxx_threads": ("cxx_threads.cpp", ["-O1", "-pthread"]),
 }
 
 

@@ -283,6 +283,16 @@ def test_threads_match_native(examples, ld):
 
 
 @pytest.mark.parametrize("ld", ["python", "system"])
+def test_cxx_threads_match_native(examples, ld):
+    want = native(str(examples["cxx_threads"]))
+    got = pyloader("run", f"--ld={ld}", "--timeout", "100", "-e", "trace=none",
+                   str(examples["cxx_threads"]), timeout=150)
+    assert got.returncode == want.returncode == 0, got.stderr.decode()[-1000:]
+    assert got.stdout == want.stdout
+    assert b"caught from async\natomic 40000\n" in got.stdout
+
+
+@pytest.mark.parametrize("ld", ["python", "system"])
 def test_pthread_cancel(examples, ld):
     got = pyloader("run", f"--ld={ld}", "-e", "trace=none", str(examples["threads"]), "cancel")
     assert (got.stdout, got.returncode) == (b"cancelled: 1\n", 0)
