@@ -29,6 +29,9 @@ def page_align(n: int) -> int:
     return (n + PAGE_SIZE - 1) & PAGE_MASK
 
 
+MAP_NORESERVE = 0x4000
+
+
 class Fault(OSError):
     """A guest pointer that does not point at mapped memory: EFAULT to the guest."""
 
@@ -130,7 +133,8 @@ class AddressSpace:
 
     def map(self, start: int, length: int, prot: int, *, name: str = "", offset: int = 0,
             shared: bool = False, dev: int = 0, inode: int = 0, host_fd: int = -1,
-            data: bytes | memoryview | None = None, eof: int = 0) -> Vma:
+            data: bytes | memoryview | None = None, eof: int = 0,
+            noreserve: bool = False) -> Vma:
         """Create a VMA at a fixed page-aligned address, replacing whatever was there."""
         length = page_align(length)
         end = start + length
@@ -138,7 +142,7 @@ class AddressSpace:
             raise OSError(22, "bad mapping range")  # EINVAL
         if not self.is_free(start, end):
             self.unmap(start, length)
-        backing = self._new_backing(start, length, prot, shared)
+        backing = self._new_backing(start, length, prot, shared, noreserve)
         if data:
             n = min(len(data), length)
             backing[:n] = data[:n]
@@ -158,10 +162,15 @@ class AddressSpace:
         vma = self.find(addr)
         return vma is not None and bool(vma.eof) and addr >= vma.eof
 
-    def _new_backing(self, start: int, length: int, prot: int, shared: bool) -> memoryview:
+    def _new_backing(self, start: int, length: int, prot: int, shared: bool,
+                     noreserve: bool = False) -> memoryview:
         """Host pages for [start, start+length), handed to Unicorn with mem_map_ptr so that
-        Python reads and writes guest memory as memoryview slices (no engine call)."""
+        Python reads and writes guest memory as memoryview slices (no engine call). The
+        guest's MAP_NORESERVE is the host's too: a huge reservation is refused or granted
+        as the kernel would grant it to the program."""
         flags = (mmap.MAP_SHARED if shared else mmap.MAP_PRIVATE) | mmap.MAP_ANONYMOUS
+        if noreserve:
+            flags |= MAP_NORESERVE
         host = mmap.mmap(-1, length, flags=flags)
         view = memoryview(host)
         addr = ctypes.addressof(ctypes.c_char.from_buffer(view))
@@ -224,7 +233,10 @@ class AddressSpace:
         if new_top > old_top:
             if not self.is_free(old_top, new_top) or new_top > TASK_SIZE:
                 return self.brk
-            self.map(old_top, new_top - old_top, PROT_READ | PROT_WRITE, name="[heap]")
+            try:
+                self.map(old_top, new_top - old_top, PROT_READ | PROT_WRITE, name="[heap]")
+            except OSError:             # no memory: brk(2) fails by returning the old break
+                return self.brk
         elif new_top < old_top:
             self.unmap(new_top, old_top - new_top)
         self.brk = new

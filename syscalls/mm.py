@@ -12,6 +12,7 @@ MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 1, 2, 3
 MAP_TYPE = 0xF
 MAP_FIXED, MAP_ANONYMOUS, MAP_32BIT = 0x10, 0x20, 0x40
 MAP_FIXED_NOREPLACE = 0x100000
+MAP_NORESERVE = 0x4000
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 PROT_WRITE = 2
 
@@ -49,7 +50,7 @@ def sys_mmap(t, addr, length, prot, flags, fd, off):
         start = mem.get_unmapped_area(size, addr)
     shared = flags & MAP_TYPE != MAP_PRIVATE
     if flags & MAP_ANONYMOUS:
-        mem.map(start, size, prot, shared=shared)
+        mem.map(start, size, prot, shared=shared, noreserve=bool(flags & MAP_NORESERVE))
         return start
     f = t.fds.get(sint(fd))
     stt = os.fstat(f.host_fd)

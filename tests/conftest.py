@@ -50,6 +50,7 @@ BUILDS = {
     "more_calls": ("more_calls.c", []),
     "bad_args": ("bad_args.c", []),
     "cxx_threads": ("cxx_threads.cpp", ["-O1", "-pthread"]),
+    "big_alloc": ("big_alloc.c", ["-O1"]),
 }
 
 

@@ -26,6 +26,7 @@ CASES = [
     ("users", []),
     ("more_calls", []),
     ("bad_args", []),
+    ("big_alloc", []),
 ]
 LD_MODES = ["python", "system"]
 
