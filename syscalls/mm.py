@@ -143,10 +143,28 @@ def sys_madvise(t, addr, length, advice, *_):
             if vma is None:
                 return -errno.ENOMEM
             stop = min(end, vma.end)
-            if not vma.inode and not vma.shared and vma.prot & 2:
-                t.mem.write(a, bytes(stop - a))
+            if not vma.shared and vma.prot & 2:
+                t.mem.write(a, _dropped_pages(t, vma, a, stop))
             a = stop
     return 0
+
+
+def _dropped_pages(t, vma, start: int, end: int) -> bytes:
+    """What private pages read after MADV_DONTNEED: zeroes, or the file's bytes again for a
+    file mapping (its copied-on-write pages are gone)."""
+    data = b""
+    if vma.inode:
+        try:
+            fd = os.open(t.root.host_path(vma.name.encode("utf-8", "surrogateescape")),
+                         os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if os.fstat(fd).st_ino == vma.inode:
+                    data = os.pread(fd, end - start, vma.offset + (start - vma.start))
+            finally:
+                os.close(fd)
+        except OSError:
+            pass                        # the file is gone: what is left reads as zeroes
+    return data + bytes(end - start - len(data))
 
 
 @syscall("mincore")

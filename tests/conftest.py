@@ -51,6 +51,7 @@ BUILDS = {
     "bad_args": ("bad_args.c", []),
     "cxx_threads": ("cxx_threads.cpp", ["-O1", "-pthread"]),
     "big_alloc": ("big_alloc.c", ["-O1"]),
+    "mem_calls": ("mem_calls.c", []),
 }
 
 

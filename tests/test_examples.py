@@ -27,6 +27,7 @@ CASES = [
     ("more_calls", []),
     ("bad_args", []),
     ("big_alloc", []),
+    ("mem_calls", []),
 ]
 LD_MODES = ["python", "system"]
 
