@@ -30,6 +30,7 @@ def page_align(n: int) -> int:
 
 
 MAP_NORESERVE = 0x4000
+RLIM_INFINITY = (1 << 64) - 1
 
 
 class Fault(OSError):
@@ -86,6 +87,7 @@ class AddressSpace:
         self.mmap_base = MMAP_BASE
         self.start_brk = self.brk = 0
         self.stack_start = 0       # lowest address of the [stack] VMA
+        self.as_limit = self.data_limit = RLIM_INFINITY     # the guest's RLIMIT_AS, _DATA
 
     # --- lookup ----------------------------------------------------------------------------
     def find(self, addr: int) -> Vma | None:
@@ -140,6 +142,8 @@ class AddressSpace:
         end = start + length
         if start & ~PAGE_MASK or length <= 0 or end > TASK_SIZE or start < 0:
             raise OSError(22, "bad mapping range")  # EINVAL
+        if self.as_limit != RLIM_INFINITY and self.mapped() + length > self.as_limit:
+            raise OSError(12, "RLIMIT_AS")      # ENOMEM (the range replaced is not subtracted)
         if not self.is_free(start, end):
             self.unmap(start, length)
         backing = self._new_backing(start, length, prot, shared, noreserve)
@@ -151,6 +155,10 @@ class AddressSpace:
         self._insert(vma)
         self._hide_past_eof(vma)
         return vma
+
+    def mapped(self) -> int:
+        """Bytes the guest has mapped (what RLIMIT_AS counts)."""
+        return sum(v.end - v.start for v in self.vmas)
 
     def _hide_past_eof(self, vma: Vma) -> None:
         if vma.eof and vma.eof < vma.end:
@@ -232,6 +240,8 @@ class AddressSpace:
         old_top, new_top = page_align(self.brk), page_align(new)
         if new_top > old_top:
             if not self.is_free(old_top, new_top) or new_top > TASK_SIZE:
+                return self.brk
+            if new - self.start_brk > self.data_limit:     # RLIMIT_DATA (check_data_rlimit)
                 return self.brk
             try:
                 self.map(old_top, new_top - old_top, PROT_READ | PROT_WRITE, name="[heap]")

@@ -9,6 +9,7 @@ import errno
 import os
 import random
 import re
+import resource
 import signal
 import struct
 import sys
@@ -122,6 +123,8 @@ class Process(ThreadsMixin):
         self.cpu = Cpu(tlb)
         self.mem = AddressSpace(self.cpu)
         self.fds = FdTable()
+        # the guest starts with the descriptor limit we were given
+        self.fds.limit = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1 << 20)
         for fd in (0, 1, 2):
             try:
                 self.fds.install_at(fd, os.dup(fd))
@@ -153,7 +156,7 @@ class Process(ThreadsMixin):
         self.rseq = 0
         self.comm = b""
         self.sigmask = 0
-        self.rlimits: dict[int, tuple[int, int]] = {}
+        self.rlimits: dict[int, tuple[int, int]] = {}   # the emulated ones (syscalls.process)
         self.said_enosys: set[int] = set()
         self.arg_start = self.arg_end = self.env_end = self.envp_addr = self.auxv_addr = 0
         self.hwcap = self.cpu.cpuid(1)[3]     # CPUID.1:EDX, as the kernel's ELF_HWCAP
@@ -662,7 +665,6 @@ class Process(ThreadsMixin):
         except OSError:
             pass
         if ex.signo:
-            import resource
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             signal.signal(ex.signo, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, [ex.signo])

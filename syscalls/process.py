@@ -225,17 +225,73 @@ def sys_times(t, buf, *_):
     return r
 
 
+RLIMIT_STACK, RLIMIT_DATA, RLIMIT_AS = 3, 2, 9
+RLIM_INFINITY = (1 << 64) - 1
+NR_OPEN = 1 << 20                       # fs.nr_open: RLIMIT_NOFILE's ceiling
+# Limits that would bind pyloader itself if they were the host's (its own descriptors, its
+# Python heap, the emulator's memory): the guest's values are kept here and enforced on the
+# guest (descriptor numbers, guest mappings, the break). The others are the host's.
+EMULATED_LIMITS = (RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK)
+
+
+def guest_limits(t) -> dict[int, tuple[int, int]]:
+    limits = t.rlimits                  # filled from the host's at the first use
+    if not limits:
+        import resource
+        for res in EMULATED_LIMITS:
+            soft, hard = resource.getrlimit(res)
+            limits[res] = (soft & RLIM_INFINITY, hard & RLIM_INFINITY)
+        limits[RLIMIT_NOFILE] = (t.fds.limit, limits[RLIMIT_NOFILE][1])
+    return limits
+
+
+def _capable_sys_resource() -> bool:
+    """CAP_SYS_RESOURCE (bit 24) in our effective set: raising a hard limit needs it (root
+    in a container often lacks it)."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"CapEff:"):
+                    return bool(int(line.split()[1], 16) >> 24 & 1)
+    except OSError:
+        pass
+    return False
+
+
+def set_guest_limit(t, res: int, soft: int, hard: int) -> int:
+    limits = guest_limits(t)
+    old_hard = limits[res][1]
+    if soft > hard and hard != RLIM_INFINITY:
+        return -errno.EINVAL
+    if hard > old_hard and not _capable_sys_resource():
+        return -errno.EPERM
+    if res == RLIMIT_NOFILE and (hard > NR_OPEN or soft > NR_OPEN):
+        return -errno.EPERM
+    limits[res] = (soft, hard)
+    if res == RLIMIT_NOFILE:
+        t.fds.limit = soft
+    elif res == RLIMIT_AS:
+        t.mem.as_limit = soft
+    elif res == RLIMIT_DATA:
+        t.mem.data_limit = soft
+    return 0
+
+
 @syscall("prlimit64")
 def sys_prlimit64(t, pid, resource, new, old, *_):
     if sint(pid) not in (0, t.pid):
         return -errno.ESRCH
+    if resource in EMULATED_LIMITS:
+        cur = guest_limits(t)[resource]
+        nsoft, nhard = struct.unpack("<QQ", t.mem.read(new, 16)) if new else cur
+        if old:
+            t.mem.write(old, struct.pack("<QQ", *cur))
+        return set_guest_limit(t, resource, nsoft, nhard) if new else 0
     nbuf = from_bytes(t.mem.read(new, 16)) if new else None
     obuf = buffer(16) if old else None
     r = host_syscall(NR["prlimit64"], 0, resource, nbuf, obuf)
     if r >= 0 and old:
         t.mem.write(old, obuf.raw)
-    if r >= 0 and new and resource == RLIMIT_NOFILE:
-        t.fds.limit = min(int.from_bytes(nbuf.raw[:8], "little"), 1 << 20)
     return r
 
 

@@ -52,6 +52,8 @@ BUILDS = {
     "cxx_threads": ("cxx_threads.cpp", ["-O1", "-pthread"]),
     "big_alloc": ("big_alloc.c", ["-O1"]),
     "mem_calls": ("mem_calls.c", []),
+    "limits": ("limits.c", []),
+    "file_calls": ("file_calls.c", []),
 }
 
 

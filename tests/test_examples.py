@@ -28,6 +28,8 @@ CASES = [
     ("bad_args", []),
     ("big_alloc", []),
     ("mem_calls", []),
+    ("limits", []),
+    ("file_calls", []),
 ]
 LD_MODES = ["python", "system"]
 
