@@ -230,6 +230,7 @@ class Process(ThreadsMixin):
                          envp if envp is not None else self.envp)
         self.bprm = bprm
         self.exe = bprm.interp
+        self.set_comm(os.path.basename(os.fsencode(filename)))
         if bprm.interp_path is not None and self.ld_mode == "python":
             from .ld import LayoutError, LinkError, link_program
             try:
@@ -246,6 +247,13 @@ class Process(ThreadsMixin):
                 raise GuestExit(127) from None
         if self.hooks is not None:     # names can be resolved now that everything is mapped
             self.hooks.attach()
+
+    def set_comm(self, name: bytes) -> None:
+        """The task's name (exec's basename, PR_SET_NAME): the host process gets it too, so
+        /proc/self/comm and stat, ps and top show the guest's name, not python3."""
+        import ctypes
+        self.comm = name[:15]
+        ctypes.CDLL(None).prctl(15, ctypes.c_char_p(self.comm), 0, 0, 0)   # PR_SET_NAME
 
     @property
     def current_name(self) -> str:

@@ -183,7 +183,7 @@ def sys_arch_prctl(t, code, addr, *_):
 @syscall("prctl")
 def sys_prctl(t, option, a2, a3, a4, a5, *_):
     if option == PR_SET_NAME:
-        t.comm = t.mem.read_cstr(a2, 15)
+        t.set_comm(t.mem.read_cstr(a2, 15))
         return 0
     if option == PR_GET_NAME:
         name = getattr(t, "comm", None) or os.path.basename(os.fsencode(t.exe))[:15]

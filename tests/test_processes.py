@@ -463,3 +463,15 @@ def test_bash_jobs_traps_and_process_substitution(tmp_path):
     assert got.returncode == want.returncode == 0, got.stderr.decode()[-1000:]
     assert got.stdout == want.stdout
     assert b"procsub: inner\n" in got.stdout and b"read rc 142\n" in got.stdout
+
+
+def test_task_name_is_the_guests():
+    """exec names the task after the program (PR_SET_NAME renames it): /proc/self/comm,
+    /proc/self/status and ps show the guest's name, not python3."""
+    got = pyloader("run", "-e", "trace=none", "/bin/sh", "-c",
+                   "cat /proc/self/comm; grep ^Name: /proc/self/status; ps -o comm= -p $$")
+    assert got.stdout == b"cat\nName:\tgrep\nsh\n"
+    script = "import ctypes; ctypes.CDLL(None).prctl(15, b'renamed', 0, 0, 0); " \
+             "print(open('/proc/self/comm').read().strip())"
+    got = pyloader("run", "-e", "trace=none", "/usr/bin/python3", "-c", script)
+    assert got.stdout == b"renamed\n"
