@@ -136,7 +136,7 @@ class AddressSpace:
     def map(self, start: int, length: int, prot: int, *, name: str = "", offset: int = 0,
             shared: bool = False, dev: int = 0, inode: int = 0, host_fd: int = -1,
             data: bytes | memoryview | None = None, eof: int = 0,
-            noreserve: bool = False) -> Vma:
+            noreserve: bool = False, host_map: mmap.mmap | None = None) -> Vma:
         """Create a VMA at a fixed page-aligned address, replacing whatever was there."""
         length = page_align(length)
         end = start + length
@@ -146,7 +146,12 @@ class AddressSpace:
             raise OSError(12, "RLIMIT_AS")      # ENOMEM (the range replaced is not subtracted)
         if not self.is_free(start, end):
             self.unmap(start, length)
-        backing = self._new_backing(start, length, prot, shared, noreserve)
+        if host_map is not None:        # MAP_SHARED of a file: the file's own pages
+            backing = memoryview(host_map)
+            addr = ctypes.addressof(ctypes.c_char.from_buffer(backing))
+            self.uc.mem_map_ptr(start, length, prot & 7, addr)
+        else:
+            backing = self._new_backing(start, length, prot, shared, noreserve)
         if data:
             n = min(len(data), length)
             backing[:n] = data[:n]
@@ -164,6 +169,25 @@ class AddressSpace:
         if vma.eof and vma.eof < vma.end:
             lo = max(vma.start, vma.eof)
             self.uc.mem_protect(lo, vma.end - lo, 0)
+
+    def host_address(self, addr: int) -> int | None:
+        """Where a MAP_SHARED page is in pyloader's memory (other processes map the same
+        pages: a process-shared futex is the host's futex there), else None."""
+        v = self.find(addr)
+        if v is None or not v.shared:
+            return None
+        return ctypes.addressof(ctypes.c_char.from_buffer(v.backing)) + v.boff + addr - v.start
+
+    def _past_eof(self, addr: int, size: int) -> bool:
+        """Does [addr, addr+size) touch file pages past the end of their file? (EFAULT: on
+        a file's own shared mapping the host would raise SIGBUS in pyloader itself.)"""
+        lo = max(0, bisect.bisect_right(self._starts, addr) - 1)
+        for v in self.vmas[lo:]:
+            if v.start >= addr + size:
+                return False
+            if v.eof and v.end > addr and addr + size > v.eof:
+                return True
+        return False
 
     def past_eof(self, addr: int) -> bool:
         """Is addr in a file mapping beyond the file's end (SIGBUS, not SIGSEGV)?"""
@@ -259,10 +283,10 @@ class AddressSpace:
         i = bisect.bisect_right(self._starts, addr) - 1
         if i >= 0:
             v = self.vmas[i]
-            if addr + size <= v.end:
+            if addr + size <= (v.eof or v.end):
                 off = v.boff + addr - v.start
                 return v.backing[off:off + size].tobytes()
-        if addr < 0 or addr + size > 1 << 64:
+        if addr < 0 or addr + size > 1 << 64 or self._past_eof(addr, size):
             raise Fault(addr)
         data = self.cpu.mem_read(addr, size)        # spans VMAs, or unmapped
         if data is None:
@@ -275,11 +299,12 @@ class AddressSpace:
         i = bisect.bisect_right(self._starts, addr) - 1
         if i >= 0:
             v = self.vmas[i]
-            if addr + len(data) <= v.end:
+            if addr + len(data) <= (v.eof or v.end):
                 off = v.boff + addr - v.start
                 v.backing[off:off + len(data)] = data
                 return
-        if addr < 0 or addr + len(data) > 1 << 64 or not self.cpu.mem_write(addr, bytes(data)):
+        if addr < 0 or addr + len(data) > 1 << 64 or self._past_eof(addr, len(data)) \
+                or not self.cpu.mem_write(addr, bytes(data)):
             raise Fault(addr)
 
     def read_cstr(self, addr: int, limit: int = 4096) -> bytes:

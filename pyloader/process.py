@@ -104,6 +104,33 @@ class GuestExit(Exception):
         self.status, self.signo, self.core = status, signo, core
 
 
+SHARE_SLICE = 0.01      # seconds of guest code before another sharing process gets a turn
+
+
+class ShareLock:
+    """Processes that share memory run guest code one at a time. Unicorn translates guest
+    atomic instructions (lock cmpxchg, lock xadd, xchg) for a single CPU, as a load and a
+    store: two emulators running at once could interleave them and lose an update of a
+    process-shared mutex or semaphore. Between the processes of one run (a guest and the
+    children it forks, who inherit the descriptor), a POSIX record lock on one file is held
+    while guest code runs, and let go during every system call and every time slice."""
+
+    def __init__(self) -> None:
+        import tempfile
+        self.fd, path = tempfile.mkstemp(prefix="pyloader-share-")
+        os.unlink(path)
+        os.set_inheritable(self.fd, False)
+
+    def acquire(self) -> None:
+        import fcntl
+        fcntl.lockf(self.fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        import fcntl
+        fcntl.lockf(self.fd, fcntl.LOCK_UN)
+        os.sched_yield()                # a process waiting for the lock gets it now
+
+
 class Process(ThreadsMixin):
     def __init__(self, argv: list[str], env: dict[str, str] | list[str] | None = None, *,
                  root: str = "/", ld: str = "python", tracer=None, seed: int | None = None,
@@ -157,6 +184,7 @@ class Process(ThreadsMixin):
         self.comm = b""
         self.sigmask = 0
         self.rlimits: dict[int, tuple[int, int]] = {}   # the emulated ones (syscalls.process)
+        self.share_lock: ShareLock | None = None       # memory shared with other processes
         self.said_enosys: set[int] = set()
         self.arg_start = self.arg_end = self.env_end = self.envp_addr = self.auxv_addr = 0
         self.hwcap = self.cpu.cpuid(1)[3]     # CPUID.1:EDX, as the kernel's ELF_HWCAP
@@ -247,6 +275,20 @@ class Process(ThreadsMixin):
                 raise GuestExit(127) from None
         if self.hooks is not None:     # names can be resolved now that everything is mapped
             self.hooks.attach()
+
+    def share_memory(self) -> None:
+        """The guest maps memory that other processes may map too: from now on it runs
+        guest code only while it holds the share lock (see ShareLock)."""
+        if self.share_lock is None:
+            self.share_lock = ShareLock()
+            cpu = self.cpu
+
+            def slices():
+                while self.exit is None:
+                    time.sleep(SHARE_SLICE)
+                    cpu.request_stop()  # the run loop lets another process have a turn
+
+            threading.Thread(target=slices, daemon=True, name="pyloader-share").start()
 
     def set_comm(self, name: bytes) -> None:
         """The task's name (exec's basename, PR_SET_NAME): the host process gets it too, so
@@ -718,7 +760,14 @@ class Process(ThreadsMixin):
                 if self.timed_out:
                     raise GuestExit(signo=SIGKILL)
                 try:
-                    self.cpu.run(self.cpu.pc)
+                    share = self.share_lock
+                    if share is not None:
+                        share.acquire()
+                    try:
+                        self.cpu.run(self.cpu.pc)
+                    finally:
+                        if share is not None:
+                            share.release()
                     if self.resume_pc is not None:     # rt_sigreturn's rip
                         self.cpu.set_reg("rip", self.resume_pc)
                         self.resume_pc = None
@@ -790,6 +839,9 @@ class Process(ThreadsMixin):
             tr.enter(self, nr, args)
         entry = self._handlers.get(nr)
         self.in_syscall = True
+        share = self.share_lock
+        if share is not None:           # other processes run guest code while we serve this
+            share.release()
         try:
             ret = entry(self, *args) if entry is not None else self._enosys(nr)
         except OSError as e:
@@ -808,6 +860,8 @@ class Process(ThreadsMixin):
             self._internal_error(nr, e)
         finally:
             self.in_syscall = False
+            if share is not None:
+                share.acquire()
         if ret is BLOCKED:              # the thread waits; the call completes on wake-up
             self.thread.call = (nr, args, traced)
             return

@@ -50,6 +50,7 @@ class Wait:
     fds: tuple = ()             # io: ((host fd, poll events), ...), ready when any is
     on_ready: Callable[[], int] | None = None   # io: the call's result once ready
     interrupted: int = -512     # what a signal makes of the call (-ERESTARTSYS by default)
+    expect: int | None = None   # a process-shared futex: also over when the word changes
 
 
 @dataclass
@@ -255,7 +256,15 @@ class ThreadsMixin:
                     out.append(th)
             elif w.kind == "signal" and w.bitset and self._pending_for(th, w.bitset):
                 out.append(th)
+            elif w.expect is not None and self._word(w.addr) != w.expect:
+                out.append(th)          # another process changed a shared futex word
         return out
+
+    def _word(self, addr: int) -> int | None:
+        try:
+            return int.from_bytes(self.mem.read(addr, 4), "little")
+        except OSError:
+            return None
 
     def _pending_for(self, th: Thread, signals: int) -> bool:
         queue = self.tsigqueue if th is self.thread else th.saved.get("tsigqueue", [])
@@ -310,8 +319,10 @@ class ThreadsMixin:
         return self.block(Wait("sleep", deadline=end_ns, timeout_result=0,
                                      interrupted=-516))   # ERESTART_RESTARTBLOCK
 
-    def futex_wait(self, addr: int, bitset: int, deadline: int | None):
-        return self.block(Wait("futex", addr, bitset, deadline, -110))      # ETIMEDOUT
+    def futex_wait(self, addr: int, bitset: int, deadline: int | None,
+                   expect: int | None = None):
+        return self.block(Wait("futex", addr, bitset, deadline, -110,       # ETIMEDOUT
+                               expect=expect))
 
     def futex_wake(self, addr: int, n: int, bitset: int = 0xFFFFFFFF) -> int:
         woken = 0
@@ -352,7 +363,7 @@ class ThreadsMixin:
                 w = th.wait
                 if w.deadline is not None and w.deadline <= now:
                     self._expire(th)
-                elif w.kind in POLLED_WAITS:
+                elif w.kind in POLLED_WAITS or w.expect is not None:
                     polled = True
         if polled:
             for th in self.io_ready():
@@ -415,8 +426,9 @@ class ThreadsMixin:
         blocked = [t for t in self.threads.values() if t.state == "blocked"]
         deadlines = [t.wait.deadline for t in blocked if t.wait.deadline is not None]
         io = [t.wait for t in blocked if t.wait.kind in ("io", "child")]
-        signals = any(t.wait.kind == "signal" for t in blocked)   # one may come from outside
-        if not deadlines and not io and not signals and not self._timer_may_fire():
+        # a signal, or another process's store to a shared futex word, may come from outside
+        outside = any(t.wait.kind == "signal" or t.wait.expect is not None for t in blocked)
+        if not deadlines and not io and not outside and not self._timer_may_fire():
             import sys
             print(f"pyloader: deadlock: all {len(self.threads)} guest threads are blocked and "
                   "nothing can wake them:", file=sys.stderr)
@@ -431,6 +443,8 @@ class ThreadsMixin:
                 print(f"pyloader:   thread {t.tid} waits on {what}", file=sys.stderr)
             self.do_exit_signal(9)
         end = min(deadlines) if deadlines else time.monotonic_ns() + 10**12
+        if any(t.wait.expect is not None for t in blocked):
+            end = min(end, time.monotonic_ns() + 2_000_000)    # shared futex words: 2 ms
         # the host's ppoll or nanosleep, which our wake signal interrupts (in_syscall asks
         # the signal watcher for it): a signal ends the wait at once
         self.in_syscall = True

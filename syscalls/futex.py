@@ -5,6 +5,7 @@ else can wake a waiter: WAIT only checks the value (EAGAIN), sleeps out a timeou
 from __future__ import annotations
 
 import errno
+import struct
 import sys
 import time as _time
 
@@ -15,7 +16,9 @@ FUTEX_WAIT, FUTEX_WAKE, FUTEX_FD, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_O
 FUTEX_LOCK_PI, FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = range(6, 11)
 FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI, FUTEX_LOCK_PI2 = 11, 12, 13
 FUTEX_CMD_MASK = 0x7F        # without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
-FUTEX_CLOCK_REALTIME = 256
+FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
+SHARED_CMDS = (FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_REQUEUE,
+               FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP)
 FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
 
 
@@ -41,6 +44,10 @@ def sys_futex(t, uaddr, op, val, timeout, uaddr2, val3):
     cmd = op & FUTEX_CMD_MASK
     if uaddr & 3:
         return -errno.EINVAL
+    if not op & FUTEX_PRIVATE_FLAG and cmd in SHARED_CMDS:
+        host = t.mem.host_address(uaddr)
+        if host is not None:            # process-shared: other processes' waiters too
+            return _shared_futex(t, host, uaddr, op, cmd, val, timeout, uaddr2, val3)
     if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
         bitset = 0xFFFFFFFF if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
         if not bitset:
@@ -123,3 +130,57 @@ def _wake_op(t, uaddr2: int, val3: int) -> bool:
     t.mem.write(uaddr2, (new & 0xFFFFFFFF).to_bytes(4, "little"))
     return {0: old == cmparg, 1: old != cmparg, 2: old < cmparg, 3: old <= cmparg,
             4: old > cmparg, 5: old >= cmparg}.get(cmp, False)
+
+
+def _shared_futex(t, host: int, uaddr: int, op: int, cmd: int, val: int, timeout: int,
+                  uaddr2: int, val3: int) -> int:
+    """A futex in a MAP_SHARED page, which other (real) processes map too: waits are the
+    host's futex at pyloader's address of the page (our wake signal interrupts them), and a
+    wake reaches the host's waiters as well as this process's threads. With several threads
+    a waiter parks in the scheduler, which also wakes it when the word changes (another
+    process's wake always follows a change of the word it watches)."""
+    from .fs import NR
+    from .host import from_bytes, host_syscall
+    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
+        bitset = 0xFFFFFFFF if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
+        if not bitset:
+            return -errno.EINVAL
+        if _u32(t, uaddr) != val & 0xFFFFFFFF:
+            return -errno.EAGAIN
+        deadline = _deadline(t, op, cmd, timeout)
+        if t.threads and t.other_threads_alive():
+            return t.futex_wait(uaddr, bitset, deadline, expect=val & 0xFFFFFFFF)
+        # the host's wait (FUTEX_WAIT_BITSET: an absolute CLOCK_MONOTONIC deadline, which
+        # a wait made again after our wake signal keeps)
+        ts = None if deadline is None else from_bytes(struct.pack("<qq", *divmod(deadline, 10**9)))
+        while True:
+            r = host_syscall(NR["futex"], host, FUTEX_WAIT_BITSET, val & 0xFFFFFFFF, ts, 0, bitset)
+            if r != -errno.EINTR:
+                return r
+            t.after_eintr()             # a signal the guest takes interrupts the wait
+    local = 0
+    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
+        bitset = 0xFFFFFFFF if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
+        if t.threads:
+            local = t.futex_wake(uaddr, val & 0x7FFFFFFF, bitset)
+        n = max(0, (val & 0x7FFFFFFF) - local)
+        r = host_syscall(NR["futex"], host, FUTEX_WAKE_BITSET, n, None, 0, bitset) if n else 0
+        return local + max(r, 0)
+    if cmd == FUTEX_WAKE_OP:
+        host2 = t.mem.host_address(uaddr2)
+        if host2 is None:
+            return -errno.EINVAL
+        if t.threads:                   # the operation is done once, by the host
+            local = t.futex_wake(uaddr, val & 0x7FFFFFFF)
+        r = host_syscall(NR["futex"], host, FUTEX_WAKE_OP, val, timeout, host2, val3)
+        return local + max(r, 0) if r >= 0 else r
+    # REQUEUE, CMP_REQUEUE: the host's waiters move on the host; ours are woken to look again
+    if cmd == FUTEX_CMP_REQUEUE and _u32(t, uaddr) != val3 & 0xFFFFFFFF:
+        return -errno.EAGAIN
+    host2 = t.mem.host_address(uaddr2)
+    if host2 is None:
+        return -errno.EINVAL
+    if t.threads:
+        local = t.futex_wake(uaddr, 0x7FFFFFFF)
+    r = host_syscall(NR["futex"], host, cmd, val, timeout, host2, val3)
+    return local + max(r, 0) if r >= 0 else r

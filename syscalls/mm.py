@@ -49,22 +49,57 @@ def sys_mmap(t, addr, length, prot, flags, fd, off):
     else:
         start = mem.get_unmapped_area(size, addr)
     shared = flags & MAP_TYPE != MAP_PRIVATE
+    if shared:
+        t.share_memory()
     if flags & MAP_ANONYMOUS:
         mem.map(start, size, prot, shared=shared, noreserve=bool(flags & MAP_NORESERVE))
         return start
     f = t.fds.get(sint(fd))
     stt = os.fstat(f.host_fd)
-    data = os.pread(f.host_fd, size, off) if stt.st_size > off else b""
-    host_fd = os.dup(f.host_fd) if shared and prot & PROT_WRITE else -1
-    name = t.fd_path(sint(fd))
+    name = t.fd_path(sint(fd)).decode("utf-8", "surrogateescape")
     import stat
     eof = 0
     if stat.S_ISREG(stt.st_mode) and off + size > page_align(stt.st_size):
         eof = start + max(0, page_align(stt.st_size) - off)     # pages with no file behind
-    mem.map(start, size, prot, name=name.decode("utf-8", "surrogateescape"), offset=off,
-            shared=shared, dev=stt.st_dev, inode=stt.st_ino, host_fd=host_fd, data=data,
-            eof=eof)
+    if shared and stat.S_ISREG(stt.st_mode):
+        # the file's own pages (the host's MAP_SHARED mapping of it): other processes that
+        # map it, and the file itself, see every store at once (POSIX shared memory,
+        # process-shared semaphores and mutexes)
+        import fcntl
+        writable = fcntl.fcntl(f.host_fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDWR
+        if prot & PROT_WRITE and not writable:
+            return -errno.EACCES
+        host = file_pages(f.host_fd, size, off, stt.st_size, writable)
+        mem.map(start, size, prot, name=name, offset=off, shared=True, dev=stt.st_dev,
+                inode=stt.st_ino, eof=eof, host_map=host)
+        return start
+    data = os.pread(f.host_fd, size, off) if stt.st_size > off else b""
+    host_fd = os.dup(f.host_fd) if shared and prot & PROT_WRITE else -1
+    mem.map(start, size, prot, name=name, offset=off, shared=shared, dev=stt.st_dev,
+            inode=stt.st_ino, host_fd=host_fd, data=data, eof=eof)
     return start
+
+
+def file_pages(fd: int, size: int, off: int, file_size: int, writable: bool):
+    """A host mapping of `size` bytes whose first pages are the file's own (MAP_SHARED, at
+    offset `off`) and the rest, past the file's end, anonymous: pyloader never takes the
+    SIGBUS the guest gets there (the guest's pages past the end stay inaccessible)."""
+    import ctypes
+    import mmap
+    host = mmap.mmap(-1, size, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+    n = min(size, page_align(file_size - off)) if file_size > off else 0
+    if n:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                              ctypes.c_int, ctypes.c_long)
+        base = ctypes.addressof(ctypes.c_char.from_buffer(host))
+        prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
+        got = libc.mmap(base, n, prot, mmap.MAP_SHARED | 0x10, fd, off)      # MAP_FIXED
+        if got != base:
+            host.close()
+            raise OSError(ctypes.get_errno() or errno.ENOMEM, "mmap")
+    return host
 
 
 @syscall("munmap")

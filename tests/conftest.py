@@ -54,6 +54,7 @@ BUILDS = {
     "mem_calls": ("mem_calls.c", []),
     "limits": ("limits.c", []),
     "file_calls": ("file_calls.c", []),
+    "shared_sync": ("shared_sync.c", ["-O1", "-pthread"]),
 }
 
 
