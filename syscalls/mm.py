@@ -49,7 +49,7 @@ def sys_mmap(t, addr, length, prot, flags, fd, off):
     else:
         start = mem.get_unmapped_area(size, addr)
     shared = flags & MAP_TYPE != MAP_PRIVATE
-    if shared:
+    if shared and prot & PROT_WRITE:    # stores other processes see: see Process.share_memory
         t.share_memory()
     if flags & MAP_ANONYMOUS:
         mem.map(start, size, prot, shared=shared, noreserve=bool(flags & MAP_NORESERVE))
@@ -116,6 +116,9 @@ def sys_mprotect(t, addr, length, prot, *_):
         return -errno.EINVAL
     if length:
         t.mem.protect(addr, length, prot & 7)
+        if prot & PROT_WRITE and t.share_lock is None and any(
+                v.shared for v in t.mem.vmas if v.start < addr + length and v.end > addr):
+            t.share_memory()
     return 0
 
 
