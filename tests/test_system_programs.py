@@ -87,3 +87,17 @@ def test_script_runs_a_command_in_a_pseudo_terminal():
     got = pyloader("run", "--timeout", "60", "-e", "trace=none", *argv, timeout=120)
     assert got.returncode == want.returncode == 0, got.stderr.decode()[-1000:]
     assert got.stdout == want.stdout == b"in pty\r\n/dev/pts/\r\n"
+
+
+def test_gcc_compiles_a_program_under_pyloader(tmp_path):
+    """The whole toolchain in the emulator: gcc forks and execs cc1, as and collect2/ld,
+    passing files and pipes between them; the program it makes runs natively."""
+    from conftest import EXAMPLES
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    out = tmp_path / "hello"
+    got = pyloader("run", "--timeout", "250", "-e", "trace=none", gcc, "-o", str(out),
+                   str(EXAMPLES / "hello_name.c"), timeout=300)
+    assert got.returncode == 0, got.stderr.decode()[-1000:]
+    assert native(str(out), "gcc").stdout == b"hello, gcc!\n"
