@@ -160,6 +160,9 @@ def stage_ld(f: Facts) -> list[str]:
     for o in ld["objects"]:
         kind = "the program" if o["is_main"] else ("the dynamic linker" if o["is_rtld"]
                                                    else "library")
+        if o.get("is_vdso"):
+            kind = "the kernel's vDSO: no file, exec mapped it and gave its address in " \
+                "AT_SYSINFO_EHDR"
         out.append(f"  {o['path']} ({kind}) at {o['map_start']}-{o['map_end']}, l_addr "
                    f"{o['l_addr']}" + (f", needs {', '.join(o['needed'])}" if o["needed"] else ""))
     out.append("Relocations applied, per object and type:")

@@ -453,7 +453,7 @@ def _cstr(mem, addr: int) -> str:
 def ld_facts(r, opened: list) -> dict:
     from ..ld.rtld import RELOC_NAMES
     objs = []
-    for m in r.maps:
+    for m in r.namespace():        # the link map's order: the vDSO right after the program
         counts = {RELOC_NAMES.get(t, str(t)): n for t, n in sorted(getattr(m, "reloc_counts",
                                                                           {}).items())}
         nrelr = len(m.relr())
@@ -466,7 +466,7 @@ def ld_facts(r, opened: list) -> dict:
         objs.append({"name": m.name, "path": m.path, "soname": m.soname,
                      "l_addr": hexs(m.l_addr), "map_start": hexs(m.map_start),
                      "map_end": hexs(m.map_end), "needed": list(m.needed),
-                     "is_main": m.is_main, "is_rtld": m.is_rtld,
+                     "is_main": m.is_main, "is_rtld": m.is_rtld, "is_vdso": m.is_vdso,
                      "relocations": counts, "relocation_total": sum(counts.values()),
                      "versions_needed": {k: sorted(v) for k, v in needs.items()},
                      "lazy": bool(r.lazy and not m.bind_now and not m.is_rtld),
