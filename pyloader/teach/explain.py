@@ -70,6 +70,11 @@ def stage_elf(f: Facts) -> list[str]:
         out.append(f"  PT_GNU_RELRO: {el['relro']['start']}-{el['relro']['end']} becomes "
                    "read-only once relocated.")
     out.append(f"  The heap (brk) starts on the page after the last segment: {el['brk']}.")
+    if el.get("vdso"):
+        out.append(f"  The kernel also maps its vDSO, a small shared object (linux-vdso.so.1), "
+                   f"at {el['vdso']}, just above its [vvar] data pages, and passes that address in "
+                   "AT_SYSINFO_EHDR: clock_gettime, gettimeofday and time run there, without "
+                   "a system call.")
     return out
 
 

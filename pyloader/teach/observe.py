@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from unicorn import UC_HOOK_CODE
 from unicorn import x86_const as X
 
-from ..binfmt.stack import AT_NAMES, AT_PLATFORM, AT_RANDOM
+from ..binfmt.stack import AT_NAMES, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_TLS
 from ..memory import STACK_TOP
 from ..trace.strace import Tracer
@@ -389,7 +389,8 @@ def elf_facts(bprm) -> dict:
                     "memsz": hexs(tls.p_memsz), "align": hexs(tls.p_align)} if tls else None,
             "relro": {"start": hexs(relro.p_vaddr + bias),
                       "end": hexs(relro.p_vaddr + bias + relro.p_memsz)} if relro else None,
-            "brk": hexs(_brk(bprm))}
+            "brk": hexs(_brk(bprm)),
+            "vdso": hexs(vdso) if (vdso := dict(bprm.auxv).get(AT_SYSINFO_EHDR)) else None}
 
 
 def _brk(bprm) -> int:
