@@ -4,7 +4,7 @@
 glibc finds it through AT_SYSINFO_EHDR and calls its `__vdso_clock_gettime`,
 `__vdso_gettimeofday`, `__vdso_time`, `__vdso_getcpu` and `__vdso_clock_getres` instead of
 making those system calls, which is why native strace never sees them. Ours is a real
-ELF64 ET_DYN image, generated here (once per process, ~0.1 ms): PT_LOAD, PT_DYNAMIC,
+ELF64 ET_DYN image, generated here (once per host process, under 1 ms): PT_LOAD, PT_DYNAMIC,
 PT_NOTE, DT_HASH, a dynamic symbol table with the kernel's names (each `__vdso_X` has a
 weak alias `X`), symbol versions (VERDEF `LINUX_2.6`), soname `linux-vdso.so.1`.
 
@@ -24,6 +24,7 @@ pages are there only so that the layout is the kernel's; nothing reads them.
 from __future__ import annotations
 
 import os
+import re
 import struct
 import time as _time
 
@@ -146,11 +147,10 @@ def _note(name: bytes, ntype: int, desc: bytes) -> bytes:
 
 def _linux_version_code() -> int:
     """LINUX_VERSION_CODE of the host kernel, for the "Linux" note (KERNEL_VERSION)."""
-    parts = []
-    for p in os.uname().release.split(".")[:3]:
-        digits = "".join(c for c in p if c.isdigit()) if p[:1].isdigit() else ""
-        parts.append(int(digits.split()[0]) if digits else 0)
-    major, minor, patch = (parts + [0, 0, 0])[:3]
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", os.uname().release)
+    if m is None:
+        return 0
+    major, minor, patch = (int(g or 0) for g in m.groups())
     return (major << 16) + (minor << 8) + min(patch, 255)
 
 
@@ -222,6 +222,8 @@ def build_image() -> tuple[bytes, dict[str, int], dict[str, int]]:
     TEXT_NDX = 8
     hash_at = place(b".hash", hash_data, SHT_HASH, 8, 4, link=2)
     symtab_size = nsyms * SYM_SIZE
+    # .dynsym and .dynamic hold addresses of what comes after them: placed as zeros now,
+    # filled in (blobs[1], blobs[5]) once everything has its offset
     dynsym_at = _align(off, 8)
     place(b".dynsym", bytes(symtab_size), SHT_DYNSYM, 8, SYM_SIZE, link=3, info=1)
     dynstr_at = place(b".dynstr", strdata, SHT_STRTAB, 1)
