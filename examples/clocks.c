@@ -3,9 +3,11 @@
  * output can be compared with the native run.
  *   clocks                 the checks
  *   clocks objects         the objects dl_iterate_phdr lists (the vDSO is one of them)
+ *   clocks dlopen          dlopen("linux-vdso.so.1", RTLD_NOLOAD) and dlsym in it
  *   clocks fault CLOCK     clock_gettime(CLOCK, bad pointer): the vDSO does not check the
  *                          pointer (SIGSEGV); a clock it passes to the kernel gets EFAULT */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
 #include <sched.h>
@@ -25,6 +27,15 @@ static int show_object(struct dl_phdr_info *info, size_t size, void *data) {
 int main(int argc, char **argv) {
         if (argc > 1 && strcmp(argv[1], "objects") == 0)
                 return dl_iterate_phdr(show_object, NULL);
+        if (argc > 1 && strcmp(argv[1], "dlopen") == 0) {
+                void *vdso = dlopen("linux-vdso.so.1", RTLD_LAZY | RTLD_NOLOAD);
+                printf("dlopen: %s\n", vdso ? "loaded already" : dlerror());
+                time_t (*vtime)(time_t *) = vdso ? (time_t (*)(time_t *))dlsym(vdso, "__vdso_time") : 0;
+                printf("dlsym __vdso_time: %s\n", vtime ? "found" : "not found");
+                if (vtime)
+                        printf("it agrees with time(): %d\n", llabs(vtime(NULL) - time(NULL)) <= 1);
+                return 0;
+        }
         if (argc > 2 && strcmp(argv[1], "fault") == 0) {
                 int r = clock_gettime(atoi(argv[2]), (struct timespec *)8);
                 printf("clock_gettime(%d, 8) = %d (%s)\n", atoi(argv[2]), r, strerror(errno));

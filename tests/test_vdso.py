@@ -97,6 +97,14 @@ def test_link_map_lists_the_vdso_as_natively(examples, ld):
     assert got.stdout == want.stdout
 
 
+@pytest.mark.parametrize("ld", LD_MODES)
+def test_dlopen_finds_the_vdso_by_its_soname(examples, ld):
+    want = native(str(examples["clocks"]), "dlopen")
+    assert b"it agrees with time(): 1" in want.stdout
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", str(examples["clocks"]), "dlopen")
+    assert got.stdout == want.stdout
+
+
 @pytest.mark.parametrize("clock", ["1", "2"])
 @pytest.mark.parametrize("ld", LD_MODES)
 def test_bad_pointer_faults_in_the_guest_like_the_real_vdso(examples, ld, clock):

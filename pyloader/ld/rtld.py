@@ -250,6 +250,8 @@ class Rtld:
         r = self.rtld
         if r is not None and r not in self.maps and name in (r.name, r.soname, r.path):
             return r
+        if self.vdso is not None and name == self.vdso.soname:   # in the namespace too
+            return self.vdso
         return None
 
     def _add(self, m: LinkMap) -> None:
