@@ -29,5 +29,7 @@ int main(int argc, char **argv) {
         printf("AT_RANDOM is readable: %d\n", ((unsigned char *)getauxval(AT_RANDOM))[0] >= 0);
         printf("AT_ENTRY is in the executable: %d\n", getauxval(AT_ENTRY) != 0);
         printf("page size from sysconf=%ld\n", sysconf(_SC_PAGESIZE));
+        const char *vdso = (const char *)getauxval(AT_SYSINFO_EHDR);
+        printf("AT_SYSINFO_EHDR is an ELF image: %d\n", vdso && memcmp(vdso, "\177ELF", 4) == 0);
         return 0;
 }

@@ -41,6 +41,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--tlb", choices=("cpu", "virtual"), default="cpu",
                    help="Unicorn's TLB mode: virtual is faster for small hot loops, cpu (the "
                         "default) for programs with a large working set")
+    p.add_argument("--no-vdso", action="store_true",
+                   help="map no vDSO: clock_gettime, gettimeofday, time... become system calls")
     p.add_argument("--ld-debug", default="", metavar="CATS",
                    help="what LD_DEBUG shows, from the Python ld.so: libs,reloc,files,symbols,"
                         "bindings,versions,scopes,tls,statistics,all")
@@ -174,6 +176,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     proc = Process([a.program] + a.args, env, root=a.rootfs, ld=a.ld, tracer=tracer, seed=a.seed,
                    timeout=a.timeout, tlb=a.tlb)
     proc.ld_debug = {c for c in a.ld_debug.split(",") if c}
+    proc.use_vdso = not a.no_vdso
     if proc.ld_debug:
         from .ld.rtld import CATEGORIES
         for c in sorted(proc.ld_debug - CATEGORIES):     # ld.so's own words for LD_DEBUG

@@ -306,3 +306,31 @@ def _disassembler():
 
 def is_fault(err: UcError) -> bool:
     return err.errno in FAULT_ERRORS
+
+
+class CodeHooks:
+    """Python functions at guest code addresses, through one UC_HOOK_CODE limited to the
+    range [base, base + size): nothing is hooked anywhere else, so the rest of the program
+    runs at full speed. When the guest reaches an address in `funcs`, `call` runs the
+    function on the CPU's registers before that instruction executes. Subclasses give the
+    functions a calling convention (the linker's StubPage: System V arguments, rax, return
+    to the caller); here the function gets the Unicorn instance and does what it wants."""
+
+    def __init__(self, uc: Uc, base: int, size: int) -> None:
+        from unicorn import UC_HOOK_CODE
+        self.uc = uc
+        self.base, self.size = base, size
+        self.funcs: dict[int, object] = {}
+        self.hook = uc.hook_add(UC_HOOK_CODE, self._hook, None, base, base + size - 1)
+
+    def close(self) -> None:
+        """exec: the code went with the old image; the hook goes too."""
+        self.uc.hook_del(self.hook)
+
+    def _hook(self, uc, address, size, user_data) -> None:
+        func = self.funcs.get(address)
+        if func is not None:
+            self.call(uc, func)
+
+    def call(self, uc: Uc, func) -> None:
+        func(uc)

@@ -210,6 +210,8 @@ class Process(ThreadsMixin):
         self._last_args: tuple = ()
         self.on_exec: list = []        # callbacks(task) once the program is at its entry point
         self.hooks = None              # pyloader.hooks.Hooks, made by the first hook()
+        self.use_vdso = True           # map a vDSO at exec (--no-vdso: every clock call a syscall)
+        self.vdso = None               # binfmt.vdso.Vdso of the current image
 
     # --- services for binfmt and the syscall handlers ---------------------------------------
     def random_bytes(self, n: int) -> bytes:
@@ -224,6 +226,9 @@ class Process(ThreadsMixin):
         if rtld is not None:            # the Python linker's stub page belonged to the old image
             rtld.stubs.close()
             self.rtld = None
+        if self.vdso is not None:       # so did the vDSO
+            self.vdso.close()
+            self.vdso = None
         self.cpu.uc.ctl_flush_tb()      # translated code of the old image must not run again
         if self.threads:                # de_thread: the other threads are gone
             self.threads = {}
@@ -249,7 +254,7 @@ class Process(ThreadsMixin):
             return []
         from .ld import link_program
         r = link_program(self, bprm, list_only=True)
-        return [(m.name, m.path, m.map_start) for m in r.maps if not m.is_main]
+        return [(m.name, m.path, m.map_start) for m in r.namespace() if not m.is_main]
 
     def execve(self, filename: str, argv: list[bytes] | None = None,
                envp: list[bytes] | None = None) -> None:

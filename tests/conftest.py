@@ -24,6 +24,8 @@ BUILDS = {
     "hello_nopie": ("hello_name.c", ["-w", "-no-pie"]),
     "show_auxv": ("show_auxv.c", []),
     "show_auxv_static": ("show_auxv.c", ["-static"]),
+    "clocks": ("clocks.c", ["-O1"]),
+    "clocks_static": ("clocks.c", ["-O1", "-static"]),
     "mmap_shared": ("mmap_shared.c", []),
     "crash": ("crash.c", ["-O0"]),
     "syscall_heavy": ("syscall_heavy.c", ["-O2"]),

@@ -14,6 +14,7 @@ from ..elf import ET_DYN, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, ElfError, ElfIma
 from ..memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, page_align
 from .exec import ExecError, LinuxBinprm, open_exec
 from .stack import create_elf_tables, setup_arg_pages
+from .vdso import map_vdso
 
 ELF_ET_DYN_BASE = 0x555555554000   # arch/x86/include/asm/elf.h: 2/3 of TASK_SIZE, with ASLR off
 
@@ -81,9 +82,10 @@ def load_elf_binary(task, bprm: LinuxBinprm) -> int:
     img = _parse(bprm.data, bprm.interp)
     interp_path = img.interp
     interp_img = None
+    interp_data = b""
     if interp_path is not None:
         # checked before the point of no return, as the kernel opens it early
-        open_exec(task, interp_path)
+        interp_data = open_exec(task, interp_path)[2]
 
     # --- point of no return: the old image goes ---------------------------------------------
     task.flush_old_exec()
@@ -114,6 +116,12 @@ def load_elf_binary(task, bprm: LinuxBinprm) -> int:
     else:
         bprm.entry = entry
     bprm.interp_path = interp_path
+    if task.use_vdso:
+        # ARCH_SETUP_ADDITIONAL_PAGES, after the interpreter; when the Python linker will
+        # map ld.so later, leave it the room the kernel would have given it, above
+        later = total_mapping_size(_parse(interp_data, interp_path)) \
+            if interp_path is not None and not use_real_interp else 0
+        task.vdso = map_vdso(task, later)
     phdr = img.phdr_vaddr()
     sp = setup_arg_pages(task, img.gnu_stack_exec())
     bprm.sp = create_elf_tables(task, bprm, sp, phdr=(phdr + load_bias) if phdr is not None else 0,

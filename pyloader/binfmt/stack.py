@@ -58,7 +58,10 @@ def create_elf_tables(task, bprm, p: int, *, phdr: int, phnum: int, entry: int) 
     mem.write(p, task.random_bytes(16))
 
     creds = task.creds
-    auxv = [
+    # ARCH_DLINFO first: AT_SYSINFO_EHDR when a vDSO is mapped, then AT_MINSIGSTKSZ
+    vdso = getattr(task, "vdso", None)
+    auxv = [(AT_SYSINFO_EHDR, vdso.base)] if vdso is not None else []
+    auxv += [
         (AT_MINSIGSTKSZ, task.minsigstksz),
         (AT_HWCAP, task.hwcap),
         (AT_PAGESZ, 4096),

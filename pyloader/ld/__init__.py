@@ -23,6 +23,7 @@ from .glibc import Arena, GlibcState
 from .layout import LayoutError, layout_for
 from .rtld import R_IRELATIVE, LinkError, Rtld
 from .stubs import StubPage
+from .vdso import setup_vdso, setup_vdso_pointers
 
 __all__ = ["LayoutError", "LinkError", "link_program"]
 
@@ -72,6 +73,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     main.map_start, main.map_end = lo + main.l_addr, hi + main.l_addr
     r.main = main
     r.maps = [main]
+    r.vdso = setup_vdso(r)          # no syscalls: the kernel mapped it (AT_SYSINFO_EHDR)
     r.sys("brk", 0)                 # ld.so learns where the break is, first thing
     arena = Arena(lambda size: r.sys("mmap", 0, size, PROT_RW, MAP_PRIVATE_ANON, 2**64 - 1, 0))
     r.arena = arena
@@ -115,6 +117,8 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     held, r.debug_held = r.debug_held, None
     g.build_link_maps(arena)
     g.rtld_state(arena, task.auxv_addr, auxv.get(AT_PLATFORM, 0), task.minsigstksz)
+    if r.vdso is not None:          # before libc's IRELATIVEs: time/gettimeofday read them
+        setup_vdso_pointers(g, r.vdso, arena)
     if layout.has("rtld_global_ro", "_dl_find_object"):   # glibc >= 2.35; libc jumps through it
         g.put_ro("_dl_find_object", find_object)
     r.set_symbol = lambda name, value, size: task.mem.write(

@@ -47,6 +47,9 @@ class DynamicLoader:
         g.put_ro("_dl_lookup_symbol_x", s.add(self.dl_lookup_symbol_x))
         for m in self.r.maps:
             self.set_scopes(m)
+        vdso = self.r.vdso
+        if vdso is not None:        # its local scope is itself (setup_vdso)
+            self.scopes[vdso.guest + self.L.off("link_map", "l_searchlist")] = [vdso]
         self.scratch_ready = False
 
     # --- scopes --------------------------------------------------------------------------------

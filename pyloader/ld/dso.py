@@ -126,6 +126,7 @@ class LinkMap:
     guest: int = 0                   # address of its struct link_map in guest memory
     is_main: bool = False
     is_rtld: bool = False
+    is_vdso: bool = False            # the kernel's vDSO (mapped by exec, never relocated)
     relocated: bool = False
     tls: TlsInfo | None = None
     loader: LinkMap | None = None

@@ -196,14 +196,15 @@ class GlibcState:
         r = self.r
         L = self.L
         self.dt_num = L.member("link_map", "l_info").count - 42   # minus THISPROC 0 + VERSION
-        for m in r.maps:                                           # 16 + EXTRA 3 + VAL 12 + ADDR 11
+        chain = r.namespace()                                      # 16 + EXTRA 3 + VAL 12 + ADDR 11
+        for m in chain:
             if m.is_rtld and L.has("rtld_global", "_dl_rtld_map"):
                 m.guest = self.rtld_global + L.off("rtld_global", "_dl_rtld_map")
             else:
                 m.guest = arena.alloc(L.size("link_map"), 16)
-        for i, m in enumerate(r.maps):    # l_serial: ld.so's map counted as the second load
-            self.fill_link_map(m, arena, i + 1 if i else 0, r.maps[i - 1] if i else None,
-                               r.maps[i + 1] if i + 1 < len(r.maps) else None)
+        for i, m in enumerate(chain):     # l_serial: ld.so's map counted as the second load
+            self.fill_link_map(m, arena, i + 1 if i else 0, chain[i - 1] if i else None,
+                               chain[i + 1] if i + 1 < len(chain) else None)
         main = r.main
         # the main map's search list: every object, in the global scope's order
         lst = arena.alloc(8 * len(r.maps), 8)
@@ -212,8 +213,8 @@ class GlibcState:
         self.searchlist_list = lst
         self.put(main.guest, "link_map", "l_searchlist.r_nlist", len(r.maps))
         self.searchlist = main.guest + L.off("link_map", "l_searchlist")
-        self.chain = list(r.maps)
-        self.load_adds = len(r.maps)        # GL(dl_load_adds): every object ever loaded
+        self.chain = chain
+        self.load_adds = len(chain)         # GL(dl_load_adds): every object ever loaded
 
     def append_link_maps(self, new: list[LinkMap], arena: Arena) -> None:
         """dlopen: new objects join the end of the namespace's list."""
@@ -253,6 +254,8 @@ class GlibcState:
         self.mem.write(libname, _u64(lname_addr) + _u64(0) + _u64(1))
         put("l_libname", libname)
         self._fill_info(m, base, self.dt_num)
+        if m.is_vdso and self.L.has("link_map", "l_ld_readonly"):
+            put("l_ld_readonly", 1)     # setup_vdso: PT_DYNAMIC is not writable
         phdr = m.img.phdr_vaddr()
         put("l_phdr", m.l_addr + phdr if phdr is not None else 0)
         put("l_phnum", m.img.e_phnum)
@@ -406,7 +409,7 @@ class GlibcState:
             idx = _info_index(tag, dt_num)
             if idx is not None:
                 self.mem.write_u64(base + info_off + 8 * idx, addr)
-            if tag in ADJUSTED_TAGS and m.l_addr:
+            if tag in ADJUSTED_TAGS and m.l_addr and not m.is_vdso:
                 self.mem.write_u64(addr + 8, val + m.l_addr)
             addr += 16
 
@@ -415,7 +418,7 @@ class GlibcState:
         r = self.r
         put_g, put_ro = self.put_g, self.put_ro
         put_g("_dl_ns[0]._ns_loaded", r.maps[0].guest)
-        put_g("_dl_ns[0]._ns_nloaded", len(r.maps))
+        put_g("_dl_ns[0]._ns_nloaded", len(self.chain))
         put_g("_dl_ns[0]._ns_main_searchlist", self.searchlist)
         if self.L.has("rtld_global_ro", "_dl_initial_searchlist.r_list"):
             put_ro("_dl_initial_searchlist.r_list", self.searchlist_list)
@@ -424,7 +427,7 @@ class GlibcState:
             libc = r.libc
             put_g("_dl_ns[0].libc_map", libc.guest if libc else 0)
         put_g("_dl_nns", 1)
-        put_g("_dl_load_adds", len(r.maps))
+        put_g("_dl_load_adds", len(self.chain))
         put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
         put_g("_dl_tls_static_nelem", self.max_dtv_idx)
         put_g("_dl_tls_static_used", self.tls_static_used)

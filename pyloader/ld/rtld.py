@@ -76,6 +76,7 @@ class Rtld:
         self.by_path: dict[str, LinkMap] = {}
         self.main: LinkMap | None = None
         self.rtld: LinkMap | None = None
+        self.vdso: LinkMap | None = None       # linux-vdso.so.1: in the namespace, not the scope
         self.cache: search.LdCache | None = None
         self.cache_map: tuple[int, int] | None = None
         self.levels = search.isa_levels(task.cpu)
@@ -313,6 +314,8 @@ class Rtld:
         r = self.rtld
         if r is not None and r not in self.maps and name in (r.name, r.soname, r.path):
             return r
+        if self.vdso is not None and name == self.vdso.soname:   # in the namespace too
+            return self.vdso
         return None
 
     def _add(self, m: LinkMap) -> None:
@@ -339,6 +342,11 @@ class Rtld:
             end = (m.l_addr + m.relro[0] + m.relro[1]) & ~0xFFF
             if end > start:
                 self.sys("mprotect", start, end - start, PROT_READ)
+
+    def namespace(self) -> list[LinkMap]:
+        """The namespace's objects in glibc's l_next order: the program, the vDSO (setup_vdso
+        puts it right after), then the global scope's order."""
+        return self.maps[:1] + [self.vdso] + self.maps[1:] if self.vdso else list(self.maps)
 
     def all_maps(self) -> list[LinkMap]:
         return self.maps + [m for m in self.extra_maps if m not in self.maps]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from unicorn import UC_HOOK_CODE, UcError
+from unicorn import UcError
 from unicorn import x86_const as X
+
+from ..cpu import CodeHooks
 
 SLOT = 16
 PAGE = 4096
@@ -21,25 +23,20 @@ RET = b"\xc3"
 TLSDESC_RETURN = b"\x48\x8b\x40\x08\xc3"        # mov rax, [rax+8]; ret  (static TLS offset)
 
 
-class StubPage:
+class StubPage(CodeHooks):
     def __init__(self, task, npages: int = 1):
         self.task = task
         mem = task.mem
-        self.size = npages * PAGE
-        self.base = mem.get_unmapped_area(self.size)
-        code = bytearray(b"\xcc" * self.size)          # int3 everywhere else
-        mem.map(self.base, self.size, 5, name="[pyloader]", data=bytes(code))
+        size = npages * PAGE
+        base = mem.get_unmapped_area(size)
+        code = bytearray(b"\xcc" * size)          # int3 everywhere else
+        mem.map(base, size, 5, name="[pyloader]", data=bytes(code))
+        super().__init__(task.cpu.uc, base, size)
         self.funcs: dict[int, Callable[..., int | None]] = {}
         self.next = self.base
         self.ret_gadget = self.code(RET)
         self.return_trap = self.code(RET)            # call_guest's return address
         self.tlsdesc_return = self.code(TLSDESC_RETURN)
-        self.hook = task.cpu.uc.hook_add(UC_HOOK_CODE, self._hook, None, self.base,
-                                         self.base + self.size - 1)
-
-    def close(self) -> None:
-        """exec: the page went with the old image; its hook goes too."""
-        self.task.cpu.uc.hook_del(self.hook)
 
     def code(self, insns: bytes) -> int:
         """Place real instructions in a slot; returns their address."""
@@ -57,10 +54,8 @@ class StubPage:
         self.funcs[addr] = func
         return addr
 
-    def _hook(self, uc, address, size, user_data) -> None:
-        func = self.funcs.get(address)
-        if func is None:
-            return
+    def call(self, uc, func) -> None:
+        """The System V convention: six argument registers in, rax out, back to the caller."""
         args = [uc.reg_read(r) for r in ARG_REGS]
         ret = func(*args)
         if ret == "jumped":         # the function set rip and rsp itself

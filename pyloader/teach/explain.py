@@ -70,6 +70,11 @@ def stage_elf(f: Facts) -> list[str]:
         out.append(f"  PT_GNU_RELRO: {el['relro']['start']}-{el['relro']['end']} becomes "
                    "read-only once relocated.")
     out.append(f"  The heap (brk) starts on the page after the last segment: {el['brk']}.")
+    if el.get("vdso"):
+        out.append(f"  The kernel also maps its vDSO, a small shared object (linux-vdso.so.1), "
+                   f"at {el['vdso']}, just above its [vvar] data pages, and passes that address in "
+                   "AT_SYSINFO_EHDR: clock_gettime, gettimeofday and time run there, without "
+                   "a system call.")
     return out
 
 
@@ -160,6 +165,9 @@ def stage_ld(f: Facts) -> list[str]:
     for o in ld["objects"]:
         kind = "the program" if o["is_main"] else ("the dynamic linker" if o["is_rtld"]
                                                    else "library")
+        if o.get("is_vdso"):
+            kind = "the kernel's vDSO: no file, exec mapped it and gave its address in " \
+                "AT_SYSINFO_EHDR"
         out.append(f"  {o['path']} ({kind}) at {o['map_start']}-{o['map_end']}, l_addr "
                    f"{o['l_addr']}" + (f", needs {', '.join(o['needed'])}" if o["needed"] else ""))
     out.append("Relocations applied, per object and type:")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from unicorn import UC_HOOK_CODE
 from unicorn import x86_const as X
 
-from ..binfmt.stack import AT_NAMES, AT_PLATFORM, AT_RANDOM
+from ..binfmt.stack import AT_NAMES, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_TLS
 from ..memory import STACK_TOP
 from ..trace.strace import Tracer
@@ -389,7 +389,8 @@ def elf_facts(bprm) -> dict:
                     "memsz": hexs(tls.p_memsz), "align": hexs(tls.p_align)} if tls else None,
             "relro": {"start": hexs(relro.p_vaddr + bias),
                       "end": hexs(relro.p_vaddr + bias + relro.p_memsz)} if relro else None,
-            "brk": hexs(_brk(bprm))}
+            "brk": hexs(_brk(bprm)),
+            "vdso": hexs(vdso) if (vdso := dict(bprm.auxv).get(AT_SYSINFO_EHDR)) else None}
 
 
 def _brk(bprm) -> int:
@@ -453,7 +454,7 @@ def _cstr(mem, addr: int) -> str:
 def ld_facts(r, opened: list) -> dict:
     from ..ld.rtld import RELOC_NAMES
     objs = []
-    for m in r.maps:
+    for m in r.namespace():        # the link map's order: the vDSO right after the program
         counts = {RELOC_NAMES.get(t, str(t)): n for t, n in sorted(getattr(m, "reloc_counts",
                                                                           {}).items())}
         nrelr = len(m.relr())
@@ -466,7 +467,7 @@ def ld_facts(r, opened: list) -> dict:
         objs.append({"name": m.name, "path": m.path, "soname": m.soname,
                      "l_addr": hexs(m.l_addr), "map_start": hexs(m.map_start),
                      "map_end": hexs(m.map_end), "needed": list(m.needed),
-                     "is_main": m.is_main, "is_rtld": m.is_rtld,
+                     "is_main": m.is_main, "is_rtld": m.is_rtld, "is_vdso": m.is_vdso,
                      "relocations": counts, "relocation_total": sum(counts.values()),
                      "versions_needed": {k: sorted(v) for k, v in needs.items()},
                      "lazy": bool(r.lazy and not m.bind_now and not m.is_rtld),
