@@ -265,11 +265,13 @@ class GlibcState:
         put("l_text_end", _text_end(m))
         dlopened = getattr(m, "dlopened", False)
         put("l_type", LT_EXECUTABLE if m.is_main else LT_LOADED if dlopened else LT_LIBRARY)
+        vdso = m.is_vdso        # setup_vdso: relocated, nothing more (not global, no init)
         for flag in ("l_relocated", "l_init_called", "l_contiguous"):
-            put(flag, 1)
-        put("l_global", 0 if dlopened else 1)       # dl_open sets it for RTLD_GLOBAL
+            put(flag, 1 if flag == "l_relocated" or not vdso else 0)
+        put("l_global", 0 if dlopened or vdso else 1)   # dl_open sets it for RTLD_GLOBAL
         put("l_direct_opencount", 1 if m.is_main else 0)    # what dl_main leaves
-        put("l_serial", 0 if m.is_rtld else serial)          # ld.so's map is not _dl_new_object's
+        # ld.so's map is not _dl_new_object's; the vDSO's is the second one made
+        put("l_serial", 0 if m.is_rtld else 1 if vdso else serial)
         if not m.is_rtld:        # ld.so's own map does not get them (its bootstrap map does)
             put("l_flags", m.flags)
             put("l_flags_1", m.flags_1)
@@ -277,7 +279,9 @@ class GlibcState:
         put("l_tls_in_slotinfo", int(m.tls is not None and m.tls.modid > 0))
         if not m.is_rtld:     # _dl_new_object: DT_SYMBOLIC lookups search the object first
             put("l_symbolic_searchlist.r_list", base + self.L.off("link_map", "l_real"))
-        if not m.is_main and not m.is_rtld:                  # set by _dl_map_object_from_fd
+        if vdso:
+            put("l_ldnum", _dyn_count(m))                    # setup_vdso counts them too
+        if not m.is_main and not m.is_rtld and not vdso:     # set by _dl_map_object_from_fd
             # l_origin (_dl_new_object): the directory the object was found in; dlinfo
             # RTLD_DI_ORIGIN copies it, $ORIGIN expands to it
             origin = (os.path.dirname(m.path) or ".").encode() + b"\0"

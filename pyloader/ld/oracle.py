@@ -169,9 +169,14 @@ class _Objects:
         while lm:
             name = mem.read_cstr(mem.read_u64(lm + L.off("link_map", "l_name"))).decode()
             path = name or proc.bprm.filename
-            with open(proc.root.host_path(os.fsencode(path)), "rb") as f:
-                m = LinkMap(os.path.basename(path), path, f.read(),
-                            l_addr=mem.read_u64(lm + L.off("link_map", "l_addr")))
+            vdso = getattr(proc, "vdso", None)
+            if vdso is not None and name == "linux-vdso.so.1":    # no file: its image
+                data = vdso.image
+            else:
+                with open(proc.root.host_path(os.fsencode(path)), "rb") as f:
+                    data = f.read()
+            m = LinkMap(os.path.basename(path), path, data,
+                        l_addr=mem.read_u64(lm + L.off("link_map", "l_addr")))
             m.map_start = mem.read_u64(lm + L.off("link_map", "l_map_start"))
             m.map_end = mem.read_u64(lm + L.off("link_map", "l_map_end"))
             m.guest = lm
