@@ -341,6 +341,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {'qemu-x86_64' if key == 'qemu' else key} not found; "
                   f"its rows are skipped", file=sys.stderr)
 
+    # an installed package runs from bytecode (pip compiles it); a checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 would compile every module again in every timed run
+    import compileall
+    for pkg in ("pyloader", "syscalls"):
+        compileall.compile_dir(str(REPO / pkg), quiet=1)
+
     all_results: dict[str, dict[str, Result]] = {}
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pyloader-bench.") as tmp:
