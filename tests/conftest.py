@@ -57,6 +57,7 @@ BUILDS = {
     "limits": ("limits.c", []),
     "file_calls": ("file_calls.c", []),
     "shared_sync": ("shared_sync.c", ["-O1", "-pthread"]),
+    "dlclose_demo": ("dlclose_demo.c", []),
 }
 
 

@@ -338,3 +338,29 @@ def test_relro_order_matches_strace(ctor_libs):
         return [re.sub(rb"0x[0-9a-f]+", b"ADDR", ln).decode()
                 for ln in text.splitlines() if ln.startswith(b"mprotect(")]
     assert sizes(got.stderr) == sizes(st.stderr)
+
+
+@pytest.mark.parametrize("ld", ["python", "system"])
+def test_dlclose_unloads(examples, ctor_libs, ld):
+    """dlclose: two opens need two closes; then the library and the dependencies only it
+    needed run their destructors (in glibc's order) and leave /proc/self/maps; opened again
+    they are loaded and initialised again."""
+    args = [str(examples["dlclose_demo"]), str(ctor_libs / "libq4.so"), str(ctor_libs / "libq5.so")]
+    want = native(*args)
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", *args)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    assert b"second close: 0\nafter: libq5.so mapped 0\ninit q6" in want.stdout.replace(
+        b"fini q4\nfini q5\nfini q6\n", b"")
+
+
+def test_dlclose_munmaps_as_strace_shows(examples, ctor_libs):
+    args = [str(examples["dlclose_demo"]), str(ctor_libs / "libq4.so"), str(ctor_libs / "libq5.so")]
+    st = subprocess.run(["strace", "-e", "trace=munmap", *args], capture_output=True, check=False)
+    got = pyloader("run", "-e", "trace=munmap", *args)
+
+    def lines(text: bytes) -> list[str]:
+        return [re.sub(r"0x[0-9a-f]+", "ADDR", ln) for ln in text.decode().splitlines()
+                if ln.startswith("munmap(")]
+    assert lines(got.stderr) == lines(st.stderr)
+    assert len(lines(st.stderr)) >= 7        # the cache, then 3 objects, twice

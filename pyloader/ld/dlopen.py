@@ -28,6 +28,9 @@ def needs_static_tls(m: LinkMap) -> bool:
                                                 for _, i, _ in m.rela())
 
 
+DF_1_NODELETE = 0x8           # DT_FLAGS_1: never unloaded
+
+
 class DynamicLoader:
     def __init__(self, rtld, layout):
         self.r = rtld
@@ -116,7 +119,52 @@ class DynamicLoader:
         return d.guest
 
     def dl_close(self, map_p, *_):
-        return 0          # objects stay loaded (glibc keeps NODELETE objects too)
+        """_dl_close: the handle's reference goes; objects no longer used (dlopened, not
+        NODELETE, needed by nothing that stays) run their finalisers, in _dl_sort_maps order,
+        leave the namespace, the global scope and the TLS slotinfo, and are unmapped (the
+        trace shows the munmap, as ld.so's). Objects of the program's start are never
+        unloaded."""
+        r = self.r
+        m = next((x for x in r.extra_maps if x.guest == map_p), None)
+        if m is None or not getattr(m, "dlopened", False):
+            return 0
+        m.opencount = max(0, getattr(m, "opencount", 1) - 1)
+        r.glibc.put(m.guest, "link_map", "l_direct_opencount", m.opencount)
+        if m.opencount:
+            return 0
+        # what stays: the program's objects and every object still opened, with their deps
+        keep: set[int] = set()
+        for root in [r.main] + [x for x in r.extra_maps if getattr(x, "opencount", 0)]:
+            keep.update(id(x) for x in self.closure(root))
+        gone = [x for x in r.extra_maps if id(x) not in keep and not x.flags_1 & DF_1_NODELETE]
+        if not gone:
+            return 0
+        from . import _array, sort_maps
+        from .dso import DT_FINI, DT_FINI_ARRAY, DT_FINI_ARRAYSZ
+        for x in reversed(sort_maps(gone)):      # dependents before their dependencies
+            if id(x) in {id(i) for i in r.extra_inits}:
+                for fn in reversed(_array(r, x, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
+                    r.stubs.call_guest(fn)
+                if DT_FINI in x.dyn:
+                    r.stubs.call_guest(x.l_addr + x.one(DT_FINI))
+        self._unload(gone)
+        return 0
+
+    def _unload(self, gone: list[LinkMap]) -> None:
+        r, g = self.r, self.r.glibc
+        ids = {id(x) for x in gone}
+        r.extra_maps = [x for x in r.extra_maps if id(x) not in ids]
+        r.extra_inits = [x for x in r.extra_inits if id(x) not in ids]
+        r.maps = [x for x in r.maps if id(x) not in ids]
+        r.sym_cache.clear()
+        g.unlink_link_maps(gone)
+        if any(x.tls is not None and x.tls.modid for x in gone):
+            for x in gone:
+                if x.tls is not None and x.tls.modid:
+                    g.remove_tls_module(x)
+            g.new_generation()
+        for x in gone:
+            r.sys("munmap", x.map_start, x.map_end - x.map_start)
 
     def dl_open(self, file_p, mode, caller, nsid, argc, argv):
         r = self.r
@@ -125,6 +173,9 @@ class DynamicLoader:
             return r.main.guest
         have = r._by_name(name)
         if have is not None:
+            if getattr(have, "dlopened", False):     # each dlopen is one more reference
+                have.opencount = getattr(have, "opencount", 0) + 1
+                r.glibc.put(have.guest, "link_map", "l_direct_opencount", have.opencount)
             return have.guest
         if mode & RTLD_NOLOAD:
             return 0
@@ -137,6 +188,9 @@ class DynamicLoader:
         except LinkError as e:
             return self._signal(str(e))
         result = new[-1] if new else r._by_name(name)
+        result.opencount = getattr(result, "opencount", 0) + 1
+        if getattr(result, "dlopened", False):
+            r.glibc.put(result.guest, "link_map", "l_direct_opencount", result.opencount)
         if mode & RTLD_GLOBAL:
             for m in self.closure(result):
                 if m not in r.maps:

@@ -340,6 +340,21 @@ class GlibcState:
         self._set_slotinfo(t.modid, self.generation + 1, m.guest)
         self.put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
 
+    def unlink_link_maps(self, gone: list) -> None:
+        """_dl_close_worker: the objects leave the namespace's l_next/l_prev list."""
+        ids = {id(m) for m in gone}
+        self.chain = [m for m in self.chain if id(m) not in ids]
+        for i, m in enumerate(self.chain):
+            self.put(m.guest, "link_map", "l_next",
+                     self.chain[i + 1].guest if i + 1 < len(self.chain) else 0)
+            self.put(m.guest, "link_map", "l_prev", self.chain[i - 1].guest if i else 0)
+        self.put_g("_dl_ns[0]._ns_nloaded", len(self.chain))
+
+    def remove_tls_module(self, m) -> None:
+        """The module's slotinfo entry loses its map in the next generation (its id may be
+        reused), as _dl_close_worker's remove_slotinfo does."""
+        self._set_slotinfo(m.tls.modid, self.generation + 1, 0)
+
     def new_generation(self) -> None:
         """After a dlopen that added TLS modules: every thread's dtv is now out of date."""
         self.generation += 1
