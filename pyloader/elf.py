@@ -210,3 +210,15 @@ def symbolize(path: bytes | str, offset: int) -> str:
     if best is None:
         return ""
     return best[0] + (f"+{addr - best[1]:#x}" if addr != best[1] else "")
+
+
+def elf_hash(name: bytes) -> int:
+    """The SysV ELF hash, which also names versions (vd_hash, vna_hash)."""
+    h = 0
+    for c in name:
+        h = (h << 4) + c
+        g = h & 0xF0000000
+        if g:
+            h ^= g >> 24
+        h &= ~g
+    return h & 0xFFFFFFFF

@@ -356,21 +356,7 @@ class ThreadsMixin:
         """After each stop of the emulator: run another thread if this one cannot go on or
         its slice is over; wait (timers, signals) when every thread is blocked."""
         cur = self.thread
-        now = time.monotonic_ns()
-        polled = False
-        for th in self.threads.values():    # one pass: deadlines over, waits worth a poll
-            if th.state == "blocked":
-                w = th.wait
-                if w.deadline is not None and w.deadline <= now:
-                    self._expire(th)
-                elif w.kind in POLLED_WAITS or w.expect is not None:
-                    polled = True
-        if polled:
-            for th in self.io_ready():
-                self.wake_ready(th)
-        if self.host_sigq or self.sigqueue or self.tsigqueue or any(
-                t.saved.get("tsigqueue") for t in self.threads.values() if t is not cur):
-            self._signal_blocked_threads()
+        self._wake_what_can_go_on()
         if cur.state == "runnable" and not self.slice_expired:
             return
         self.slice_expired = False
@@ -389,18 +375,29 @@ class ThreadsMixin:
                 del self.threads[tid]
             self.reap = any(t.state == "dead" for t in self.threads.values())
 
-    def _expire(self, th: Thread) -> None:
-        w = th.wait
-        if w.timeout_result == RESTART:     # made again: it times out itself
-            self.wake_ready(th)
-        else:
-            self.wake(th, w.timeout_result)
-
-    def _wake_expired(self, now: int) -> None:
+    def _wake_what_can_go_on(self) -> None:
+        """Blocked threads whose deadline passed, whose descriptor, child or word is there,
+        or that a pending signal interrupts, become runnable. One pass over the threads;
+        descriptors are polled and signals looked at only when some wait for them."""
+        now = time.monotonic_ns()
+        polled = False
         for th in self.threads.values():
-            w = th.wait
-            if th.state == "blocked" and w.deadline is not None and w.deadline <= now:
-                self._expire(th)
+            if th.state == "blocked":
+                w = th.wait
+                if w.deadline is not None and w.deadline <= now:
+                    if w.timeout_result == RESTART:     # made again: it times out itself
+                        self.wake_ready(th)
+                    else:
+                        self.wake(th, w.timeout_result)
+                elif w.kind in POLLED_WAITS or w.expect is not None:
+                    polled = True
+        if polled:
+            for th in self.io_ready():
+                self.wake_ready(th)
+        cur = self.thread
+        if self.host_sigq or self.sigqueue or self.tsigqueue or any(
+                t.saved.get("tsigqueue") for t in self.threads.values() if t is not cur):
+            self._signal_blocked_threads()
 
     def _signal_blocked_threads(self) -> None:
         """A pending signal that a blocked thread accepts interrupts its wait
@@ -458,10 +455,7 @@ class ThreadsMixin:
                 self.sleep_until(end, any_signal=True)
         finally:
             self.in_syscall = False
-        self._wake_expired(time.monotonic_ns())
-        for th in self.io_ready():
-            self.wake_ready(th)
-        self._signal_blocked_threads()
+        self._wake_what_can_go_on()
         return next((t for t in self.threads.values() if t.state == "runnable"), None)
 
     def _timer_may_fire(self) -> bool:

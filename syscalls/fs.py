@@ -273,12 +273,12 @@ def sys_copy_file_range(t, fd_in, off_in, fd_out, off_out, length, flags):
 # --- metadata: the host fills the struct, the guest gets its bytes ---------------------------
 def struct_call(t, name: str, size: int, out: int, *args, at: int = -1) -> int:
     """Run `name` on the host with a struct buffer of `size` bytes at argument position `at`
-    (default: last), then copy the struct to guest address `out`."""
+    (default: last), then copy the struct to guest address `out` (none when out is NULL)."""
     buf = buffer(size)
     args = list(args)
     args.insert(len(args) if at < 0 else at, buf)
     r = host_syscall(NR[name], *args)
-    if r >= 0:
+    if r >= 0 and out:
         t.mem.write(out, buf.raw)
     return r
 

@@ -44,10 +44,9 @@ def sys_futex(t, uaddr, op, val, timeout, uaddr2, val3):
     cmd = op & FUTEX_CMD_MASK
     if uaddr & 3:
         return -errno.EINVAL
-    if not op & FUTEX_PRIVATE_FLAG and cmd in SHARED_CMDS:
-        host = t.mem.host_address(uaddr)
-        if host is not None:            # process-shared: other processes' waiters too
-            return _shared_futex(t, host, uaddr, op, cmd, val, timeout, uaddr2, val3)
+    # process-shared (a MAP_SHARED page other processes map too): see _shared_wait/_wake
+    host = t.mem.host_address(uaddr) if not op & FUTEX_PRIVATE_FLAG and cmd in SHARED_CMDS \
+        else None
     if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
         bitset = 0xFFFFFFFF if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
         if not bitset:
@@ -55,6 +54,8 @@ def sys_futex(t, uaddr, op, val, timeout, uaddr2, val3):
         if _u32(t, uaddr) != val & 0xFFFFFFFF:
             return -errno.EAGAIN
         deadline = _deadline(t, op, cmd, timeout)
+        if host is not None:
+            return _shared_wait(t, host, uaddr, val & 0xFFFFFFFF, bitset, deadline)
         if t.threads:
             return t.futex_wait(uaddr, bitset, deadline)
         if deadline is not None:
@@ -62,6 +63,8 @@ def sys_futex(t, uaddr, op, val, timeout, uaddr2, val3):
         print("pyloader: deadlock: the only guest thread waits on a futex nobody can wake "
               f"(0x{uaddr:x})", file=sys.stderr)
         t.do_exit_signal(9)
+    if host is not None:
+        return _shared_wake(t, host, uaddr, cmd, val, timeout, uaddr2, val3)
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         bitset = 0xFFFFFFFF if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
         return t.futex_wake(uaddr, val & 0x7FFFFFFF, bitset) if t.threads else 0
@@ -132,32 +135,31 @@ def _wake_op(t, uaddr2: int, val3: int) -> bool:
             4: old > cmparg, 5: old >= cmparg}.get(cmp, False)
 
 
-def _shared_futex(t, host: int, uaddr: int, op: int, cmd: int, val: int, timeout: int,
-                  uaddr2: int, val3: int) -> int:
-    """A futex in a MAP_SHARED page, which other (real) processes map too: waits are the
-    host's futex at pyloader's address of the page (our wake signal interrupts them), and a
-    wake reaches the host's waiters as well as this process's threads. With several threads
-    a waiter parks in the scheduler, which also wakes it when the word changes (another
-    process's wake always follows a change of the word it watches)."""
+def _shared_wait(t, host: int, uaddr: int, val: int, bitset: int, deadline: int | None):
+    """A futex in a MAP_SHARED page, which other (real) processes map too: the wait is the
+    host's futex at pyloader's address of the page (our wake signal interrupts it). With
+    several threads the waiter parks in the scheduler, which also wakes it when the word
+    changes (another process's wake always follows a change of the word it watches)."""
     from .fs import NR
     from .host import from_bytes, host_syscall
-    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
-        bitset = 0xFFFFFFFF if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
-        if not bitset:
-            return -errno.EINVAL
-        if _u32(t, uaddr) != val & 0xFFFFFFFF:
-            return -errno.EAGAIN
-        deadline = _deadline(t, op, cmd, timeout)
-        if t.threads and t.other_threads_alive():
-            return t.futex_wait(uaddr, bitset, deadline, expect=val & 0xFFFFFFFF)
-        # the host's wait (FUTEX_WAIT_BITSET: an absolute CLOCK_MONOTONIC deadline, which
-        # a wait made again after our wake signal keeps)
-        ts = None if deadline is None else from_bytes(struct.pack("<qq", *divmod(deadline, 10**9)))
-        while True:
-            r = host_syscall(NR["futex"], host, FUTEX_WAIT_BITSET, val & 0xFFFFFFFF, ts, 0, bitset)
-            if r != -errno.EINTR:
-                return r
-            t.after_eintr()             # a signal the guest takes interrupts the wait
+    if t.threads and t.other_threads_alive():
+        return t.futex_wait(uaddr, bitset, deadline, expect=val)
+    # FUTEX_WAIT_BITSET: an absolute CLOCK_MONOTONIC deadline, which a wait made again
+    # after our wake signal keeps
+    ts = None if deadline is None else from_bytes(struct.pack("<qq", *divmod(deadline, 10**9)))
+    while True:
+        r = host_syscall(NR["futex"], host, FUTEX_WAIT_BITSET, val, ts, 0, bitset)
+        if r != -errno.EINTR:
+            return r
+        t.after_eintr()                 # a signal the guest takes interrupts the wait
+
+
+def _shared_wake(t, host: int, uaddr: int, cmd: int, val: int, timeout: int, uaddr2: int,
+                 val3: int) -> int:
+    """Wakes of a process-shared futex reach the host's waiters (other processes) as well
+    as this process's threads."""
+    from .fs import NR
+    from .host import host_syscall
     local = 0
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         bitset = 0xFFFFFFFF if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF

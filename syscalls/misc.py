@@ -52,11 +52,8 @@ def sys_timerfd_create(t, clockid, flags, *_):
 
 @syscall("timerfd_settime")
 def sys_timerfd_settime(t, fd, flags, new, old, *_):
-    h = t.fds.host(sint(fd))
-    nb = from_bytes(t.mem.read(new, 32))
-    if not old:
-        return host_syscall(NR["timerfd_settime"], h, flags, nb, None)
-    return struct_call(t, "timerfd_settime", 32, old, h, flags, nb)
+    return struct_call(t, "timerfd_settime", 32, old, t.fds.host(sint(fd)), flags,
+                       from_bytes(t.mem.read(new, 32)))
 
 
 @syscall("timerfd_gettime")

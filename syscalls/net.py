@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import stat
 import struct
 
 from . import syscall
@@ -18,7 +19,6 @@ SOL_SOCKET, SO_ERROR = 1, 4
 
 def sock(t, fd: int) -> int:
     """The host descriptor of a guest socket; ENOTSOCK before any argument is read."""
-    import stat
     h = t.fds.host(sint(fd))
     if not stat.S_ISSOCK(os.fstat(h).st_mode):
         raise OSError(errno.ENOTSOCK, "not a socket")

@@ -185,10 +185,8 @@ def sys_alarm(t, seconds, *_):
 
 @syscall("setitimer")
 def sys_setitimer(t, which, new, old, *_):
-    nb = from_bytes(t.mem.read(new, 32)) if new else None
-    if not old:
-        return host_syscall(NR["setitimer"], which, nb, None)
-    return struct_call(t, "setitimer", 32, old, which, nb)
+    return struct_call(t, "setitimer", 32, old, which,
+                       from_bytes(t.mem.read(new, 32)) if new else None)
 
 
 @syscall("getitimer")
@@ -209,10 +207,8 @@ def sys_timer_create(t, clock, sevp, timerid, *_):
 
 @syscall("timer_settime")
 def sys_timer_settime(t, timerid, flags, new, old, *_):
-    nb = from_bytes(t.mem.read(new, 32))
-    if not old:
-        return host_syscall(NR["timer_settime"], timerid, flags, nb, None)
-    return struct_call(t, "timer_settime", 32, old, timerid, flags, nb)
+    return struct_call(t, "timer_settime", 32, old, timerid, flags,
+                       from_bytes(t.mem.read(new, 32)))
 
 
 @syscall("timer_gettime")

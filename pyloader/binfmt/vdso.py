@@ -31,6 +31,7 @@ import time as _time
 from unicorn import x86_const as X
 
 from ..cpu import CodeHooks
+from ..elf import elf_hash
 from ..memory import PAGE_SIZE, PROT_EXEC, PROT_READ
 
 VVAR_PAGES = 4          # arch/x86/include/asm/vdso/vsyscall.h: the vdso data pages
@@ -109,18 +110,6 @@ SHT_PROGBITS, SHT_STRTAB, SHT_DYNAMIC, SHT_HASH, SHT_NOTE, SHT_DYNSYM = 1, 3, 6,
 SHT_GNU_VERDEF, SHT_GNU_VERSYM = 0x6FFFFFFD, 0x6FFFFFFF
 SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 1, 2, 4
 EHDR_SIZE, PHDR_SIZE, SHDR_SIZE, SYM_SIZE = 64, 56, 64, 24
-
-
-def elf_hash(name: bytes) -> int:
-    """The SysV ELF hash (DT_HASH buckets, vd_hash)."""
-    h = 0
-    for c in name:
-        h = (h << 4) + c
-        g = h & 0xF0000000
-        if g:
-            h ^= g >> 24
-        h &= ~g
-    return h & 0xFFFFFFFF
 
 
 def _align(n: int, a: int) -> int:

@@ -283,6 +283,14 @@ def run_initializers(r: Rtld, m: LinkMap, argc: int, argv: int, envp: int,
         r.stubs.call_guest(fn, argc, argv, envp, stack=stack)
 
 
+def run_finalizers(r: Rtld, m: LinkMap) -> None:
+    """One object's finalisers: DT_FINI_ARRAY from the end, then DT_FINI."""
+    for fn in reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
+        r.stubs.call_guest(fn)
+    if DT_FINI in m.dyn:
+        r.stubs.call_guest(m.l_addr + m.one(DT_FINI))
+
+
 def _dl_fini(r: Rtld) -> None:
     """rtld_fini: every object's DT_FINI_ARRAY (reversed) and DT_FINI, the program first,
     then in _dl_sort_maps order over all loaded objects in load order (dependents before
@@ -292,10 +300,7 @@ def _dl_fini(r: Rtld) -> None:
     for m in reversed(sort_maps(loaded)):
         r.glibc.put(m.guest, "link_map", "l_init_called", 0)     # as _dl_fini does
         r.dprintf("impcalls", f"\ncalling fini: {'' if m.is_main else m.path} [0]\n\n")
-        for fn in reversed(_array(r, m, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
-            r.stubs.call_guest(fn)
-        if DT_FINI in m.dyn:
-            r.stubs.call_guest(m.l_addr + m.one(DT_FINI))
+        run_finalizers(r, m)
     r.dprintf("statistics", "\nruntime linker statistics:\n"
               f"           final number of relocations: {r.stats['lookups']}\n"
               f"final number of relocations from cache: {r.stats['cache']}\n")

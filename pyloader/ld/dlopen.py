@@ -126,11 +126,7 @@ class DynamicLoader:
         unloaded."""
         r = self.r
         m = next((x for x in r.extra_maps if x.guest == map_p), None)
-        if m is None or not getattr(m, "dlopened", False):
-            return 0
-        m.opencount = max(0, getattr(m, "opencount", 1) - 1)
-        r.glibc.put(m.guest, "link_map", "l_direct_opencount", m.opencount)
-        if m.opencount:
+        if m is None or not getattr(m, "dlopened", False) or self._count_open(m, -1):
             return 0
         # what stays: the program's objects and every object still opened, with their deps
         keep: set[int] = set()
@@ -139,16 +135,21 @@ class DynamicLoader:
         gone = [x for x in r.extra_maps if id(x) not in keep and not x.flags_1 & DF_1_NODELETE]
         if not gone:
             return 0
-        from . import _array, sort_maps
-        from .dso import DT_FINI, DT_FINI_ARRAY, DT_FINI_ARRAYSZ
+        from . import run_finalizers, sort_maps
+        inited = {id(i) for i in r.extra_inits}
         for x in reversed(sort_maps(gone)):      # dependents before their dependencies
-            if id(x) in {id(i) for i in r.extra_inits}:
-                for fn in reversed(_array(r, x, DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
-                    r.stubs.call_guest(fn)
-                if DT_FINI in x.dyn:
-                    r.stubs.call_guest(x.l_addr + x.one(DT_FINI))
+            if id(x) in inited:
+                run_finalizers(r, x)
         self._unload(gone)
         return 0
+
+    def _count_open(self, m: LinkMap, step: int) -> int:
+        """l_direct_opencount of a dlopened object (the program's own are not counted)."""
+        if not getattr(m, "dlopened", False):
+            return 0
+        m.opencount = max(0, getattr(m, "opencount", 0) + step)
+        self.r.glibc.put(m.guest, "link_map", "l_direct_opencount", m.opencount)
+        return m.opencount
 
     def _unload(self, gone: list[LinkMap]) -> None:
         r, g = self.r, self.r.glibc
@@ -173,9 +174,7 @@ class DynamicLoader:
             return r.main.guest
         have = r._by_name(name)
         if have is not None:
-            if getattr(have, "dlopened", False):     # each dlopen is one more reference
-                have.opencount = getattr(have, "opencount", 0) + 1
-                r.glibc.put(have.guest, "link_map", "l_direct_opencount", have.opencount)
+            self._count_open(have, +1)
             return have.guest
         if mode & RTLD_NOLOAD:
             return 0
@@ -188,9 +187,7 @@ class DynamicLoader:
         except LinkError as e:
             return self._signal(str(e))
         result = new[-1] if new else r._by_name(name)
-        result.opencount = getattr(result, "opencount", 0) + 1
-        if getattr(result, "dlopened", False):
-            r.glibc.put(result.guest, "link_map", "l_direct_opencount", result.opencount)
+        self._count_open(result, +1)
         if mode & RTLD_GLOBAL:
             for m in self.closure(result):
                 if m not in r.maps:

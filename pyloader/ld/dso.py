@@ -101,18 +101,6 @@ class SymbolTable:
         return (self[i] for i in range(len(self.raw)))
 
 
-def elf_hash(name: bytes) -> int:
-    """The SysV ELF hash, which also names versions (vd_hash, vna_hash)."""
-    h = 0
-    for c in name:
-        h = (h << 4) + c
-        g = h & 0xF0000000
-        if g:
-            h ^= g >> 24
-        h &= ~g
-    return h & 0xFFFFFFFF
-
-
 @dataclass(eq=False)
 class LinkMap:
     """A loaded object: its file image, its place in memory (l_addr) and its tables."""
