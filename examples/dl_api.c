@@ -66,6 +66,10 @@ int main(void) {
   void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
   dlinfo(libc, RTLD_DI_TLS_MODID, &modid);
   printf("dlinfo libc tls modid: %zu\n", modid);
+  void *self = dlopen(NULL, RTLD_NOW), *self2 = dlopen(NULL, RTLD_LAZY);
+  printf("dlopen(NULL): main %d, same handle %d\n", dlsym(self, "main") == (void *)main,
+         self == self2);
+  dlclose(self2);
   void *cos_p = dlsym(libm, "cos");
   show_addr("cos", cos_p);
 

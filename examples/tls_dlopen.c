@@ -1,17 +1,26 @@
 /* Dynamic TLS: dlopen DIR/NAME... each a copy of tls_lib.c (some bigger than the static
  * TLS surplus, some initial-exec), touch each one's __thread data before and after later
  * dlopens (a new TLS generation each time), and report dlopen's errors as dlerror says.
+ * Then a new thread touches each one: its blocks start again from the initial images.
  *   ./tls_dlopen DIR NAME... */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #define MAX 64
 
+static long (*touch[MAX])(int);
+static const char *names[MAX];
+static int n;
+
+static void *in_thread(void *arg) {
+  for (int j = 0; j < n; j++)
+    printf("thread: %s: touch %ld\n", names[j], touch[j](j + 1));
+  return arg;
+}
+
 int main(int argc, char **argv) {
-  long (*touch[MAX])(int);
-  const char *names[MAX];
-  int n = 0;
   char path[4096];
   for (int i = 2; i < argc && n < MAX; i++) {
     snprintf(path, sizeof path, "%s/%s", argv[1], argv[i]);
@@ -31,5 +40,9 @@ int main(int argc, char **argv) {
   }
   for (int j = 0; j < n; j++)
     printf("%s: touch %ld\n", names[j], touch[j](10));
+  fflush(stdout);
+  pthread_t t;
+  pthread_create(&t, NULL, in_thread, NULL);
+  pthread_join(t, NULL);
   return 0;
 }

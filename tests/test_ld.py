@@ -230,12 +230,16 @@ def test_dladdr_dlinfo_dl_iterate_phdr_dlvsym_backtrace_iconv(examples, ld):
 def tls_libs(tmp_path_factory):
     """Copies of examples/tls_lib.c: a 1.6 MB __thread array (far beyond the static TLS
     surplus), 16 small ones (more modules than the first dtv has slots), an initial-exec
-    one that fits the surplus and one that does not."""
+    one that fits the surplus and one that does not, and two built for TLS descriptors
+    (-mtls-dialect=gnu2): a small one placed in static TLS and a big one whose descriptors
+    stay dynamic (_dl_tlsdesc_dynamic)."""
     d = tmp_path_factory.mktemp("tls")
     src = str(EXAMPLES / "tls_lib.c")
     for name, flags in (("big.so", ["-DSIZE=200000"]), ("small.so", []),
                         ("ie.so", ["-ftls-model=initial-exec"]),
-                        ("iebig.so", ["-ftls-model=initial-exec", "-DSIZE=1000"])):
+                        ("iebig.so", ["-ftls-model=initial-exec", "-DSIZE=1000"]),
+                        ("d2.so", ["-mtls-dialect=gnu2"]),
+                        ("d2big.so", ["-mtls-dialect=gnu2", "-DSIZE=200000"])):
         subprocess.run(["gcc", "-shared", "-fPIC", "-O1", *flags, "-o", str(d / name), src],
                        check=True)
     for i in range(16):
@@ -249,7 +253,7 @@ def tls_libs(tmp_path_factory):
     ("python", "glibc.rtld.nns=1:glibc.rtld.optional_static_tls=0"),
 ])
 def test_dynamic_tls_of_dlopened_libraries(examples, tls_libs, ld, tunables):
-    names = ["big.so", "ie.so", "iebig.so"] + [f"s{i}.so" for i in range(16)]
+    names = ["big.so", "d2big.so", "ie.so", "iebig.so", "d2.so"] + [f"s{i}.so" for i in range(16)]
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")}
     if tunables:
         env["GLIBC_TUNABLES"] = tunables
@@ -258,7 +262,8 @@ def test_dynamic_tls_of_dlopened_libraries(examples, tls_libs, ld, tunables):
     got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, str(tls_libs), *names, env=env)
     assert want.returncode == got.returncode == 0, got.stderr
     assert got.stdout == want.stdout
-    assert b"big.so: 1600000 bytes of TLS" in got.stdout and b"s15.so: touch" in got.stdout
+    assert b"d2big.so: 1600000 bytes of TLS" in got.stdout and b"s15.so: touch" in got.stdout
+    assert b"thread: d2.so: touch" in got.stdout and b"thread: s15.so: touch" in got.stdout
     fits = tunables is not None and "16384" in tunables
     assert (b"iebig.so: cannot allocate memory in static TLS block" in got.stdout) != fits
 
@@ -288,10 +293,24 @@ def test_oracle_after_dlopens_at_exit(examples, tls_libs):
     from pyloader.ld.oracle import compare
     for argv in ([str(examples["dl_api"])],
                  [str(examples["tls_dlopen"]), str(tls_libs), "big.so", "ie.so", "iebig.so",
-                  "s0.so", "s1.so"]):
+                  "d2big.so", "d2.so", "s0.so", "s1.so", "d2big.so"]):
         diffs = compare(argv, at_exit=True)
         assert [line for line, why in diffs if why is None] == [], argv[0]
         assert len(diffs) > 20          # the by-design ones: the check did look
+
+
+def test_dynamic_tls_descriptors(examples, tls_libs):
+    """d2big.so's TLS does not fit the optional static surplus: its descriptors point at
+    {module, offset, generation} (compared with the real ld.so's by the oracle test above)."""
+    from pyloader.ld.oracle import run_to_exit, snapshot
+    snap = snapshot(run_to_exit([str(examples["tls_dlopen"]), str(tls_libs), "d2big.so",
+                                 "d2.so"], "python", None, "/"))
+    descs = {obj: sorted(v.split(" ", 1)[1] for v in words.values() if "TLSDESC" in v)
+             for obj, words in snap.words.items()}
+    # module 1 is libc's TLS; each dlopen with TLS is a new generation
+    assert descs["d2big.so"] == ["tls_counter = dynamic module 2 offset 0x0 generation 2",
+                                 "tls_data = dynamic module 2 offset 0x10 generation 2"]
+    assert [d.split(" = ")[1][:9] for d in descs["d2.so"]] == ["arg 0xfff"] * 2   # static
 
 
 @pytest.fixture(scope="module")

@@ -125,8 +125,8 @@ class DynamicLoader:
         trace shows the munmap, as ld.so's). Objects of the program's start are never
         unloaded."""
         r = self.r
-        m = next((x for x in r.extra_maps if x.guest == map_p), None)
-        if m is None or not getattr(m, "dlopened", False) or self._count_open(m, -1):
+        m = next((x for x in r.all_maps() if x.guest == map_p), None)
+        if m is None or self._count_open(m, -1) or not getattr(m, "dlopened", False):
             return 0
         # what stays: the program's objects and every object still opened, with their deps
         keep: set[int] = set()
@@ -144,10 +144,9 @@ class DynamicLoader:
         return 0
 
     def _count_open(self, m: LinkMap, step: int) -> int:
-        """l_direct_opencount of a dlopened object (the program's own are not counted)."""
-        if not getattr(m, "dlopened", False):
-            return 0
-        m.opencount = max(0, getattr(m, "opencount", 0) + step)
+        """l_direct_opencount: each dlopen of the object, the program's own too (the
+        program starts at 1, as dl_main leaves it), less each dlclose."""
+        m.opencount = max(0, getattr(m, "opencount", int(m.is_main)) + step)
         self.r.glibc.put(m.guest, "link_map", "l_direct_opencount", m.opencount)
         return m.opencount
 
@@ -171,6 +170,7 @@ class DynamicLoader:
         r = self.r
         name = r.mem.read_cstr(file_p).decode("utf-8", "surrogateescape") if file_p else ""
         if not name:                  # dlopen(NULL) and dlopen(""): the program itself
+            self._count_open(r.main, +1)
             return r.main.guest
         have = r._by_name(name)
         if have is not None:

@@ -74,6 +74,8 @@ class TlsInfo:
     firstbyte_offset: int
     modid: int = 0
     offset: int = 0                 # l_tls_offset (tp - block start, TLS_TCB_AT_TP)
+    gen: int = 0                    # the generation of the module's slotinfo entry
+    forced_dynamic: bool = False    # TLSDESC found no static room: never static (glibc's -1)
 
 
 class SymbolTable:

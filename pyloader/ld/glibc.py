@@ -336,8 +336,9 @@ class GlibcState:
         t = m.tls
         self.max_dtv_idx += 1
         t.modid = self.max_dtv_idx          # t.offset stays 0 (NO_TLS_OFFSET) unless static
+        t.gen = self.generation + 1
         self.tls_maps.append(m)
-        self._set_slotinfo(t.modid, self.generation + 1, m.guest)
+        self._set_slotinfo(t.modid, t.gen, m.guest)
         self.put_g("_dl_tls_max_dtv_idx", self.max_dtv_idx)
 
     def unlink_link_maps(self, gone: list) -> None:

@@ -55,7 +55,8 @@ LEGITIMATE = {
                "is set by the real ld.so only when it is dlopened)",
     "l_scope_mem": "as l_scope", "l_scope_max": "as l_scope", "l_local_scope": "as l_scope",
     "l_entry": "ld.so's own: the real ld.so leaves it 0, nothing reads it",
-    "l_direct_opencount": "dlclose is not served (objects stay loaded)",
+    "l_mach.tlsdesc_table": "_dl_make_tlsdesc_dynamic's hash table: ours is a dict "
+                            "(Rtld.tlsdesc_dynamic_arg); the descriptors are compared",
     "ld-linux-x86-64.so.2:l_libname": "the real ld.so's own name list is static in ld.so; "
                                       "ours is allocated like every other object's",
 }
@@ -323,7 +324,12 @@ def _relocated_words(mem, m: LinkMap, objs: _Objects) -> dict[str, str]:
             value = " ".join(objs.name(w) for (w,) in struct.iter_unpack(
                 "<Q", mem.read(at, size - size % 8)))
         elif rtype == R_TLSDESC:            # the function differs by design; the argument not
-            value = f"arg 0x{mem.read_u64(at + 8):x}"
+            arg = mem.read_u64(at + 8)
+            if arg >= 2**64 - (1 << 24):    # a static block's (negative) offset from tp
+                value = f"arg 0x{arg:x}"
+            else:                           # a dynamic descriptor's {module, offset, gen_count}
+                modid, offset, gen = struct.unpack("<QQQ", mem.read(arg, 24))
+                value = f"dynamic module {modid} offset 0x{offset:x} generation {gen}"
         else:
             value = objs.name(mem.read_u64(at))
         out[f"0x{r_offset:x}"] = f"{what} = {value}"

@@ -37,6 +37,7 @@ AT_EMPTY_PATH = 0x1000
 R_NONE, R_64, R_PC32, R_COPY, R_GLOB_DAT, R_JUMP_SLOT, R_RELATIVE = 0, 1, 2, 5, 6, 7, 8
 R_32, R_32S, R_DTPMOD64, R_DTPOFF64, R_TPOFF64, R_PC64 = 10, 11, 16, 17, 18, 24
 R_SIZE32, R_SIZE64, R_TLSDESC, R_IRELATIVE, R_RELATIVE64 = 32, 33, 36, 37, 38
+FORCED_DYNAMIC_TLS_OFFSET = 2**64 - 1       # l_tls_offset of TLS that stays dynamic (-1)
 # LD_DEBUG categories (elf/rtld.c debopts): each but statistics, scopes and tls also shows
 # the calls of initialisers and finalisers (DL_DEBUG_IMPCALLS). "all" is glibc 2.36's;
 # tls is glibc 2.41's (2.36 does not know it), so only asked for by name
@@ -518,9 +519,8 @@ class Rtld:
                 self.note_binding(m, sidx, d, value, show=fresh)
             tls_value = (dsym.value if dsym is not None else 0) + addend
             owner = d if d is not None else m
-            if rtype in (R_TPOFF64, R_TLSDESC) and owner.tls is not None and \
-                    not owner.tls.offset:
-                self.static_tls_for(owner, rtype)
+            dynamic_tls = rtype in (R_TPOFF64, R_TLSDESC) and owner.tls is not None and \
+                not owner.tls.offset and self.static_tls_for(owner, rtype)
             if rtype in (R_GLOB_DAT, R_JUMP_SLOT):
                 write(addr, _u64(value))
             elif rtype == R_64:
@@ -540,6 +540,9 @@ class Rtld:
                 write(addr, _u64(tls_value))
             elif rtype == R_TPOFF64:
                 write(addr, _u64(tls_value - owner.tls.offset))
+            elif rtype == R_TLSDESC and dynamic_tls:
+                write(addr, _u64(self.stubs.tlsdesc_dynamic(self.rtld_symbol("__tls_get_addr")))
+                      + _u64(self.tlsdesc_dynamic_arg(owner, tls_value)))
             elif rtype == R_TLSDESC:
                 write(addr, _u64(self.stubs.tlsdesc_return) + _u64(tls_value - owner.tls.offset))
             elif rtype == R_SIZE64:
@@ -551,16 +554,31 @@ class Rtld:
         self.pending_ifuncs.append((m, later))
         m.relocated = True
 
-    def static_tls_for(self, owner: LinkMap, rtype: int) -> None:
+    def static_tls_for(self, owner: LinkMap, rtype: int) -> bool:
         """A dlopened module reached through initial-exec TLS or TLSDESC gets a static
-        block now (CHECK_STATIC_TLS / TRY_STATIC_TLS). glibc gives TLSDESC a dynamic
-        descriptor when the optional budget is spent; ours are static only, so then the
-        rest of the surplus is used before failing."""
-        g = self.glibc
-        if rtype == R_TLSDESC and g.allocate_static_tls(owner, optional=True):
-            return
-        if not g.allocate_static_tls(owner):
+        block now, as glibc's CHECK_STATIC_TLS and TRY_STATIC_TLS do. A TLSDESC only spends
+        the optional budget (rtld.optional_static_tls); past it the module's TLS stays
+        dynamic for good (FORCED_DYNAMIC_TLS_OFFSET) and True is returned: the descriptor
+        then goes through the dtv."""
+        t, g = owner.tls, self.glibc
+        if rtype == R_TLSDESC:
+            if not t.forced_dynamic and not g.allocate_static_tls(owner, optional=True):
+                t.forced_dynamic = True
+                g.put(owner.guest, "link_map", "l_tls_offset", FORCED_DYNAMIC_TLS_OFFSET)
+            return t.forced_dynamic
+        if t.forced_dynamic or not g.allocate_static_tls(owner):
             raise LinkError(f"{owner.path}: cannot allocate memory in static TLS block")
+        return False
+
+    def tlsdesc_dynamic_arg(self, owner: LinkMap, offset: int) -> int:
+        """_dl_make_tlsdesc_dynamic: one {module, offset, gen_count} per module and offset
+        (gen_count: the generation of the module's slotinfo entry, map_generation)."""
+        args = owner.__dict__.setdefault("_tlsdesc_args", {})
+        at = args.get(offset)
+        if at is None:
+            at = args[offset] = self.arena.alloc(24, 16)
+            self.mem.write(at, _u64(owner.tls.modid) + _u64(offset) + _u64(owner.tls.gen))
+        return at
 
     def run_ifuncs(self, m: LinkMap, later) -> None:
         for addr, resolver, extra in later:

@@ -21,6 +21,42 @@ ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_R
             X.UC_X86_REG_R8, X.UC_X86_REG_R9)
 RET = b"\xc3"
 TLSDESC_RETURN = b"\x48\x8b\x40\x08\xc3"        # mov rax, [rax+8]; ret  (static TLS offset)
+# _dl_tlsdesc_dynamic: rax = the descriptor, whose argument is {module, offset, gen_count}.
+# A TLS descriptor's function may change rax and the flags only. Fast path: the thread's dtv
+# is at least gen_count new and the module's block is allocated (not -1): return
+# dtv[module] + offset - tp. Otherwise the real ld.so's __tls_get_addr(argument), which may
+# malloc, is called with the other scratch registers and the x87/SSE state (fxsave) kept.
+TLSDESC_DYNAMIC = bytes.fromhex(
+    "48897424f0"                # mov [rsp-16], rsi
+    "64488b342508000000"        # mov rsi, fs:[8]              tcb->dtv
+    "48897c24f8"                # mov [rsp-8], rdi
+    "488b7808"                  # mov rdi, [rax+8]             the argument
+    "488b06"                    # mov rax, [rsi]               dtv[0]: the thread's generation
+    "48394710"                  # cmp [rdi+16], rax
+    "7729"                      # ja slow
+    "488b07"                    # mov rax, [rdi]               module id
+    "48c1e004"                  # shl rax, 4
+    "488b0430"                  # mov rax, [rax+rsi]           dtv[module].val
+    "4883f8ff"                  # cmp rax, -1                  TLS_DTV_UNALLOCATED
+    "7418"                      # je slow
+    "48034708"                  # add rax, [rdi+8]
+    "488b7424f0"                # done: mov rsi, [rsp-16]
+    "64482b042500000000"        # sub rax, fs:[0]
+    "488b7c24f8"                # mov rdi, [rsp-8]
+    "c3"                        # ret
+    "4883ec10"                  # slow: sub rsp, 16            above: the two saved above
+    "55" "4889e5"               # push rbp; mov rbp, rsp
+    "4883e4c0" "4881ec40020000"  # and rsp, -64; sub rsp, 576
+    "4889942400020000" "48898c2408020000" "4c89842410020000"   # rdx, rcx, r8 at +512..
+    "4c898c2418020000" "4c89942420020000" "4c899c2428020000"   # r9, r10, r11
+    "480fae0424"                # fxsave64 [rsp]
+    "ff1542000000"              # call [rip+0x42]              __tls_get_addr (the last word)
+    "480fae0c24"                # fxrstor64 [rsp]
+    "488b942400020000" "488b8c2408020000" "4c8b842410020000"
+    "4c8b8c2418020000" "4c8b942420020000" "4c8b9c2428020000"
+    "4889ec" "5d" "4883c410"    # mov rsp, rbp; pop rbp; add rsp, 16
+    "e95cffffff"                # jmp done
+)
 
 
 class StubPage(CodeHooks):
@@ -37,6 +73,13 @@ class StubPage(CodeHooks):
         self.ret_gadget = self.code(RET)
         self.return_trap = self.code(RET)            # call_guest's return address
         self.tlsdesc_return = self.code(TLSDESC_RETURN)
+        self._tlsdesc_dynamic = 0
+
+    def tlsdesc_dynamic(self, tls_get_addr: int) -> int:
+        """The function of dynamic TLS descriptors (placed on first use)."""
+        if not self._tlsdesc_dynamic:
+            self._tlsdesc_dynamic = self.code(TLSDESC_DYNAMIC + tls_get_addr.to_bytes(8, "little"))
+        return self._tlsdesc_dynamic
 
     def code(self, insns: bytes) -> int:
         """Place real instructions in a slot; returns their address."""
