@@ -38,9 +38,11 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--ld", choices=("system", "python"), default="python",
                    help="who links dynamic programs: our Python ld.so (default), or the real "
                         "ld.so executing in the emulator")
-    p.add_argument("--tlb", choices=("cpu", "virtual"), default="cpu",
-                   help="Unicorn's TLB mode: virtual is faster for small hot loops, cpu (the "
-                        "default) for programs with a large working set")
+    p.add_argument("--tlb", choices=("auto", "cpu", "virtual"), default="auto",
+                   help="Unicorn's TLB mode: virtual stores fast but misses slowly (hot "
+                        "loops), cpu the other way round (large working sets, much code); "
+                        "auto (the default) measures which is faster while the program "
+                        "computes")
     p.add_argument("--no-vdso", action="store_true",
                    help="map no vDSO: clock_gettime, gettimeofday, time... become system calls")
     p.add_argument("--ld-debug", default="", metavar="CATS",

@@ -12,11 +12,14 @@ import ctypes
 
 from unicorn import (
     UC_ARCH_X86,
+    UC_CTL_IO_WRITE,
+    UC_CTL_TLB_FLUSH,
     UC_HOOK_BLOCK,
     UC_HOOK_INSN,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
     UC_MODE_64,
+    UC_TLB_CPU,
     UC_TLB_VIRTUAL,
     Uc,
     UcError,
@@ -62,11 +65,14 @@ FAULT_ERRORS = {
 
 
 class Cpu:
-    def __init__(self, tlb: str = "cpu") -> None:
+    def __init__(self, tlb: str = "auto") -> None:
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         # Unicorn's two TLB modes trade against each other (measured, see ARCHITECTURE.md):
-        # "virtual" makes stores in small loops ~2x faster, but a TLB miss costs so much more
-        # that programs with a large working set (python3 `import re`: 20 s vs 0.8 s) crawl.
+        # "virtual" makes stores several times faster, but a TLB miss costs so much more that
+        # programs with a large working set (python3 `import re`: 28 s vs 1.8 s) crawl.
+        # "auto" starts in cpu mode and lets TlbAuto switch while the guest computes.
+        self.tlb = "virtual" if tlb == "virtual" else "cpu"
+        self.tlb_request: str | None = None     # set by TlbAuto, applied by run()
         if tlb == "virtual":
             self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         self._h = self.uc._uch
@@ -163,6 +169,8 @@ class Cpu:
     def run(self, begin: int, timeout_us: int = 0) -> None:
         """Run from `begin` until emu_stop; UcError propagates (faults), and so does an
         exception raised by a hook."""
+        if self.tlb_request is not None:
+            self._apply_tlb_request()
         try:
             self.uc.emu_start(begin, 0xFFFFFFFFFFFFFFFF, timeout=timeout_us)
         finally:
@@ -183,6 +191,20 @@ class Cpu:
         """Stop the emulator from inside a hook (the guest state is exact there)."""
         self.uc.emu_stop()
 
+    def _apply_tlb_request(self) -> None:
+        """Between two runs: a TLB mode switch, or a flush, which is when QEMU resizes the
+        TLB (to what the last window used: a flush lets a busy TLB grow)."""
+        want, self.tlb_request = self.tlb_request, None
+        if want in ("cpu", "virtual") and want != self.tlb:
+            self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if want == "virtual" else UC_TLB_CPU)
+            self.tlb = want
+        self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+
+    @property
+    def blocks(self) -> int:
+        """Translated blocks executed so far (counted by the stop-request hook)."""
+        return self._blocks.value
+
     def request_stop(self) -> None:
         """Stop the emulator from another thread, at the start of the next translated block
         (unless a nested run of the linker is going on: then at the first block after it).
@@ -196,15 +218,19 @@ class Cpu:
         self._stop_words[1] = depth
 
     def _install_stop_request(self) -> None:
-        """A UC_HOOK_BLOCK on all code whose callback is 10 instructions of machine code, not
-        Python: if a stop is requested and no nested run is going on, clear the request and
-        tail-call uc_emu_stop(uc). Unicorn syncs rip before a block hook runs, so the stop is
-        exact; the cost is one native call per translated block executed."""
+        """A UC_HOOK_BLOCK on all code whose callback is 11 instructions of machine code, not
+        Python: count the block; if a stop is requested and no nested run is going on, clear
+        the request and tail-call uc_emu_stop(uc). Unicorn syncs rip before a block hook
+        runs, so the stop is exact; the cost is one native call per translated block
+        executed."""
         import mmap
-        self._stop_words = (ctypes.c_int * 2)()       # [stop requested, nested depth]
+        # [stop requested, nested depth, blocks executed (two words: one 64-bit counter)]
+        self._stop_words = (ctypes.c_int * 4)()
+        self._blocks = ctypes.c_uint64.from_address(ctypes.addressof(self._stop_words) + 8)
         stop = ctypes.cast(_uclib.uc_emu_stop, ctypes.c_void_p).value
         code = bytes.fromhex(
-            "8b01"              # mov eax, [rcx]         rcx = user_data = _stop_words
+            "48ff4108"          # inc qword [rcx+8]      rcx = user_data = _stop_words
+            "8b01"              # mov eax, [rcx]
             "8b5104"            # mov edx, [rcx+4]
             "85d2"              # test edx, edx
             "7504"              # jnz ret                a nested run: not now
@@ -334,3 +360,103 @@ class CodeHooks:
 
     def call(self, uc: Uc, func) -> None:
         func(uc)
+
+
+class TlbAuto:
+    """--tlb=auto, the default: choose Unicorn's TLB mode by measuring. cpu mode sends every
+    store through the soft-MMU's slow path (Unicorn's fork keeps all pages "not dirty");
+    virtual mode stores fast, but each TLB miss looks up the translated block and replays
+    it (cpu_restore_state), and translating code walks the whole TLB, so large working sets
+    and code-heavy phases crawl. Neither wins everywhere (ARCHITECTURE.md, "Unicorn's TLB
+    mode"), so: start in cpu mode; once the guest has computed for QUIET ticks without a
+    system call, try the other mode for TRIAL ticks and compare the blocks executed per
+    second with the rate just before; the better mode stays, and the question is asked
+    again later (twice as late each time the answer is the same). Virtual mode flushes its
+    TLB a few times after it is entered, and ever more rarely after that: QEMU resizes the
+    TLB only at a flush, to what the last window used. A run of system calls (a new phase,
+    often with new code) goes back to cpu mode."""
+    TICK = 0.05             # seconds
+    QUIET = 4               # ticks of guest code without a system call before a trial
+    TRIAL = 6               # a trial's ticks; the rate is measured over the last MEASURE
+    MEASURE = 2
+    MIN_BLOCKS = 10_000     # a tick with fewer blocks executed was not computing
+    WIN = 1.15              # the other mode must do this much better to be kept
+
+    def __init__(self, proc) -> None:
+        self.proc = proc
+        self.mode = "cpu"
+        self.trial = 0                  # ticks into a trial, 0: none going on
+        self.quiet = self.busy = 0
+        self.recent: list[float] = []   # this mode's rates in the last quiet ticks
+        self.trial_rate = 0.0
+        self.interval = 1.0             # seconds until the next trial
+        self.next_trial = 0.0
+        self.vticks = 0                 # ticks since virtual mode was entered
+        self.decisions: list[tuple[float, str]] = []     # (time, request): tests look
+
+    def start(self) -> None:
+        import threading
+        threading.Thread(target=self._loop, daemon=True, name="pyloader-tlb").start()
+
+    def _loop(self) -> None:
+        import time
+        proc = self.proc
+        cpu = proc.cpu
+        blocks, nsys, t = cpu.blocks, proc.nsyscalls, time.monotonic()
+        while proc.exit is None:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            b, n = cpu.blocks, proc.nsyscalls
+            want = self.step(now, (b - blocks) / (now - t), n != nsys or proc.in_syscall,
+                             b - blocks >= self.MIN_BLOCKS)
+            blocks, nsys, t = b, n, now
+            if want is not None:
+                self.decisions.append((now, want))
+                cpu.tlb_request = want
+                cpu.request_stop()
+
+    def _switch(self, mode: str) -> str:
+        self.mode, self.vticks = mode, 0
+        return mode
+
+    def step(self, now: float, rate: float, syscalls: bool, computing: bool) -> str | None:
+        """One tick: the request for the run loop ("cpu", "virtual", "flush") or None."""
+        quiet = computing and not syscalls
+        self.quiet = self.quiet + 1 if quiet else 0
+        self.busy = self.busy + 1 if syscalls else 0
+        other = "virtual" if self.mode == "cpu" else "cpu"
+        if self.trial:
+            self.trial += 1
+            if not quiet:                               # the phase ended first: go back
+                self.trial, self.quiet, self.recent = 0, 0, []
+                return self._switch(other)
+            if self.trial > self.TRIAL - self.MEASURE:
+                self.trial_rate += rate / self.MEASURE
+            if self.trial >= self.TRIAL:
+                self.trial = 0
+                rate_before = sum(self.recent) / len(self.recent)
+                self.quiet, self.recent = 0, []
+                if self.trial_rate > self.WIN * rate_before:    # the trial's mode stays
+                    self.interval = 1.0
+                    self.next_trial = now + self.interval
+                    return self._grow()
+                self.interval = min(self.interval * 2, 60.0)
+                self.next_trial = now + self.interval
+                return self._switch(other)
+            return self._grow()
+        if self.mode == "virtual" and self.busy >= self.QUIET:
+            self.quiet, self.next_trial, self.interval = 0, now + 1.0, 1.0
+            return self._switch("cpu")
+        self.recent = (self.recent + [rate])[-self.QUIET:] if quiet else []
+        if self.quiet >= self.QUIET and now >= self.next_trial:
+            self.trial, self.trial_rate = 1, 0.0
+            return self._switch(other)
+        return self._grow()
+
+    def _grow(self) -> str | None:
+        """In virtual mode: flush after 1, 2, 3, 6, 12, 24... ticks."""
+        if self.mode != "virtual":
+            return None
+        self.vticks += 1
+        v = self.vticks
+        return "flush" if v <= 3 or (v % 3 == 0 and (v // 3) & (v // 3 - 1) == 0) else None

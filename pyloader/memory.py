@@ -237,6 +237,10 @@ class AddressSpace:
             vma.anon |= not vma.shared and bool(prot & PROT_WRITE)
             self.uc.mem_protect(vma.start, vma.end - vma.start, prot & 7)
             self._hide_past_eof(vma)
+        if prot & PROT_EXEC:
+            # code written while the pages were not executable (a JIT's W^X) may have been
+            # translated before, and Unicorn did not notice those stores: drop the blocks
+            self.uc.ctl_remove_cache(start, end)
 
     def _writeback(self, vma: Vma) -> None:
         if vma.shared and vma.host_fd >= 0 and vma.prot & PROT_WRITE:
@@ -302,6 +306,8 @@ class AddressSpace:
             if addr + len(data) <= (v.eof or v.end):
                 off = v.boff + addr - v.start
                 v.backing[off:off + len(data)] = data
+                if v.prot & PROT_EXEC:      # Unicorn sees only its own stores to code
+                    self.uc.ctl_remove_cache(addr, addr + len(data))
                 return
         if addr < 0 or addr + len(data) > 1 << 64 or self._past_eof(addr, len(data)) \
                 or not self.cpu.mem_write(addr, bytes(data)):

@@ -26,7 +26,7 @@ from syscalls.table import BY_NAME, SYSCALLS
 from syscalls.vfs import FdTable, Root
 
 from .binfmt import do_execve
-from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu
+from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu, TlbAuto
 from .memory import AddressSpace
 from .signals import (
     CORE_SIGNALS,
@@ -134,7 +134,7 @@ class ShareLock:
 class Process(ThreadsMixin):
     def __init__(self, argv: list[str], env: dict[str, str] | list[str] | None = None, *,
                  root: str = "/", ld: str = "python", tracer=None, seed: int | None = None,
-                 timeout: float | None = None, tlb: str = "cpu"):
+                 timeout: float | None = None, tlb: str = "auto"):
         self.argv = [os.fsencode(a) for a in argv]
         if env is None:
             env = dict(os.environ)
@@ -148,6 +148,8 @@ class Process(ThreadsMixin):
         self.timeout = timeout
         self.rng = random.Random(seed) if seed is not None else None
         self.cpu = Cpu(tlb)
+        self.nsyscalls = 0              # system calls made: TlbAuto watches it
+        self.tlb_auto = TlbAuto(self) if tlb == "auto" else None
         self.mem = AddressSpace(self.cpu)
         self.fds = FdTable()
         # the guest starts with the descriptor limit we were given
@@ -620,6 +622,9 @@ class Process(ThreadsMixin):
         self.host_sigq.clear()
         if getattr(self, "_old_handlers", None):
             self._start_signal_watcher()
+        if self.tlb_auto is not None:   # threads do not survive fork: the child's own
+            self.tlb_auto = TlbAuto(self)
+            self.tlb_auto.start()
         if stack:
             self.cpu.set_reg("rsp", stack)
         if flags & CLONE_SETTLS:
@@ -761,6 +766,8 @@ class Process(ThreadsMixin):
                 tr.execve_done(self)
             for observe in self.on_exec:     # `explain`, --trace-faults (teaching modes)
                 observe(self)
+            if self.tlb_auto is not None:
+                self.tlb_auto.start()
             while self.exit is None:
                 if self.timed_out:
                     raise GuestExit(signo=SIGKILL)
@@ -836,6 +843,7 @@ class Process(ThreadsMixin):
     def _on_syscall(self) -> None:
         """The hot path: one raw register read, one dict lookup, the handler, rax."""
         a = self._syscall_args()
+        self.nsyscalls += 1
         nr = self.current_nr = a[0]
         args = self._last_args = (a[1], a[2], a[3], a[4], a[5], a[6])
         tr = self.tracer
@@ -1023,13 +1031,11 @@ class Process(ThreadsMixin):
         from syscalls.host import host_syscall
         for timerid in self.posix_timers:
             host_syscall(BY_NAME["timer_delete"].nr, timerid)
-        # (not O_NONBLOCK: the file description is shared with forked guests' watchers)
-        import select
-        poll = select.poll()
-        poll.register(self._sigfd, select.POLLIN)
+        # (sigtimedwait, never a read of the signalfd: the watcher may take the signal
+        # between a poll and the read, which would then block for good)
         try:
-            while poll.poll(0):
-                os.read(self._sigfd, 128 * 32)
+            while signal.sigtimedwait(FORWARDED, 0) is not None:
+                pass
         except OSError:
             pass
         os.close(self._sigfd)

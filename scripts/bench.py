@@ -17,7 +17,7 @@ runners
     ``--ld=python`` and ``--ld=system`` explicitly (start-up of the two linkers).
 workloads
     hello-dyn / hello-static (examples/hello_name.c), cpu (examples/cpu_bound.c
-    -O2), syscall-heavy (examples/syscall_heavy.c -O2, 20000 writes to
+    -O2, N=20000000), syscall-heavy (examples/syscall_heavy.c -O2, 20000 writes to
     /dev/null), ls (``/bin/ls /usr/include``), syscall-0 / syscall-200k
     (syscall_heavy with N=0 and N=200000) for the per-syscall cost, and threads-5k
     (examples/pingpong.c: 5000 futex round trips between two threads).
@@ -54,6 +54,7 @@ _BOOT = ("import runpy, sys; sys.path.insert(0, {repo!r}); "
 SYSCOST_N = 200_000          # writes in the per-syscall cost measurement
 HEAVY_N = 20_000             # writes in the syscall-heavy workload
 PINGPONG_N = 5_000           # round trips (two thread switches each) in the threads workload
+CPU_N = 20_000_000           # the sieve's size and the LCG's steps in the cpu workload
 
 
 def pyloader_command(extra: list[str]) -> list[str]:
@@ -144,7 +145,8 @@ def workloads(bins: dict[str, str | None]) -> list[Workload]:
         Workload("cxx-dyn", [bins["cxx_demo"]] if bins["cxx_demo"] else [],
                  ["native", "py-notrace-ldpy", "py-notrace-ldsys"]),
         Workload("hello-static", [static, "bench"] if static else [], ALL),
-        Workload("cpu", [cpu] if cpu else [], ALL),
+        # 20M: long enough that the emulator's speed, not start-up, is measured (qemu ~0.7 s)
+        Workload("cpu", [cpu, str(CPU_N)] if cpu else [], ALL),
         Workload("syscall-heavy", [heavy, str(HEAVY_N)] if heavy else [], ALL),
         Workload("ls", ["/bin/ls", "/usr/include"], ALL),
         Workload("syscall-0", [heavy, "0"] if heavy else [],

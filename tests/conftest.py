@@ -58,6 +58,7 @@ BUILDS = {
     "file_calls": ("file_calls.c", []),
     "shared_sync": ("shared_sync.c", ["-O1", "-pthread"]),
     "dlclose_demo": ("dlclose_demo.c", []),
+    "jit": ("jit.c", ["-O2"]),
 }
 
 
