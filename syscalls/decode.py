@@ -228,11 +228,9 @@ def fmt_sigset_bits(bits: int) -> str:
 
 # --- structs ---------------------------------------------------------------------------------------
 def _mode(ctx: Ctx, m: int) -> str:
+    """st_mode as strace prints it: "S_IFDIR|S_ISVTX|0777" (xlat's file_mode)."""
     from .xlat import XLAT
-    ftype = m & 0o170000
-    x = XLAT.get("file_types") or XLAT.get("st_mode")
-    tname = x.enum(ftype) if x else f"{ftype:#o}"
-    return f"{tname}|{m & 0o7777:04o}"
+    return XLAT["file_mode"](m)
 
 
 def _dev(d: int) -> str:

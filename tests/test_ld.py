@@ -383,3 +383,42 @@ def test_dlclose_munmaps_as_strace_shows(examples, ctor_libs):
                 if ln.startswith("munmap(")]
     assert lines(got.stderr) == lines(st.stderr)
     assert len(lines(st.stderr)) >= 7        # the cache, then 3 objects, twice
+
+
+def test_library_search_as_the_real_ld_so(tmp_path):
+    """The search itself, against the real ld.so in the emulator (same CPU, so the same
+    hwcaps subdirectories; native ld.so would try the host CPU's): every openat and
+    newfstatat, and LD_DEBUG=libs line for line. DT_RPATH with a missing directory, an
+    LD_LIBRARY_PATH with a missing one and a system directory, a DT_RUNPATH ($ORIGIN) whose
+    other directory is missing, the cache, and a library found nowhere. Each directory is
+    stat'ed once; a directory known missing is not tried again."""
+    import re
+    for d in ("r", "l", "n"):
+        (tmp_path / d).mkdir()
+    lib = str(EXAMPLES / "tls_lib.c")
+    cc = ["gcc", "-shared", "-fPIC", "-O1", "-o"]
+    subprocess.run(cc + [str(tmp_path / "r/libr.so"), lib], check=True)
+    subprocess.run(cc + [str(tmp_path / "l/libl.so"), lib], check=True)
+    subprocess.run(cc + [str(tmp_path / "n/libn.so"), lib], check=True)
+    subprocess.run(cc + [str(tmp_path / "l/libneeds.so"), lib, f"-L{tmp_path}/n", "-ln",
+                         "-Wl,--enable-new-dtags,-rpath,/nonexistent-runpath:$ORIGIN/../n"],
+                   check=True)
+    exe = str(tmp_path / "search_demo")
+    subprocess.run(["gcc", "-o", exe, str(EXAMPLES / "search_demo.c"),
+                    f"-Wl,--disable-new-dtags,-rpath,/nonexistent-rpath:{tmp_path}/r"], check=True)
+    names = ["libr.so", "libl.so", "libneeds.so", "libmissing.so", "libm.so.6", "libr.so"]
+    env = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": f"/nonexistent-llp:{tmp_path}/l:/usr/lib"}
+    want = native(exe, *names, env=env)
+    assert b"libmissing.so: cannot open shared object file" in want.stdout
+    runs = {}
+    for ld in ("system", "python"):
+        got = pyloader("run", f"--ld={ld}", "-E", "LD_DEBUG=libs", "-e",
+                       "trace=openat,newfstatat", exe, *names, env=env)
+        assert got.returncode == 0 and got.stdout == want.stdout, got.stderr
+        text = re.sub(r"0x[0-9a-f]+", "ADDR", re.sub(r"(?m)^ *\d+:", "", got.stderr.decode()))
+        runs[ld] = [line for line in text.splitlines()
+                    if "search" in line or "trying" in line or "openat" in line
+                    or "newfstatat(AT_FDCWD" in line]
+    assert runs["python"] == runs["system"]
+    assert sum("newfstatat(AT_FDCWD, \"/nonexistent-llp\"" in x for x in runs["python"]) == 1
+    assert any("tls/x86_64" in x for x in runs["python"])   # glibc 2.36: legacy hwcaps too

@@ -46,6 +46,24 @@ def test_trace_matches_strace_system(argv):
     assert share(report) >= 90.0, json.dumps(report, indent=1)[:3000]
 
 
+@needs_strace
+def test_stat_modes_name_the_special_bits(tmp_path):
+    """st_mode's set-user-ID, set-group-ID and sticky bits by name, as strace has them."""
+    for name, mode in (("sticky", 0o1777), ("suid", 0o4755), ("sgid", 0o2750)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name).chmod(mode)
+    argv = ["/bin/python3", "-c", "import os,sys; [os.stat(p) for p in sys.argv[1:]]",
+            *(str(tmp_path / n) for n in ("sticky", "suid", "sgid"))]
+    st = subprocess.run(["strace", "-e", "trace=newfstatat", *argv], capture_output=True,
+                        check=False)
+    got = pyloader("run", "-e", "trace=newfstatat", *argv)
+
+    def lines(text: bytes) -> list[str]:
+        return [ln for ln in text.decode().splitlines() if str(tmp_path) in ln]
+    assert lines(got.stderr) == lines(st.stderr)
+    assert "S_IFDIR|S_ISVTX|0777" in lines(got.stderr)[0]
+
+
 def trace_of(*args: str) -> tuple[list[str], subprocess.CompletedProcess]:
     got = pyloader("run", *args)
     return got.stderr.decode().splitlines(), got

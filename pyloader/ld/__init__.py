@@ -9,6 +9,7 @@ import struct
 import time
 
 from ..binfmt.stack import AT_PLATFORM, AT_RANDOM
+from . import search
 from .dso import (
     DT_FINI,
     DT_FINI_ARRAY,
@@ -51,6 +52,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
         raise LayoutError("this ld.so initialises cpu_features inside dl_main (glibc < 2.33)")
 
     r = Rtld(task, bprm)
+    r.glibc_minor = search.glibc_minor(rtld_data)
     r.redirect = {}
     r.pending_ifuncs = []
     r.ifunc_cache = {}
@@ -168,14 +170,12 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     if libc is not None and "__libc_early_init" in libc.by_name:
         r.stubs.call_guest(libc.l_addr + libc.syms[libc.by_name["__libc_early_init"][0]].value,
                            1, stack=r.stack_top)
-    if r.cache_map:
-        r.sys("munmap", *r.cache_map)
+    r.unload_cache()
 
     argc = task.mem.read_u64(sp)
     if "statistics" in r.debug:
         print_statistics(r)
     for m in r.init_order:
-        r.dprintf("impcalls", f"\ncalling init: {m.path}\n\n")
         run_initializers(r, m, argc, sp + 8, sp + 16 + 8 * argc, stack=r.stack_top)
     r.argc, r.argv, r.envp = argc, sp + 8, sp + 16 + 8 * argc
     from .dlopen import DynamicLoader
@@ -277,6 +277,7 @@ def _array(r: Rtld, m: LinkMap, tag: int, sztag: int) -> list[int]:
 def run_initializers(r: Rtld, m: LinkMap, argc: int, argv: int, envp: int,
                      stack: int | None = None) -> None:
     """_dl_init for one object: DT_INIT, then DT_INIT_ARRAY, with (argc, argv, envp)."""
+    r.dprintf("impcalls", f"\ncalling init: {m.path}\n\n")     # (2.36: constructors or not)
     if DT_INIT in m.dyn:
         r.stubs.call_guest(m.l_addr + m.one(DT_INIT), argc, argv, envp, stack=stack)
     for fn in _array(r, m, DT_INIT_ARRAY, DT_INIT_ARRAYSZ):

@@ -167,6 +167,12 @@ class DynamicLoader:
             r.sys("munmap", x.map_start, x.map_end - x.map_start)
 
     def dl_open(self, file_p, mode, caller, nsid, argc, argv):
+        try:
+            return self._dl_open(file_p, mode)
+        finally:
+            self.r.unload_cache()       # _dl_open: "We must unmap the cache file."
+
+    def _dl_open(self, file_p, mode):
         r = self.r
         name = r.mem.read_cstr(file_p).decode("utf-8", "surrogateescape") if file_p else ""
         if not name:                  # dlopen(NULL) and dlopen(""): the program itself

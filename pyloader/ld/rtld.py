@@ -26,6 +26,7 @@ from .dso import (
     LinkMap,
     Version,
 )
+from .search import SearchDir
 
 AT_FDCWD = -100 & 0xFFFFFFFFFFFFFFFF
 O_RDONLY_CLOEXEC = 0o2000000
@@ -81,6 +82,11 @@ class Rtld:
         self.cache: search.LdCache | None = None
         self.cache_map: tuple[int, int] | None = None
         self.levels = search.isa_levels(task.cpu)
+        self.glibc_minor = 0                    # set from ld.so's banner
+        self.subdirs: list[str] | None = None   # _dl_important_hwcaps, made on first search
+        self.dirs: dict[str, SearchDir] = {}    # every search directory, by name
+        self.system_dirs: list[SearchDir] = []
+        self.dead_paths: set[tuple[str, str | None]] = set()
         self.stats = {"lookups": 0, "cache": 0, "start": time.perf_counter_ns(), "reloc": 0,
                       "load": 0}          # LD_DEBUG=statistics (times in ns, not cycles)
         self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
@@ -162,12 +168,19 @@ class Rtld:
                 self.cache_map = (addr, size)
         self.sys("close", fd)
 
+    def unload_cache(self) -> None:
+        """_dl_unload_cache: at the end of start-up and of every dlopen."""
+        if self.cache_map:
+            self.sys("munmap", *self.cache_map)
+        self.cache = self.cache_map = None
+
     def find_object(self, name: str, requester: LinkMap | None) -> tuple[int, str]:
         """(fd, path) of the object `name` asks for, searching as _dl_map_object does."""
         self.dbg("libs", f"find library={name} [0]; searching")
-        fd, path = self._find(name, requester)
-        self.dbg("libs", "")
-        return fd, path
+        try:
+            return self._find(name, requester)
+        finally:
+            self.dbg("libs", "")        # found or not, as _dl_map_object
 
     def _try(self, path: str) -> int:
         self.dbg("libs", f"  trying file={path}")
@@ -182,31 +195,92 @@ class Rtld:
                                 f"{os.strerror(-fd)}")
             return fd, path
         nodeflib = bool(requester is not None and requester.flags_1 & 0x800)
-        last_why = None
-        for d, why in search.search_dirs(requester, self.main, self.env, nodeflib):
-            if why != last_why:
-                self.dbg("libs", f" search path={d}\t\t({why})")
-                last_why = why
-            for sub in [f"glibc-hwcaps/{lv}/" for lv in reversed(self.levels)] + [""]:
-                path = os.path.join(d, sub + name)
-                fd = self._try(path)
-                if fd >= 0:
-                    return fd, path
-        self.load_cache()
+        if self.subdirs is None:
+            self._init_paths()
+        for what, where, dirs in search.search_dirs(requester, self.main, self.env):
+            key = (what, where)
+            if key in self.dead_paths:
+                continue
+            found = self._open_path(name, [self._search_dir(d, what, where) for d in dirs])
+            if isinstance(found, tuple):
+                return found
+            if not found and what != "LD_LIBRARY_PATH":
+                self.dead_paths.add(key)            # no directory of it exists: never again
         self.dbg("libs", f" search cache={search.CACHE}")
+        self.load_cache()
         hit = self.cache.lookup(name, self.levels) if self.cache else None
         if hit:
             fd = self._try(hit)
             if fd >= 0:
                 return fd, hit
         if not nodeflib:
-            self.dbg("libs", f" search path={':'.join(search.DEFAULT_DIRS)}\t\t(system search path)")
-            for d in search.DEFAULT_DIRS:
-                path = os.path.join(d, name)
+            found = self._open_path(name, self.system_dirs)
+            if isinstance(found, tuple):
+                return found
+        raise LinkError(f"{name}: cannot open shared object file: No such file or directory")
+
+    # --- search directories (elf/dl-load.c: _dl_init_paths, fillin_rpath, open_path) ----------
+    def _init_paths(self) -> None:
+        """The subdirectories each directory is tried with, and the system directories, whose
+        elements come first (a list naming one of them shares its element)."""
+        legacy = search.platform_and_hwcaps(self.task.cpu, self.levels) \
+            if 0 < self.glibc_minor < 37 else None       # glibc 2.37 dropped legacy hwcaps
+        self.subdirs = search.subdirs(self.levels, legacy)
+        self.system_dirs = [self._search_dir(d, "system search path", None)
+                            for d in search.DEFAULT_DIRS]
+
+    def _search_dir(self, d: str, what: str, where: str | None) -> SearchDir:
+        name = d.rstrip("/") + "/"
+        e = self.dirs.get(name)
+        if e is None:
+            e = self.dirs[name] = SearchDir(name, what, where, [None] * len(self.subdirs))
+        return e
+
+    def _open_path(self, name: str, dirs: list[SearchDir]) -> tuple[int, str] | bool:
+        """open_path: each directory with each subdirectory not known to be missing; a
+        directory whose file did not open is stat'ed once to learn whether it exists.
+        (fd, path), or whether any of the directories exists."""
+        seen: list[SearchDir] = []
+        for e in dirs:                              # fillin_rpath: each element once
+            if e not in seen:
+                seen.append(e)
+        any_dir = False
+        current = None
+        for i, e in enumerate(seen):
+            if "libs" in self.debug and (e.what, e.where) != current:
+                current = (e.what, e.where)
+                self._print_search_path(seen[i:], e.what, e.where)
+            here_any = False
+            for k, sub in enumerate(self.subdirs):
+                if e.status[k] is False:
+                    continue
+                path = e.dirname + sub + name
                 fd = self._try(path)
+                if e.status[k] is None:
+                    e.status[k] = fd >= 0 or self._is_dir((e.dirname + sub)[:-1])
+                here_any |= e.status[k] is not False
                 if fd >= 0:
                     return fd, path
-        raise LinkError(f"{name}: cannot open shared object file: No such file or directory")
+            any_dir |= here_any
+        return any_dir
+
+    def _is_dir(self, path: str) -> bool:
+        """stat(path) (through the syscall layer, so the trace shows it) is a directory."""
+        st = self.scratch + 0x800
+        ok = self.sys("newfstatat", AT_FDCWD, self.scratch_str(path), st, 0) == 0
+        return ok and struct.unpack_from("<I", self.mem.read(st + 24, 4))[0] & 0o170000 == 0o040000
+
+    def _print_search_path(self, dirs: list[SearchDir], what: str, where: str | None) -> None:
+        """print_search_path: the list's directories of the same origin, with every
+        subdirectory not known to be missing."""
+        names = []
+        for e in dirs:
+            if (e.what, e.where) != (what, where):
+                break
+            names += [(e.dirname + sub).rstrip("/") or "/"
+                      for k, sub in enumerate(self.subdirs) if e.status[k] is not False]
+        origin = f"{what} from file {where}" if where is not None else what
+        self.dbg("libs", f" search path={':'.join(names)}\t\t({origin})")
 
     def map_object(self, name: str, requester: LinkMap | None, how: str = "needed") -> LinkMap:
         """_dl_map_object: find `name` and map it (how: "needed" or "dynamically loaded",

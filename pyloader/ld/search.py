@@ -2,13 +2,16 @@
 
 For a name without '/': DT_RPATH of the requester and up its loader chain (only when the
 requester has no DT_RUNPATH), LD_LIBRARY_PATH, DT_RUNPATH of the requester, the
-/etc/ld.so.cache entries, then the default directories. Each directory is tried with its
-glibc-hwcaps/x86-64-v4, -v3, -v2 subdirectories first, for the levels the emulated CPU has.
+/etc/ld.so.cache entries, then the default directories. Each directory is tried with the
+subdirectories of `subdirs` (_dl_important_hwcaps): glibc-hwcaps/x86-64-v4, -v3, -v2 for the
+levels the emulated CPU has, and before glibc 2.37 the legacy ones (tls/x86_64/...).
 """
 from __future__ import annotations
 
 import os
+import re
 import struct
+from dataclasses import dataclass
 
 DEFAULT_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib")
 LIB = "lib/x86_64-linux-gnu"          # what $LIB expands to on Debian/Ubuntu x86-64
@@ -36,6 +39,47 @@ def isa_levels(cpu) -> list[str]:
                     and ebx7 >> 31 & 1:
                 levels.append("x86-64-v4")
     return levels
+
+
+@dataclass(eq=False)
+class SearchDir:
+    """struct r_search_path_elem: a directory, where it was first named, and per subdirectory
+    whether it exists (None: not known yet)."""
+    dirname: str                    # ending in "/"
+    what: str                       # "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "system search path"
+    where: str | None               # the object whose RPATH or RUNPATH named it
+    status: list[bool | None]
+
+
+def glibc_minor(rtld_data: bytes) -> int:
+    """N of glibc 2.N, from ld.so's banner ("... release version 2.36."); 0 if absent."""
+    m = re.search(rb"release version 2\.(\d+)", rtld_data)
+    return int(m.group(1)) if m else 0
+
+
+def platform_and_hwcaps(cpu, levels: list[str]) -> tuple[str, list[str]]:
+    """GLRO(dl_platform) and the names of the important GLRO(dl_hwcap) bits, in bit order,
+    as init_cpu_features sets them on x86-64: "haswell" for an Intel CPU with the x86-64-v3
+    features (else AT_PLATFORM's "x86_64"); "avx512_1" for an Intel CPU with AVX512
+    F/BW/CD/DQ/VL."""
+    _, ebx, ecx, edx = cpu.cpuid(0)
+    intel = (ebx, edx, ecx) == (0x756E6547, 0x49656E69, 0x6C65746E)     # GenuineIntel
+    platform = "haswell" if intel and "x86-64-v3" in levels else PLATFORM
+    return platform, ["x86_64"] + (["avx512_1"] if intel and "x86-64-v4" in levels else [])
+
+
+def subdirs(levels: list[str], legacy: tuple[str, list[str]] | None) -> list[str]:
+    """_dl_important_hwcaps: what each search directory is tried with, in order, the last
+    being "" (the directory itself). Legacy (glibc < 2.37: (platform, hwcap names)): every
+    subset of hwcaps, platform and "tls", largest first, as "tls/platform/hwcaps.../"."""
+    out = [f"glibc-hwcaps/{lv}/" for lv in reversed(levels)]
+    if legacy is None:
+        return out + [""]
+    platform, names = legacy
+    parts = names + [platform, "tls"]
+    n = len(parts)
+    return out + ["".join(parts[i] + "/" for i in reversed(range(n)) if mask >> i & 1)
+                  for mask in range((1 << n) - 1, -1, -1)]
 
 
 def expand(path: str, origin: str) -> str:
@@ -101,22 +145,21 @@ def _cstr(data: bytes, off: int) -> str:
     return data[off:end].decode("utf-8", "surrogateescape")
 
 
-def search_dirs(requester, main, env: dict[str, str], nodeflib: bool) -> list[tuple[str, str]]:
-    """(directory, why) in glibc's order, before the cache; then the defaults follow."""
-    out: list[tuple[str, str]] = []
+def search_dirs(requester, main, env: dict[str, str]) -> list[tuple[str, str | None, list[str]]]:
+    """The lists searched before the cache, in glibc's order: (what, where: the object whose
+    RPATH or RUNPATH it is, directories); the system directories follow the cache."""
+    out: list[tuple[str, str | None, list[str]]] = []
     origin = os.path.dirname(requester.path) if requester is not None else ""
     if requester is not None and requester.runpath is None:
         m = requester
         while m is not None:
             if m.runpath is None and m.rpath:
-                out += [(d, f"RPATH from file {m.path}")
-                        for d in split_path(m.rpath, os.path.dirname(m.path))]
+                out.append(("RPATH", m.path, split_path(m.rpath, os.path.dirname(m.path))))
             m = m.loader
         if main is not None and main is not requester and main.rpath and main.runpath is None:
-            out += [(d, f"RPATH from file {main.path}")
-                    for d in split_path(main.rpath, os.path.dirname(main.path))]
-    out += [(d, "LD_LIBRARY_PATH") for d in split_path(env.get("LD_LIBRARY_PATH"), origin)]
+            out.append(("RPATH", main.path, split_path(main.rpath, os.path.dirname(main.path))))
+    if env.get("LD_LIBRARY_PATH"):
+        out.append(("LD_LIBRARY_PATH", None, split_path(env["LD_LIBRARY_PATH"], origin)))
     if requester is not None and requester.runpath:
-        out += [(d, f"RUNPATH from file {requester.path}")
-                for d in split_path(requester.runpath, origin)]
+        out.append(("RUNPATH", requester.path, split_path(requester.runpath, origin)))
     return out
