@@ -422,3 +422,21 @@ def test_library_search_as_the_real_ld_so(tmp_path):
     assert runs["python"] == runs["system"]
     assert sum("newfstatat(AT_FDCWD, \"/nonexistent-llp\"" in x for x in runs["python"]) == 1
     assert any("tls/x86_64" in x for x in runs["python"])   # glibc 2.36: legacy hwcaps too
+
+
+@pytest.mark.parametrize("program", ["hello_name", "cxx_demo", "dl_api", "/bin/ls"])
+def test_whole_trace_equals_the_real_ld_sos(examples, program):
+    """Start-up and all after it, call by call, with the real ld.so in the emulator and with
+    ours: the search, the mappings, and the minimal malloc's mmaps and the thread pointer
+    where ld.so puts them (glibc's allocations replayed, e.g. libstdc++'s unique symbol
+    table during its relocation, between two RELRO mprotects)."""
+    exe = str(examples[program]) if program in examples else program
+    traces = {}
+    for ld in ("system", "python"):
+        got = pyloader("run", f"--ld={ld}", exe, "/")
+        text = re.sub(r"0x[0-9a-f]+", "ADDR", got.stderr.decode())
+        traces[ld] = [got.returncode] + [re.sub(r"= \d+$", "= N", ln) for ln in text.splitlines()
+                                         if not ln.startswith(("getrandom(", "sysinfo("))]
+    assert traces["python"] == traces["system"]
+    assert sum("PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS" in ln
+               for ln in traces["python"][1:]) >= 2

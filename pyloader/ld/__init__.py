@@ -9,6 +9,7 @@ import struct
 import time
 
 from ..binfmt.stack import AT_PLATFORM, AT_RANDOM
+from ..elf import PT_LOAD
 from . import search
 from .dso import (
     DT_FINI,
@@ -20,7 +21,7 @@ from .dso import (
     DT_RELACOUNT,
     LinkMap,
 )
-from .glibc import Arena, GlibcState
+from .glibc import TLS_SLOTINFO_SURPLUS, Arena, GlibcState
 from .layout import LayoutError, layout_for
 from .rtld import R_IRELATIVE, LinkError, Rtld
 from .stubs import StubPage
@@ -53,6 +54,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
 
     r = Rtld(task, bprm)
     r.glibc_minor = search.glibc_minor(rtld_data)
+    r.glibc_sizes["link_map"] = layout.size("link_map")
     r.redirect = {}
     r.pending_ifuncs = []
     r.ifunc_cache = {}
@@ -77,8 +79,15 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.maps = [main]
     r.vdso = setup_vdso(r)          # no syscalls: the kernel mapped it (AT_SYSINFO_EHDR)
     r.sys("brk", 0)                 # ld.so learns where the break is, first thing
-    arena = Arena(lambda size: r.sys("mmap", 0, size, PROT_RW, MAP_PRIVATE_ANON, 2**64 - 1, 0))
+    # the minimal malloc starts with what is left of ld.so's last page (after _end)
+    rtld_end = rt.l_addr + max(p.p_vaddr + p.p_memsz for p in rt.img.segments(PT_LOAD))
+    arena = Arena(lambda size: r.sys("mmap", 0, size, PROT_RW, MAP_PRIVATE_ANON, 2**64 - 1, 0),
+                  rtld_end, -(-rtld_end // 4096) * 4096)
     r.arena = arena
+    main.blocks = (r.new_object_block("", audit=True), 0, 0)       # dl_main's first
+    if r.vdso is not None:
+        r.vdso.blocks = (r.new_object_block("", audit=True), 0, 0)  # setup_vdso
+    r.malloc_init_paths()
     r.sys("access", r.scratch_str("/etc/ld.so.preload"), R_OK)
     r.load_closure()
     if rt not in r.maps:
@@ -98,6 +107,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     g.rtld_global = _sym(rt, "_rtld_global")
     g.rtld_global_ro = _sym(rt, "_rtld_global_ro")
     g.tls_layout()
+    g.slotinfo = r.malloc(16 + 16 * (g.max_dtv_idx + 1 + TLS_SLOTINFO_SURPLUS))     # init_tls
     tp = g.allocate_tls(arena)
     auxv = dict(bprm.auxv)
     rnd = task.mem.read(auxv[AT_RANDOM], 16)
@@ -135,8 +145,11 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     libc = r.libc
     r.init_order = init_order(r)
     for m in r.init_order + [main]:
-        if m is not rt:
+        if m is not rt:             # _dl_relocate_object ends with _dl_protect_relro
             relocate_one(r, m)
+            r.protect_relro(m)
+    r.malloc(32 * len(r.maps))      # _dl_find_object_init's table (ours is in Python)
+    r.starting = False
     # from here on ld.so allocates with libc's malloc (__rtld_malloc_init_real)
     for var, fn in (("__rtld_calloc", "calloc"), ("__rtld_free", "free"),
                     ("__rtld_malloc", "malloc"), ("__rtld_realloc", "realloc")):
@@ -162,10 +175,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     for text in held:
         r._debug_write(text)
     g.copy_tdata()
-    # _dl_relocate_object ends with _dl_protect_relro: relocation order (dependencies
-    # first, the program last), then ld.so's own
-    for m in [m for m in r.init_order if m is not rt] + [main, rt]:
-        r.protect_relro(m)
+    r.protect_relro(rt)             # ld.so's own comes last
 
     if libc is not None and "__libc_early_init" in libc.by_name:
         r.stubs.call_guest(libc.l_addr + libc.syms[libc.by_name["__libc_early_init"][0]].value,
@@ -180,7 +190,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.argc, r.argv, r.envp = argc, sp + 8, sp + 16 + 8 * argc
     from .dlopen import DynamicLoader
     r.dl = DynamicLoader(r, layout)
-    r.dl.install(arena)
+    r.dl.install()
     fini = r.stubs.add(lambda *_: _dl_fini(r))
     r.stack_top = None             # from now on guest calls run below the guest's own stack
     if "impcalls" in r.debug:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from .dso import DF_STATIC_TLS, DT_SYMTAB, LinkMap, Version
-from .glibc import Arena, roundup
+from .glibc import PrivateHeap, roundup
 from .rtld import LinkError
 
 RTLD_LAZY, RTLD_NOLOAD, RTLD_GLOBAL = 0x1, 0x4, 0x100
@@ -42,8 +42,7 @@ class DynamicLoader:
         self.signal_error = (libc.l_addr + libc.syms[idx[0]].value if idx
                              else rtld.rtld_symbol("_dl_signal_error"))
 
-    def install(self, arena: Arena) -> None:
-        self._arena = arena
+    def install(self) -> None:
         g, s = self.r.glibc, self.r.stubs
         g.put_ro("_dl_open", s.add(self.dl_open))
         g.put_ro("_dl_close", s.add(self.dl_close))
@@ -87,8 +86,9 @@ class DynamicLoader:
         put("l_scope_max", self.L.member("link_map", "l_scope_mem").count)
         put("l_local_scope", search)
 
-    def arena(self) -> Arena:
-        return self._arena
+    def arena(self) -> PrivateHeap:
+        """Where the linker's own blocks go once the program runs."""
+        return self.r.private
 
     # --- the stubs -------------------------------------------------------------------------------
     def dl_lookup_symbol_x(self, name_p, undef_map, ref_p, scope_p, version_p, type_class):
@@ -185,7 +185,7 @@ class DynamicLoader:
         if mode & RTLD_NOLOAD:
             return 0
         if not self.scratch_ready:    # the guest's stack is live now: scratch gets its own page
-            r.scratch = self.arena().alloc(0x1000, 0x1000)
+            r.scratch = self.arena().alloc(0x1000, 0x1000)    # (no system call)
             self.scratch_ready = True
         try:
             # RTLD_LAZY binds on first call unless LD_BIND_NOW (GLRO(dl_lazy)) says not to

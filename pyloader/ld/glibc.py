@@ -11,7 +11,7 @@ import os
 import struct
 
 from ..elf import PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
-from .dso import DT_GNU_HASH, DT_HASH, LinkMap
+from .dso import DT_GNU_HASH, DT_HASH, DT_SONAME, DT_STRTAB, LinkMap
 from .layout import Layout
 
 TLS_TCB_ALIGN = 64
@@ -67,24 +67,61 @@ def tls_static_surplus(env: dict[str, str]) -> tuple[int, int]:
 
 
 class Arena:
-    """A bump allocator over guest mappings, as ld.so's minimal malloc: when a chunk is full,
-    `grow(size)` maps another (an anonymous mmap the trace shows)."""
+    """ld.so's minimal malloc (elf/dl-minimal-malloc.c) over guest memory: it starts in what
+    is left of ld.so's last data page, aligns each block to 16, and when a block does not
+    fit (or would end exactly at the end) `grow(size)` maps roundup(n) + one page (an
+    anonymous mmap the trace shows), continuing where it left off if the new mapping
+    follows the old one. The linker makes glibc's allocations, in glibc's order and sizes,
+    while starting the program (`Rtld.malloc`), so that these mmaps and the thread pointer
+    fall where the real ld.so's do."""
 
-    def __init__(self, grow, first: int = 8192):
+    def __init__(self, grow, start: int = 0, end: int = 0):
         self.grow = grow
-        self.base = self.next = self.end = 0
-        self._chunk(first)
-
-    def _chunk(self, size: int) -> None:
-        size = roundup(size, 4096) + (4096 if self.end else 0)   # __minimal_malloc's rule
-        self.base = self.next = self.grow(size)
-        self.end = self.base + size
+        self.next, self.end = start, end
+        self.last = 0                       # the last block: the only one free() gives back
 
     def alloc(self, size: int, align: int = 16) -> int:
-        addr = roundup(self.next, align)
-        if addr + size > self.end:
-            self._chunk(size + align)
-            addr = roundup(self.next, align)
+        addr = roundup(self.next, max(align, 16))
+        if addr + size >= self.end:
+            nup = roundup(size, 4096) + 4096
+            page = self.grow(nup)
+            if page != self.end:
+                addr = page
+            self.end = page + nup
+        self.last = addr
+        self.next = addr + size
+        return addr
+
+    def free(self, addr: int) -> None:
+        """__minimal_free: only the last block comes back."""
+        if addr and addr == self.last:
+            self.next = addr
+
+
+class PrivateHeap:
+    """The linker's memory after start-up (dlopen's link maps, names and scopes, dynamic TLS
+    descriptors, the scopes it keeps for every object, a scratch page): "[pyloader]" pages
+    mapped without a system call, far below the mmap area, so the program's trace and its
+    mmap addresses stay what they are with the real ld.so, whose blocks come from libc's
+    malloc then (ours are not glibc's, so they are not put in the program's heap)."""
+    BASE = 0x7FFE00000000
+    CHUNK = 0x10000
+
+    def __init__(self, mem):
+        self.mem = mem
+        self.next = self.end = 0
+        self.hint = self.BASE
+
+    def alloc(self, size: int, align: int = 16) -> int:
+        addr = roundup(self.next, max(align, 16))
+        if not self.next or addr + size > self.end:
+            length = roundup(size + align, self.CHUNK)
+            base = self.hint if self.mem.is_free(self.hint, self.hint + length) else \
+                self.mem.get_unmapped_area(length)
+            self.mem.map(base, length, 3, name="[pyloader]")
+            self.hint = base + length
+            addr = roundup(base, max(align, 16))
+            self.end = base + length
         self.next = addr + size
         return addr
 
@@ -96,6 +133,7 @@ class GlibcState:
         self.mem = rtld.mem
         self.rtld_global = 0
         self.rtld_global_ro = 0
+        self.slotinfo = 0               # the dtv slotinfo list (init_tls makes it)
 
     # --- writing fields ------------------------------------------------------------------------
     def put(self, base: int, struct_name: str, path: str, value: int) -> None:
@@ -164,11 +202,12 @@ class GlibcState:
 
     def allocate_tls(self, arena: Arena) -> int:
         """The static TLS block and the TCB (struct pthread) of the main thread; returns tp."""
-        size = self.tls_static_size
-        block = arena.alloc(size + self.tls_static_align, self.tls_static_align)
-        tp = roundup(block + size - self.tcb_size, self.tls_static_align)
+        size, align = self.tls_static_size, self.tls_static_align
+        # _dl_allocate_tls_storage: room for the alignment and the pointer to the block
+        block = arena.alloc(size + align + 8)
+        tp = roundup(block, align) + size - self.tcb_size
         dtv_len = self.max_dtv_idx + DTV_SURPLUS
-        dtv = arena.alloc(16 * (dtv_len + 2), 16)
+        dtv = arena.alloc(16 * (dtv_len + 2))              # allocate_dtv
         self.mem.write_u64(dtv, dtv_len)                 # dtv[-1].counter
         self.dtv = dtv + 16                              # what tcb->dtv points at
         self.mem.write_u64(self.dtv, 1)                   # dtv[0].counter: the generation
@@ -200,14 +239,15 @@ class GlibcState:
         for m in chain:
             if m.is_rtld and L.has("rtld_global", "_dl_rtld_map"):
                 m.guest = self.rtld_global + L.off("rtld_global", "_dl_rtld_map")
-            else:
-                m.guest = arena.alloc(L.size("link_map"), 16)
+            else:       # _dl_new_object's block, made when the object was (Rtld.malloc)
+                m.guest = m.blocks[0] if getattr(m, "blocks", None) else \
+                    arena.alloc(L.size("link_map"), 16)
         for i, m in enumerate(chain):     # l_serial: ld.so's map counted as the second load
             self.fill_link_map(m, arena, i + 1 if i else 0, chain[i - 1] if i else None,
                                chain[i + 1] if i + 1 < len(chain) else None)
         main = r.main
         # the main map's search list: every object, in the global scope's order
-        lst = arena.alloc(8 * len(r.maps), 8)
+        lst = r.searchlist_block or arena.alloc(8 * len(r.maps), 8)
         self.mem.write(lst, b"".join(_u64(m.guest) for m in r.maps))
         self.put(main.guest, "link_map", "l_searchlist.r_list", lst)
         self.searchlist_list = lst
@@ -238,8 +278,25 @@ class GlibcState:
             if self.L.has("link_map", path):
                 self.put(base, "link_map", path, v)
         name = b"" if m.is_main else m.path.encode()
-        name_addr = arena.alloc(len(name) + 1, 1)
-        self.mem.write(name_addr, name + b"\0")
+        lname = (m.soname or m.name).encode()
+        block, realname, origin_block = getattr(m, "blocks", None) or (0, 0, 0)
+        if block and not m.is_rtld:
+            # _dl_new_object's layout: link_map, audit states, symbolic search list, then
+            # the libname_list node and the name asked for; l_name is the path the search
+            # found. The program's name is ""; the vDSO's names are its DT_SONAME, in place.
+            tail = block + self.L.size("link_map") + (256 if m.is_main or m.is_vdso else 0) + 8
+            libname, lname_addr = tail, tail + 24
+            lname = b"" if m.is_main or m.is_vdso else m.name.encode()
+            name_addr = realname or lname_addr + len(lname)
+            if m.is_vdso and m.soname:
+                lname_addr = name_addr = m.l_addr + m.one(DT_STRTAB) + m.dyn[DT_SONAME][0]
+                lname = name = b""
+        else:
+            libname = arena.alloc(24, 8)
+            lname_addr = arena.alloc(len(lname) + 1, 1)
+            name_addr = arena.alloc(len(name) + 1, 1)
+        if name or not m.is_vdso:
+            self.mem.write(name_addr, name + b"\0")
         put("l_addr", m.l_addr)
         put("l_name", name_addr)
         put("l_ld", m.l_addr + m.dyn_vaddr if m.dyn_vaddr else 0)
@@ -247,10 +304,8 @@ class GlibcState:
         put("l_prev", prev.guest if prev is not None else 0)
         put("l_real", base)
         # l_libname: the names this object answers to
-        libname = arena.alloc(24, 8)
-        lname = (m.soname or m.name).encode()
-        lname_addr = arena.alloc(len(lname) + 1, 1)
-        self.mem.write(lname_addr, lname + b"\0")
+        if lname or not m.is_vdso:
+            self.mem.write(lname_addr, lname + b"\0")
         self.mem.write(libname, _u64(lname_addr) + _u64(0) + _u64(1))
         put("l_libname", libname)
         self._fill_info(m, base, self.dt_num)
@@ -285,7 +340,7 @@ class GlibcState:
             # l_origin (_dl_new_object): the directory the object was found in; dlinfo
             # RTLD_DI_ORIGIN copies it, $ORIGIN expands to it
             origin = (os.path.dirname(m.path) or ".").encode() + b"\0"
-            origin_addr = arena.alloc(len(origin), 1)
+            origin_addr = origin_block or arena.alloc(len(origin), 1)
             self.mem.write(origin_addr, origin)
             put("l_origin", origin_addr)
             put("l_ldnum", _dyn_count(m))
@@ -399,7 +454,7 @@ class GlibcState:
                 return
             idx -= length
             if not nxt:
-                nxt = self.r.arena.alloc(16 + 16 * TLS_SLOTINFO_SURPLUS, 16)
+                nxt = self.r.private.alloc(16 + 16 * TLS_SLOTINFO_SURPLUS, 16)
                 self.mem.write(nxt, _u64(TLS_SLOTINFO_SURPLUS) + _u64(0) +
                                bytes(16 * TLS_SLOTINFO_SURPLUS))
                 self.mem.write_u64(listp + 8, nxt)
@@ -455,7 +510,7 @@ class GlibcState:
         put_g("_dl_initial_dtv", self.dtv)
         put_g("_dl_tls_generation", 1)
         nelem = self.max_dtv_idx + 1 + TLS_SLOTINFO_SURPLUS
-        slot = arena.alloc(16 + 16 * nelem, 16)
+        slot = self.slotinfo or arena.alloc(16 + 16 * nelem, 16)     # init_tls made it
         self.mem.write(slot, _u64(nelem) + _u64(0))
         for m in self.tls_maps:
             self.mem.write(slot + 16 + 16 * m.tls.modid, _u64(0) + _u64(m.guest))
@@ -474,7 +529,7 @@ class GlibcState:
             put_g("_dl_rtld_unlock_recursive", r.stubs.ret_gadget)
         # rtld_active() is GLRO(dl_init_all_dirs) != NULL: libc < 2.34 otherwise dlopens
         # through _dl_open_hook (NULL). Nothing in libc reads the list: an empty element
-        dirs = arena.alloc(64, 8)
+        dirs = r.init_dirs_block or arena.alloc(64, 8)       # _dl_init_paths' elements
         self.mem.write(dirs, bytes(64))
         put_g("_dl_all_dirs", dirs)
         put_ro("_dl_init_all_dirs", dirs)

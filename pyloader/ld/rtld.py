@@ -9,6 +9,7 @@ written with the layouts from layout.py.
 from __future__ import annotations
 
 import os
+import re
 import struct
 import sys
 import time
@@ -38,6 +39,8 @@ AT_EMPTY_PATH = 0x1000
 R_NONE, R_64, R_PC32, R_COPY, R_GLOB_DAT, R_JUMP_SLOT, R_RELATIVE = 0, 1, 2, 5, 6, 7, 8
 R_32, R_32S, R_DTPMOD64, R_DTPOFF64, R_TPOFF64, R_PC64 = 10, 11, 16, 17, 18, 24
 R_SIZE32, R_SIZE64, R_TLSDESC, R_IRELATIVE, R_RELATIVE64 = 32, 33, 36, 37, 38
+# _dl_higher_prime_number's list (the ones a unique symbol table can grow to)
+UNIQUE_PRIMES = (61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071)
 FORCED_DYNAMIC_TLS_OFFSET = 2**64 - 1       # l_tls_offset of TLS that stays dynamic (-1)
 # LD_DEBUG categories (elf/rtld.c debopts): each but statistics, scopes and tls also shows
 # the calls of initialisers and finalisers (DL_DEBUG_IMPCALLS). "all" is glibc 2.36's;
@@ -87,6 +90,16 @@ class Rtld:
         self.dirs: dict[str, SearchDir] = {}    # every search directory, by name
         self.system_dirs: list[SearchDir] = []
         self.dead_paths: set[tuple[str, str | None]] = set()
+        self.decomposed: set[tuple[str, str | None]] = set()     # RPATH/RUNPATH lists made
+        self.arena = None                       # glibc.Arena, from link_program
+        self._private = None
+        self.starting = True                    # ld.so allocates with its minimal malloc
+        self.realname_block = 0                 # the path the last search found (l_name)
+        self.main_origin = 0                    # the program's l_origin block, once made
+        self.unique_size = 0                    # entries of glibc's unique symbol table
+        self.init_dirs_block = self.searchlist_block = 0
+        self.legacy_hwcaps: tuple[str, list[str]] | None = None
+        self.glibc_sizes = {"link_map": 1192}   # from the layout (link_program)
         self.stats = {"lookups": 0, "cache": 0, "start": time.perf_counter_ns(), "reloc": 0,
                       "load": 0}          # LD_DEBUG=statistics (times in ns, not cycles)
         self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
@@ -189,6 +202,7 @@ class Rtld:
     def _find(self, name: str, requester: LinkMap | None) -> tuple[int, str]:
         if "/" in name:
             path = search.expand(name, os.path.dirname(requester.path) if requester else "")
+            self.realname_block = self.malloc(len(os.fsencode(path)) + 1)
             fd = self._try(path)
             if fd < 0:
                 raise LinkError(f"{name}: cannot open shared object file: "
@@ -201,8 +215,14 @@ class Rtld:
             key = (what, where)
             if key in self.dead_paths:
                 continue
+            if what != "LD_LIBRARY_PATH":
+                owner = next(x for x in [requester, self.main] + self.maps
+                             if x is not None and x.path == where)
+                self.malloc_decompose(owner, what, owner.runpath if what == "RUNPATH"
+                                      else owner.rpath)
             found = self._open_path(name, [self._search_dir(d, what, where) for d in dirs])
             if isinstance(found, tuple):
+                self.realname_block = self.malloc(len(os.fsencode(found[1])) + 1)
                 return found
             if not found and what != "LD_LIBRARY_PATH":
                 self.dead_paths.add(key)            # no directory of it exists: never again
@@ -210,21 +230,138 @@ class Rtld:
         self.load_cache()
         hit = self.cache.lookup(name, self.levels) if self.cache else None
         if hit:
+            self.realname_block = self.malloc(len(os.fsencode(hit)) + 1)     # the strdup
             fd = self._try(hit)
             if fd >= 0:
                 return fd, hit
         if not nodeflib:
             found = self._open_path(name, self.system_dirs)
             if isinstance(found, tuple):
+                self.realname_block = self.malloc(len(os.fsencode(found[1])) + 1)
                 return found
         raise LinkError(f"{name}: cannot open shared object file: No such file or directory")
+
+    @property
+    def private(self):
+        """The linker's memory after start-up (glibc.PrivateHeap), made on first use."""
+        if self._private is None:
+            from .glibc import PrivateHeap
+            self._private = PrivateHeap(self.mem)
+        return self._private
+
+    # --- ld.so's own allocations while it starts the program -------------------------------
+    def malloc(self, size: int) -> int:
+        """One of the real ld.so's minimal-malloc blocks, made where and as big as glibc
+        2.36 makes it, so that its mmaps and the thread pointer fall where ld.so's do (the
+        linker keeps its own link maps, names and TLS in those blocks). 0 once the program
+        is started: ld.so then uses libc's malloc, which the program's trace shows."""
+        return self.arena.alloc(size, 16) if self.starting and self.arena else 0
+
+    def _malloc_unique_table(self) -> None:
+        """do_lookup_unique's table (32-byte entries) before a new name goes in: 31 entries
+        at first, a prime about twice as many when three quarters are used."""
+        n, size = len(self.unique), self.unique_size
+        if not size:
+            self.unique_size = 31
+        elif size * 3 <= n * 4:
+            self.unique_size = next(p for p in UNIQUE_PRIMES if p > size)
+        else:
+            return
+        self.malloc(32 * self.unique_size)
+
+    def new_object_block(self, libname: str, audit: bool = False) -> int:
+        """_dl_new_object's calloc: the link_map, the audit states (DL_NNS of them for the
+        program and the vDSO, made before auditing is known), the one-entry symbolic search
+        list, the libname_list node and the name."""
+        return self.malloc(self.glibc_sizes["link_map"] + (256 if audit else 0) + 8 + 24
+                           + len(os.fsencode(libname)) + 1)
+
+    def malloc_init_paths(self) -> None:
+        """_dl_important_hwcaps' and _dl_init_paths' blocks: the hwcaps priorities and
+        strings, the system directories' array and elements, the program's RUNPATH or
+        RPATH list, then LD_LIBRARY_PATH's."""
+        self._init_paths()
+        levels, legacy = self.levels, self.legacy_hwcaps
+        if levels:
+            self.malloc(16 * len(levels))
+        total = sum(len("glibc-hwcaps/") + 1 + len(lv) for lv in levels)
+        nlegacy = 1
+        if legacy is not None:
+            temp = legacy[1] + [legacy[0], "tls"]
+            lens = [len(t) for t in temp]
+            n = len(lens)
+            nlegacy = 1 << n
+            part = lens[0] + lens[-1] + 2
+            if n > 2:
+                part = (part << 1) + sum(x + 1 for x in lens[1:-1])
+                if n > 3:
+                    part <<= n - 3
+            total += part
+        self.malloc((len(levels) + nlegacy) * 16 + total)
+        nsys = len(search.DEFAULT_DIRS)
+        self.malloc((nsys + 1) * 8)
+        self.init_dirs_block = self.malloc(nsys * self._elem_round() * 40)
+        main = self.main
+        for what, value in (("RUNPATH", main.runpath), ("RPATH", None if main.runpath is not None
+                                                        else main.rpath)):
+            if value:
+                self.malloc_decompose(main, what, value)
+        llp = self.env.get("LD_LIBRARY_PATH")
+        if llp:
+            parts = llp.replace(";", ":").split(":")
+            self.malloc((len(parts) + 1) * 8)
+            self._malloc_fillin(parts, None, "LD_LIBRARY_PATH")
+
+    def _elem_round(self) -> int:
+        """struct r_search_path_elem (40 bytes) and its status array, in elements."""
+        return (2 * 40 - 1 + 4 * len(self.subdirs)) // 40
+
+    def malloc_decompose(self, m: LinkMap, what: str, value: str) -> None:
+        """decompose_rpath: a copy of the string, the array, fillin_rpath's elements."""
+        key = (what, m.path)
+        if not self.starting or key in self.decomposed:
+            return
+        self.decomposed.add(key)
+        copy = self.malloc(len(os.fsencode(value)) + 1)
+        self.malloc((value.count(":") + 2) * 8)
+        self._malloc_fillin(value.split(":"), m, what)
+        self.arena.free(copy)
+
+    def _malloc_fillin(self, parts: list[str], m: LinkMap | None, what: str) -> None:
+        """fillin_rpath: each non-empty entry copied (expand_dynamic_string_token: as long as
+        DL_DST_REQUIRED says when it has $ORIGIN & co.), a new element for a directory not
+        known yet, the copy freed (given back if it is the last block)."""
+        where = None if m is None else "" if m.is_main else m.path      # its l_name
+        where_len = len(os.fsencode(where)) + 1 if where is not None else 0
+        origin = os.path.dirname((m or self.main).path)
+        for part in parts:
+            size = len(os.fsencode(part)) + 1
+            dsts = len(re.findall(r"\$(\{?)(ORIGIN|PLATFORM|LIB)\b", part))
+            if dsts and (m is None or m.is_main) and not self.main_origin:
+                # the program's l_origin is learnt now (_dl_get_origin)
+                n = self.sys("readlink", self.scratch_str("/proc/self/exe"), self.scratch + 0x800,
+                             4096)
+                self.main_origin = self.malloc(len(os.fsencode(origin)) + 1) if n > 0 else -1
+            if dsts:
+                longest = max(len(os.fsencode(origin)), len(search.PLATFORM), len(search.LIB))
+                size += dsts * max(longest - 4, 0)
+            copy = self.malloc(size) if part else 0
+            d = search.expand(part, origin) if part else "./"
+            d = d.rstrip("/") + "/" if d.rstrip("/") else "/"
+            if d not in self.dirs:
+                self.malloc(40 + 4 * len(self.subdirs) + where_len + len(os.fsencode(d)) + 1)
+                self._search_dir(d, what, None if m is None else m.path)
+            self.arena.free(copy)
 
     # --- search directories (elf/dl-load.c: _dl_init_paths, fillin_rpath, open_path) ----------
     def _init_paths(self) -> None:
         """The subdirectories each directory is tried with, and the system directories, whose
         elements come first (a list naming one of them shares its element)."""
+        if self.subdirs is not None:
+            return
         legacy = search.platform_and_hwcaps(self.task.cpu, self.levels) \
             if 0 < self.glibc_minor < 37 else None       # glibc 2.37 dropped legacy hwcaps
+        self.legacy_hwcaps = legacy
         self.subdirs = search.subdirs(self.levels, legacy)
         self.system_dirs = [self._search_dir(d, "system search path", None)
                             for d in search.DEFAULT_DIRS]
@@ -319,7 +456,11 @@ class Rtld:
         dev, ino = struct.unpack_from("<QQ", self.mem.read(st, 16))
         for m in self.maps:      # the same file under another name: already loaded
             if (m.dev, m.ino) == (dev, ino):
+                self.arena.free(self.realname_block)
                 return m
+        realname, self.realname_block = self.realname_block, 0
+        block = self.new_object_block(name)
+        origin = self.malloc(len(os.fsencode(path)) + 1) if path.startswith("/") else 0
         host = self.task.root.host_path(os.fsencode(path))
         try:
             with open(host, "rb") as f:
@@ -329,6 +470,7 @@ class Rtld:
             raise LinkError(f"{path}: {e}") from None
         lm.dev, lm.ino = dev, ino
         lm.loader = requester
+        lm.blocks = (block, realname, origin)       # where glibc's are, while starting
         self.dprintf("files", f"file={name} [0];  generating link map\n")
         loads = lm.img.segments(PT_LOAD)
         lo = loads[0].p_vaddr & ~(PAGE_SIZE - 1)
@@ -381,6 +523,10 @@ class Rtld:
                     self._add(dep)
                     queue.append(dep)
                 m.deps = getattr(m, "deps", []) + [dep]
+            if m.needed and not m.is_main:      # _dl_map_object_deps: its l_initfini
+                self.malloc((2 * (len(m.needed) + 1) + 1) * 8)
+        nlist = len(self.maps) + (self.rtld not in self.maps)
+        self.searchlist_block = self.malloc((2 * nlist + 1) * 8)     # the program's r_list
 
     def _by_name(self, name: str) -> LinkMap | None:
         for m in self.all_maps():
@@ -481,13 +627,19 @@ class Rtld:
                 break
         if found is not None and found[1].bind == STB_GNU_UNIQUE:
             # _ns_unique_sym_table: every reference binds to the first definition seen
+            if name not in self.unique:
+                self._malloc_unique_table()
             found = self.unique.setdefault(name, found)
         if cacheable:
             self.sym_cache[key] = found
         return found
 
     def check_versions(self) -> None:
-        """_dl_check_all_versions: every VERNEED version must be defined by its file."""
+        """_dl_check_all_versions: every VERNEED version must be defined by its file (and
+        each object with versions gets its l_versions array, in the namespace's order)."""
+        for m in self.namespace():
+            if m.versions:
+                m.versions_block = self.malloc(24 * (max(m.versions) + 1))
         for m in self.maps:
             for v in m.verneed:
                 dep = self._by_name(v.filename)
@@ -650,7 +802,7 @@ class Rtld:
         args = owner.__dict__.setdefault("_tlsdesc_args", {})
         at = args.get(offset)
         if at is None:
-            at = args[offset] = self.arena.alloc(24, 16)
+            at = args[offset] = self.private.alloc(24, 16)
             self.mem.write(at, _u64(owner.tls.modid) + _u64(offset) + _u64(owner.tls.gen))
         return at
 

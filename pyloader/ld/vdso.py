@@ -63,7 +63,7 @@ def setup_vdso_pointers(g, m: LinkMap, arena) -> None:
     put("l_versyms", m.l_addr + m.one(DT_VERSYM))
     strtab = m.l_addr + m.one(DT_STRTAB)
     n = max(m.versions) + 1
-    versions = arena.alloc(24 * n, 8)       # struct r_found_version[]
+    versions = getattr(m, "versions_block", 0) or arena.alloc(24 * n, 8)   # r_found_version[]
     for ndx, v in m.versions.items():
         name = strtab + m._strtab.index(v.name.encode() + b"\0")
         mem.write(versions + 24 * ndx, struct.pack("<QIiQ", name, v.hash, 0, 0))
