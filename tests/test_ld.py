@@ -440,3 +440,33 @@ def test_whole_trace_equals_the_real_ld_sos(examples, program):
     assert traces["python"] == traces["system"]
     assert sum("PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS" in ln
                for ln in traces["python"][1:]) >= 2
+
+
+def test_whole_trace_with_runpaths_equals_the_real_ld_sos(tmp_path):
+    """Start-up through DT_RUNPATH lists with $ORIGIN and missing directories (the program's
+    and a library's) and an LD_LIBRARY_PATH with $ORIGIN: the readlink of /proc/self/exe,
+    every search, stat and the minimal malloc's mmaps, as the real ld.so makes them."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "other").mkdir()
+    lib = str(EXAMPLES / "tls_lib.c")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "other/libn.so"), lib],
+                   check=True)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "sub/libneeds.so"), lib,
+                    f"-L{tmp_path}/other", "-ln",
+                    "-Wl,--enable-new-dtags,-rpath,/nonexistent-runpath:$ORIGIN/../other"],
+                   check=True)
+    exe = str(tmp_path / "prog")
+    subprocess.run(["gcc", "-o", exe, str(EXAMPLES / "hello_world.c"), "-w",
+                    f"-L{tmp_path}/sub", "-Wl,--no-as-needed", "-lneeds",
+                    "-Wl,--enable-new-dtags,-rpath,$ORIGIN/sub:/nonexistent-too"], check=True)
+    env = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": "$ORIGIN/missing:/usr/lib"}
+    traces = {}
+    for ld in ("system", "python"):
+        got = pyloader("run", f"--ld={ld}", exe, env=env)
+        assert got.returncode == 13, got.stderr         # hello_world returns printf's count
+        text = re.sub(r"0x[0-9a-f]+", "ADDR", got.stderr.decode())
+        traces[ld] = [re.sub(r"= \d+$", "= N", ln) for ln in text.splitlines()
+                      if not ln.startswith("getrandom(")]
+    assert traces["python"] == traces["system"]
+    assert any(ln.startswith('readlink("/proc/self/exe"') for ln in traces["python"])
+    assert any(f'"{tmp_path}/missing/' in ln for ln in traces["python"])

@@ -211,7 +211,7 @@ class Rtld:
         nodeflib = bool(requester is not None and requester.flags_1 & 0x800)
         if self.subdirs is None:
             self._init_paths()
-        for what, where, dirs in search.search_dirs(requester, self.main, self.env):
+        for what, where, dirs in search.search_dirs(requester, self.main, self.env, self.origin):
             key = (what, where)
             if key in self.dead_paths:
                 continue
@@ -240,6 +240,15 @@ class Rtld:
                 self.realname_block = self.malloc(len(os.fsencode(found[1])) + 1)
                 return found
         raise LinkError(f"{name}: cannot open shared object file: No such file or directory")
+
+    def origin(self, m: LinkMap) -> str:
+        """l_origin: the directory of the file; the program's is where /proc/self/exe
+        points (_dl_get_origin), symlinks resolved."""
+        if not m.is_main:
+            return os.path.dirname(m.path)
+        t = self.task
+        real = os.path.realpath(t.root.host_path(os.fsencode(t.exe)))
+        return os.path.dirname(os.fsdecode(t.root.to_guest(real)))
 
     @property
     def private(self):
@@ -333,7 +342,7 @@ class Rtld:
         known yet, the copy freed (given back if it is the last block)."""
         where = None if m is None else "" if m.is_main else m.path      # its l_name
         where_len = len(os.fsencode(where)) + 1 if where is not None else 0
-        origin = os.path.dirname((m or self.main).path)
+        origin = self.origin(m or self.main)
         for part in parts:
             size = len(os.fsencode(part)) + 1
             dsts = len(re.findall(r"\$(\{?)(ORIGIN|PLATFORM|LIB)\b", part))
