@@ -14,8 +14,17 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from syscalls.decode import ENTRY_CAPTURE, Ctx, entry_capture, format_call, format_ret, signame
+if TYPE_CHECKING:
+    from syscalls.decode import Ctx
+
+
+def _decode():
+    """syscalls.decode, imported by the first line that needs it: its tables take ~15 ms to
+    build, which `-e trace=none` never needs."""
+    import syscalls.decode as d
+    return d
 from syscalls.table import SYSCALLS
 
 SI_KERNEL_CODE = 0x80
@@ -202,7 +211,7 @@ class Tracer:
         kinds = [k.partition(":")[0] for k in sc.args]
         n = next((i for i, k in enumerate(kinds) if k in OUTPUT_KINDS), len(kinds))
         if sc.name == "futex":          # every argument is an input
-            return format_call(sc, args, ctx)[:-1]
+            return _decode().format_call(sc, args, ctx)[:-1]
         from syscalls.decode import plan, shown_args
         shown = shown_args(sc, args)
         ctx.args = args
@@ -279,7 +288,7 @@ class Tracer:
         self._end_unfinished()
         if not self.summary:
             core = " (core dumped)" if ex.core else ""
-            self._write(f"+++ killed by {signame(ex.signo)}{core} +++" if ex.signo
+            self._write(f"+++ killed by {_decode().signame(ex.signo)}{core} +++" if ex.signo
                         else f"+++ exited with {ex.status} +++")
         sh = self.shared
         sh.lock()
@@ -310,7 +319,7 @@ class Tracer:
         """One Ctx reused for every line (only the memory and result change)."""
         ctx = self._context
         if ctx is None:
-            ctx = self._context = Ctx(task.mem, strsize=self.strsize, verbose=self.verbose,
+            ctx = self._context = _decode().Ctx(task.mem, strsize=self.strsize, verbose=self.verbose,
                                       xlat_style=self.xlat_style, fd_paths=self._fd_paths,
                                       show_paths=self.show_paths)
         ctx.mem = task.mem
@@ -380,10 +389,11 @@ class Tracer:
         if self.show_paths:
             self._capture_fd_paths(task, nr, args)
         sc = SYSCALLS.get(nr)
-        self._entry = entry_capture(sc, task.mem, args) if nr in ENTRY_CAPTURE else None
+        d = _decode()
+        self._entry = d.entry_capture(sc, task.mem, args) if nr in d.ENTRY_CAPTURE else None
         if sc is not None and sc.ret == "none" and not self.summary and not self.only_failed:
             # calls that do not return are printed on entry
-            self._write_call(format_call(sc, args, self._ctx(task, None)), " = ?")
+            self._write_call(d.format_call(sc, args, self._ctx(task, None)), " = ?")
             self._printed_enter = True
         elif self.restarting:
             self.restarting = False     # the first half, if written, is this call's
@@ -430,15 +440,15 @@ class Tracer:
         if self.show_paths and sc.ret == "fd" and ret is not None and ret >= 0:
             self._fd_paths[ret] = task.fd_path(ret)
         ctx.args = args
-        tail = " = " + format_ret(sc, ret, ctx)
+        tail = " = " + _decode().format_ret(sc, ret, ctx)
         if self.syscall_times:
             tail += f" <{elapsed:.6f}>"
-        self._write_call(format_call(sc, args, ctx), tail)
+        self._write_call(_decode().format_call(sc, args, ctx), tail)
 
     def signal(self, task, signo: int, code: int, addr: int, sender: int | None = None) -> None:
         if self.summary:
             return
-        name = signame(signo)
+        name = _decode().signame(signo)
         if code in FAULT_CODES.get(signo, {}) and sender is None:
             codes = FAULT_CODES[signo]
             info = f"si_signo={name}, si_code={codes[code]}, si_addr={addr:#x}" if addr else \
@@ -457,10 +467,10 @@ class Tracer:
         from syscalls.decode import parse_siginfo, siginfo_text
         _, code, fields = parse_siginfo(info)
         if code == SI_KERNEL_CODE and signo not in (17,):
-            text = f"si_signo={signame(signo)}, si_code=SI_KERNEL"
+            text = f"si_signo={_decode().signame(signo)}, si_code=SI_KERNEL"
         else:
             text = siginfo_text(signo, code, fields)
-        self._write(f"--- {signame(signo)} {{{text}}} ---")
+        self._write(f"--- {_decode().signame(signo)} {{{text}}} ---")
 
     def exited(self, task, ex) -> None:
         self._pending_execve = None
@@ -474,7 +484,7 @@ class Tracer:
             self._write_summary()
         elif ex.signo:
             core = " (core dumped)" if ex.core else ""
-            self._write(f"+++ killed by {signame(ex.signo)}{core} +++")
+            self._write(f"+++ killed by {_decode().signame(ex.signo)}{core} +++")
         else:
             self._write(f"+++ exited with {ex.status} +++")
         if self.shared is not None:
