@@ -79,6 +79,7 @@ class Cpu:
         n = len(SYSCALL_REGS)
         self._regids = (ctypes.c_int * n)(*SYSCALL_REGS)
         self._vals = (ctypes.c_uint64 * n)()
+        self._vals_view = memoryview(self._vals).cast("B").cast("Q")    # tolist: ints at once
         base = ctypes.addressof(self._vals)
         self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
         self._rax = ctypes.c_uint64()
@@ -100,7 +101,7 @@ class Cpu:
     def syscall_args(self) -> list[int]:
         """[rax, rdi, rsi, rdx, r10, r8, r9] with one raw batch read."""
         self._read_batch(self._hv, self._regids, self._ptrs, self._nregs)
-        return self._vals[:]
+        return self._vals_view.tolist()
 
     def set_rax(self, value: int) -> None:
         self._rax.value = value & 0xFFFFFFFFFFFFFFFF

@@ -20,11 +20,17 @@ if TYPE_CHECKING:
     from syscalls.decode import Ctx
 
 
+_decoder = None
+
+
 def _decode():
     """syscalls.decode, imported by the first line that needs it: its tables take ~15 ms to
     build, which `-e trace=none` never needs."""
-    import syscalls.decode as d
-    return d
+    global _decoder
+    if _decoder is None:
+        import syscalls.decode
+        _decoder = syscalls.decode
+    return _decoder
 from syscalls.table import SYSCALLS
 
 SI_KERNEL_CODE = 0x80
