@@ -302,6 +302,18 @@ def st_rlimit(ctx: Ctx, raw: bytes) -> str:
     return f"{{rlim_cur={_rlim(cur)}, rlim_max={_rlim(mx)}}}"
 
 
+SS_FLAGS = ((1, "SS_ONSTACK"), (2, "SS_DISABLE"), (1 << 31, "SS_AUTODISARM"))
+
+
+def st_stack_t(ctx: Ctx, raw: bytes) -> str:
+    """sigaltstack's stack_t: {ss_sp=0x..., ss_flags=SS_DISABLE, ss_size=65536}."""
+    sp, flags, size = struct.unpack_from("<QI4xQ", raw)
+    names = [n for bit, n in SS_FLAGS if flags & bit]
+    rest = flags & ~sum(bit for bit, _ in SS_FLAGS)
+    text = "|".join(names + ([f"{rest:#x}"] if rest else [])) or "0"
+    return f"{{ss_sp={ptr(sp)}, ss_flags={text}, ss_size={size}}}"
+
+
 def st_utsname(ctx: Ctx, raw: bytes) -> str:
     fields = [raw[i * 65:(i + 1) * 65].split(b"\0")[0] for i in range(6)]
     names = ("sysname", "nodename", "release", "version", "machine", "domainname")
@@ -527,6 +539,7 @@ STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
     "timespec": (16, st_timespec),
     "timeval": (16, st_timeval),
     "rlimit": (16, st_rlimit),
+    "stack_t": (24, st_stack_t),
     "utsname": (390, st_utsname),
     "sigset": (8, st_sigset),
     "sigaction": (32, st_sigaction),

@@ -64,6 +64,22 @@ def test_stat_modes_name_the_special_bits(tmp_path):
     assert "S_IFDIR|S_ISVTX|0777" in lines(got.stderr)[0]
 
 
+@needs_strace
+def test_sigaltstack_decodes_stack_t():
+    """python3's faulthandler sets, reads and disables an alternate signal stack. Its size
+    comes from AT_MINSIGSTKSZ, which is the emulated CPU's, so sizes are not compared."""
+    argv = ["/usr/bin/python3", "-X", "faulthandler", "-c", "pass"]
+    st = subprocess.run(["strace", "-e", "trace=sigaltstack", *argv], capture_output=True,
+                        check=False)
+    got = pyloader("run", "-e", "trace=sigaltstack", *argv)
+
+    def lines(text: bytes) -> list[str]:
+        return [re.sub(r"0x[0-9a-f]+|ss_size=[1-9]\d*", "X", ln)
+                for ln in text.decode().splitlines() if ln.startswith("sigaltstack(")]
+    assert lines(got.stderr) == lines(st.stderr)
+    assert "{ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=0}" in got.stderr.decode()
+
+
 def trace_of(*args: str) -> tuple[list[str], subprocess.CompletedProcess]:
     got = pyloader("run", *args)
     return got.stderr.decode().splitlines(), got
