@@ -558,11 +558,23 @@ STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
 }
 
 
+def fmt_cpu_set(ctx: Ctx, v: int, size: int) -> str:
+    """A CPU mask as the CPUs in it: [0 1]."""
+    try:
+        raw = ctx.mem.read(v, min(size, 1 << 16))
+    except OSError:
+        return f"{v:#x}"
+    bits = int.from_bytes(raw, "little")
+    return "[" + " ".join(str(i) for i in range(8 * len(raw)) if bits >> i & 1) + "]"
+
+
 def fmt_struct(ctx: Ctx, name: str, v: int, output: bool) -> str:
     if v == 0:
         return "NULL"
     if name == "sockaddr" and not (output and ctx.failed):
         return fmt_sockaddr(ctx, v)
+    if name == "cpu_set" and not (output and ctx.failed):
+        return fmt_cpu_set(ctx, v, ctx.ret if output else ctx.args[1])
     spec = STRUCTS.get(name)
     if spec is None or (output and ctx.failed):
         return f"{v:#x}"

@@ -307,11 +307,20 @@ def sys_setrlimit(t, resource, new, *_):
 
 @syscall("sched_getaffinity")
 def sys_sched_getaffinity(t, pid, size, mask, *_):
-    # the guest runs on one emulated CPU
+    """The guest runs on one emulated CPU: CPU 0 alone, in a mask as long as the host
+    kernel's (cpumask_size(), what it returns)."""
+    global _CPUMASK_SIZE
     if size < 8 or size & 7:
         return -errno.EINVAL
-    t.mem.write(mask, b"\x01" + bytes(7))
-    return 8
+    if _CPUMASK_SIZE is None:
+        buf = buffer(1 << 12)
+        _CPUMASK_SIZE = max(host_syscall(NR["sched_getaffinity"], 0, 1 << 12, buf), 8)
+    n = min(size, _CPUMASK_SIZE)
+    t.mem.write(mask, b"\x01" + bytes(n - 1))
+    return n
+
+
+_CPUMASK_SIZE: int | None = None
 
 
 @syscall("sched_setaffinity")

@@ -80,6 +80,21 @@ def test_sigaltstack_decodes_stack_t():
     assert "{ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=0}" in got.stderr.decode()
 
 
+@needs_strace
+def test_sched_getaffinity_is_one_cpu_in_the_hosts_mask_size():
+    """The guest's one CPU, in a mask as long as the kernel's (what it returns), printed as
+    strace prints a CPU set; nproc agrees."""
+    argv = ["/usr/bin/nproc"]
+    st = subprocess.run(["strace", "-e", "trace=sched_getaffinity", *argv], capture_output=True,
+                        check=False)
+    got = pyloader("run", "-e", "trace=sched_getaffinity", *argv)
+    def lines(text: str) -> list[str]:        # the same list, the columns aside
+        return [re.sub(r"\s+", " ", re.sub(r"\[[\d ]+\]", "[0]", ln))
+                for ln in text.splitlines() if ln.startswith("sched_getaffinity(")]
+    assert lines(got.stderr.decode()) == lines(st.stderr.decode()) != []
+    assert got.stdout == b"1\n"
+
+
 def trace_of(*args: str) -> tuple[list[str], subprocess.CompletedProcess]:
     got = pyloader("run", *args)
     return got.stderr.decode().splitlines(), got
