@@ -800,7 +800,9 @@ class Process(ThreadsMixin):
                     raise GuestExit(signo=SIGKILL)
                 if self.threads:
                     self.schedule()
-                if self.sigqueue or self.host_sigq or self.tsigqueue:
+                # also with no signal left: a call that returned -ERESTART* must still be
+                # restarted (the guest would see -512)
+                if self.sigqueue or self.host_sigq or self.tsigqueue or self.restart_nr >= 0:
                     self.deliver_signals()
         except GuestExit as ex:
             self.exit = ex
@@ -884,6 +886,7 @@ class Process(ThreadsMixin):
             if ret < 0:
                 if -ERESTART_RESTARTBLOCK <= ret <= -ERESTARTSYS:
                     self.restart_nr = nr
+                    self.cpu.stop()     # the run loop restarts it or makes it EINTR first
                 epipe = ret == -errno.EPIPE and nr in SIGPIPE_CALLS and not (
                     nr in SEND_CALLS and args[3] & MSG_NOSIGNAL)
         if traced and self.exec_request is None:
