@@ -358,6 +358,10 @@ class ThreadsMixin:
         cur = self.thread
         self._wake_what_can_go_on()
         if cur.state == "runnable" and not self.slice_expired:
+            # it may have blocked and been woken in the pass above (its deadline had
+            # passed, its word had changed): its call returns now, before it runs on
+            if cur.result is not None:
+                self._complete_call(cur)
             return
         self.slice_expired = False
         order = list(self.threads.values())

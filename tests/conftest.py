@@ -59,6 +59,7 @@ BUILDS = {
     "shared_sync": ("shared_sync.c", ["-O1", "-pthread"]),
     "dlclose_demo": ("dlclose_demo.c", []),
     "jit": ("jit.c", ["-O2"]),
+    "timed_waits": ("timed_waits.c", ["-O1", "-pthread"]),
 }
 
 

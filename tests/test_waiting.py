@@ -105,6 +105,19 @@ def _start(*args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@pytest.mark.parametrize("ld", ["python", "system"])
+def test_a_wait_over_before_its_thread_parks_returns_to_that_call(examples, ld):
+    """examples/timed_waits.c: two threads in 1-50 us timed condition waits. When the
+    deadline had passed by the time the scheduler looked, the woken thread ran on without
+    its call's result (glibc: "The futex facility returned an unexpected error code.") and
+    the result came later, to another call (an mmap returned -ETIMEDOUT)."""
+    exe = str(examples["timed_waits"])
+    want = native(exe)
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe)
+    assert got.returncode == want.returncode == 0, got.stderr.decode()[-500:]
+    assert got.stdout == want.stdout == b"4000 timed waits, 0 wrong results\n"
+
+
 def test_timeout_ends_a_guest_blocked_in_poll(examples):
     t0 = time.monotonic()
     got = pyloader("run", "--timeout", "1", "-e", "trace=none", str(examples["io_wait"]),
