@@ -11,7 +11,6 @@ import bisect
 import ctypes
 import mmap
 import os
-from dataclasses import dataclass
 
 PAGE_SIZE = 4096
 PAGE_MASK = ~(PAGE_SIZE - 1)
@@ -41,28 +40,47 @@ class Fault(OSError):
         self.addr = addr
 
 
-@dataclass(slots=True)
 class Vma:
-    start: int
-    end: int
-    prot: int
-    shared: bool = False
-    name: str = ""            # file path, "[heap]", "[stack]" or "" for anonymous
-    offset: int = 0           # file offset of `start`
-    dev: int = 0
-    inode: int = 0
-    host_fd: int = -1         # MAP_SHARED file mappings: written back on msync/munmap/exit
-    # the host memory behind the pages (Unicorn maps it with mem_map_ptr), and where in it
-    # `start` is; split VMAs share one backing
-    backing: memoryview | None = None
-    boff: int = 0
-    # a private file mapping that was writable has (as far as we know) copied-on-write pages,
-    # an anon_vma: the kernel never merges it with a neighbour that has none (RELRO shows up
-    # as its own line in /proc/self/maps)
-    anon: bool = False
-    # a file mapping that reaches past the file's last page: from here on there is no file
-    # data, and an access is SIGBUS (the pages stay inaccessible in Unicorn); 0 if none
-    eof: int = 0
+    """One mapping. A plain class, not a dataclass: the run path's classes are made at
+    import time, and a dataclass costs ~1 ms to make."""
+    __slots__ = (
+        "anon",
+        "backing",
+        "boff",
+        "dev",
+        "end",
+        "eof",
+        "host_fd",
+        "inode",
+        "name",
+        "offset",
+        "prot",
+        "shared",
+        "start",
+    )
+
+    def __init__(self, start: int, end: int, prot: int, shared: bool = False, name: str = "",
+                 offset: int = 0, dev: int = 0, inode: int = 0, host_fd: int = -1,
+                 backing: memoryview | None = None, boff: int = 0, anon: bool = False,
+                 eof: int = 0):
+        self.start, self.end, self.prot, self.shared = start, end, prot, shared
+        self.name = name            # file path, "[heap]", "[stack]" or "" for anonymous
+        self.offset = offset        # file offset of `start`
+        self.dev, self.inode = dev, inode
+        self.host_fd = host_fd      # MAP_SHARED file mappings: written back on msync/munmap/exit
+        # the host memory behind the pages (Unicorn maps it with mem_map_ptr), and where in it
+        # `start` is; split VMAs share one backing
+        self.backing, self.boff = backing, boff
+        # a private file mapping that was writable has (as far as we know) copied-on-write
+        # pages, an anon_vma: the kernel never merges it with a neighbour that has none
+        # (RELRO shows up as its own line in /proc/self/maps)
+        self.anon = anon
+        # a file mapping that reaches past the file's last page: from here on there is no
+        # file data, and an access is SIGBUS (the pages stay inaccessible in Unicorn); 0 if none
+        self.eof = eof
+
+    def __repr__(self) -> str:
+        return f"Vma({self.start:#x}-{self.end:#x} {self.perms_text()} {self.name})"
 
     def split(self, at: int) -> Vma:
         """Cut at `at`; self keeps the low part, the returned VMA is the high part."""

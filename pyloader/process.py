@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 
 from unicorn import UcError
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
@@ -88,12 +87,11 @@ NANOSLEEP = BY_NAME["nanosleep"].nr
 SEND_CALLS = {BY_NAME[n].nr for n in ("sendto", "sendmsg", "sendmmsg")}
 
 
-@dataclass
 class Creds:
-    uid: int
-    euid: int
-    gid: int
-    egid: int
+    __slots__ = ("egid", "euid", "gid", "uid")
+
+    def __init__(self, uid: int, euid: int, gid: int, egid: int):
+        self.uid, self.euid, self.gid, self.egid = uid, euid, gid, egid
 
 
 class GuestExit(Exception):

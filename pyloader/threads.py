@@ -17,7 +17,6 @@ import os
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 ROBUST_LIST_LIMIT = 2048        # the kernel's bound on the walk
 FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
@@ -40,29 +39,47 @@ class Blocked:
 BLOCKED = Blocked()
 
 
-@dataclass
 class Wait:
-    kind: str                   # "futex", "pi", "sleep", "io", "child", "signal"
-    addr: int = 0
-    bitset: int = 0xFFFFFFFF    # futex: the bitset; signal: the signals waited for
-    deadline: int | None = None  # CLOCK_MONOTONIC ns
-    timeout_result: int = 0
-    fds: tuple = ()             # io: ((host fd, poll events), ...), ready when any is
-    on_ready: Callable[[], int] | None = None   # io: the call's result once ready
-    interrupted: int = -512     # what a signal makes of the call (-ERESTARTSYS by default)
-    expect: int | None = None   # a process-shared futex: also over when the word changes
+    """What a blocked thread waits for (plain classes here: see memory.Vma)."""
+    __slots__ = (
+        "addr",
+        "bitset",
+        "deadline",
+        "expect",
+        "fds",
+        "interrupted",
+        "kind",
+        "on_ready",
+        "timeout_result",
+    )
+
+    def __init__(self, kind: str, addr: int = 0, bitset: int = 0xFFFFFFFF,
+                 deadline: int | None = None, timeout_result: int = 0, fds: tuple = (),
+                 on_ready: Callable[[], int] | None = None, interrupted: int = -512,
+                 expect: int | None = None):
+        self.kind = kind                # "futex", "pi", "sleep", "io", "child", "signal"
+        self.addr = addr
+        self.bitset = bitset            # futex: the bitset; signal: the signals waited for
+        self.deadline = deadline        # CLOCK_MONOTONIC ns
+        self.timeout_result = timeout_result
+        self.fds = fds                  # io: ((host fd, poll events), ...), ready when any is
+        self.on_ready = on_ready        # io: the call's result once ready
+        self.interrupted = interrupted  # what a signal makes of the call (-ERESTARTSYS)
+        self.expect = expect            # a process-shared futex: also over when the word changes
 
 
-@dataclass
 class Thread:
-    tid: int
-    context: object = None      # Unicorn context (valid while the thread is not running)
-    state: str = "runnable"     # runnable, blocked, dead
-    wait: Wait | None = None
-    result: int | None = None   # the blocked syscall's result once woken
-    call: tuple | None = None   # (nr, args, traced) of the blocked syscall
-    again: tuple | None = None  # (nr, deadline) of a call woken to be made again
-    saved: dict = field(default_factory=dict)   # PER_THREAD values while not running
+    __slots__ = ("again", "call", "context", "result", "saved", "state", "tid", "wait")
+
+    def __init__(self, tid: int, context: object = None):
+        self.tid = tid
+        self.context = context          # Unicorn context (valid while the thread is not running)
+        self.state = "runnable"         # runnable, blocked, dead
+        self.wait: Wait | None = None
+        self.result: int | None = None  # the blocked syscall's result once woken
+        self.call: tuple | None = None  # (nr, args, traced) of the blocked syscall
+        self.again: tuple | None = None  # (nr, deadline) of a call woken to be made again
+        self.saved: dict = {}           # PER_THREAD values while not running
 
 
 def fds_ready(fds) -> bool:

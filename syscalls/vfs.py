@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
 
 AT_FDCWD = -100
 MAXSYMLINKS = 40
@@ -20,14 +19,17 @@ def err(code: int) -> OSError:
     return OSError(code, os.strerror(code))
 
 
-@dataclass(slots=True)
 class OpenFile:
     """One guest descriptor: the host descriptor behind it and what it was opened as."""
-    host_fd: int
-    path: bytes = b""          # the guest path it was opened by ("" for pipes, sockets...)
-    cloexec: bool = False
-    file: object = None        # what pyloader emulates behind host_fd (a signalfd), shared
-                               # by dup as the kernel shares the struct file
+    __slots__ = ("cloexec", "file", "host_fd", "path")
+
+    def __init__(self, host_fd: int, path: bytes = b"", cloexec: bool = False,
+                 file: object = None):
+        self.host_fd = host_fd
+        self.path = path            # the guest path it was opened by ("" for pipes, sockets...)
+        self.cloexec = cloexec
+        self.file = file            # what pyloader emulates behind host_fd (a signalfd), shared
+                                    # by dup as the kernel shares the struct file
 
 
 class FdTable:

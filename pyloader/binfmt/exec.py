@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
 
 BINPRM_BUF_SIZE = 256
 MAX_REWRITES = 5          # exec_binprm: "for (depth = 0;; depth++) if (depth > 5) -ELOOP"
@@ -25,28 +24,31 @@ class ExecError(Exception):
         self.errno = code
 
 
-@dataclass
 class LinuxBinprm:
-    """struct linux_binprm: what is being executed, and what the handlers learned."""
-    filename: str                  # the name execve was given (AT_EXECFN, the trace line)
-    interp: str                    # the file being loaded now (changes with #! rewrites)
-    argv: list[bytes]
-    envp: list[bytes]
-    buf: bytes = b""               # first BINPRM_BUF_SIZE bytes of `interp`
-    data: bytes = b""              # the whole file (ELF images are mapped from it)
-    host_path: bytes = b""
-    st: os.stat_result | None = None
-    depth: int = 0
-    steps: list[str] = field(default_factory=list)   # what each handler decided, for `explain`
-    scripts: list = field(default_factory=list)      # [(script, interpreter, arg)] per #! rewrite
-    # filled by load_elf_binary for the loader, the trace and `explain`:
-    load_bias: int = 0
-    entry: int = 0                 # where the CPU starts (ld.so's entry when it runs)
-    interp_base: int = 0           # AT_BASE
-    interp_path: str | None = None
-    sp: int = 0
-    image: object = None           # the executable's ElfImage
-    auxv: list = field(default_factory=list)         # [(AT_*, value)] as placed on the stack
+    """struct linux_binprm: what is being executed, and what the handlers learned. (A plain
+    class: see memory.Vma.)"""
+
+    def __init__(self, filename: str, interp: str, argv: list[bytes], envp: list[bytes],
+                 buf: bytes = b"", data: bytes = b"", host_path: bytes = b"",
+                 st: os.stat_result | None = None, depth: int = 0):
+        self.filename = filename    # the name execve was given (AT_EXECFN, the trace line)
+        self.interp = interp        # the file being loaded now (changes with #! rewrites)
+        self.argv, self.envp = argv, envp
+        self.buf = buf              # first BINPRM_BUF_SIZE bytes of `interp`
+        self.data = data            # the whole file (ELF images are mapped from it)
+        self.host_path = host_path
+        self.st = st
+        self.depth = depth
+        self.steps: list[str] = []  # what each handler decided, for `explain`
+        self.scripts: list = []     # [(script, interpreter, arg)] per #! rewrite
+        # filled by load_elf_binary for the loader, the trace and `explain`:
+        self.load_bias = 0
+        self.entry = 0              # where the CPU starts (ld.so's entry when it runs)
+        self.interp_base = 0        # AT_BASE
+        self.interp_path: str | None = None
+        self.sp = 0
+        self.image: object = None   # the executable's ElfImage
+        self.auxv: list = []        # [(AT_*, value)] as placed on the stack
 
 
 def open_exec(task, path: str) -> tuple[bytes, os.stat_result, bytes]:

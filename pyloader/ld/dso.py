@@ -7,7 +7,6 @@ indices), which is what GNU hash buys ld.so, at Python speed.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 
 from ..elf import PT_DYNAMIC, PT_GNU_EH_FRAME, PT_GNU_RELRO, PT_LOAD, PT_TLS, ElfError, ElfImage
 
@@ -37,15 +36,17 @@ RELA = struct.Struct("<QQq")
 DYN = struct.Struct("<qQ")
 
 
-@dataclass(slots=True)
 class Sym:
-    index: int
-    name: str
-    info: int
-    other: int
-    shndx: int
-    value: int
-    size: int
+    """A dynamic symbol (plain classes here: see memory.Vma)."""
+    __slots__ = ("index", "info", "name", "other", "shndx", "size", "value")
+
+    def __init__(self, index: int, name: str, info: int, other: int, shndx: int, value: int,
+                 size: int):
+        self.index, self.name, self.info, self.other = index, name, info, other
+        self.shndx, self.value, self.size = shndx, value, size
+
+    def __repr__(self) -> str:
+        return f"Sym({self.index}, {self.name!r}, value={self.value:#x})"
 
     @property
     def type(self) -> int:
@@ -56,26 +57,42 @@ class Sym:
         return self.info >> 4
 
 
-@dataclass(slots=True)
 class Version:
     """An entry of glibc's l_versions: what a version index means in this object."""
-    name: str | None
-    hash: int
-    hidden: bool = False
-    filename: str | None = None     # VERNEED: the object expected to define it
+    __slots__ = ("filename", "hash", "hidden", "name")
+
+    def __init__(self, name: str | None, hash: int, hidden: bool = False,
+                 filename: str | None = None):
+        self.name, self.hash, self.hidden = name, hash, hidden
+        self.filename = filename    # VERNEED: the object expected to define it
+
+    def __repr__(self) -> str:
+        return f"Version({self.name!r}, hidden={self.hidden}, filename={self.filename!r})"
 
 
-@dataclass
 class TlsInfo:
-    blocksize: int
-    align: int
-    init_vaddr: int
-    init_size: int
-    firstbyte_offset: int
-    modid: int = 0
-    offset: int = 0                 # l_tls_offset (tp - block start, TLS_TCB_AT_TP)
-    gen: int = 0                    # the generation of the module's slotinfo entry
-    forced_dynamic: bool = False    # TLSDESC found no static room: never static (glibc's -1)
+    """An object's PT_TLS and where its block went (plain class: see memory.Vma)."""
+    __slots__ = (
+        "align",
+        "blocksize",
+        "firstbyte_offset",
+        "forced_dynamic",
+        "gen",
+        "init_size",
+        "init_vaddr",
+        "modid",
+        "offset",
+    )
+
+    def __init__(self, blocksize: int, align: int, init_vaddr: int, init_size: int,
+                 firstbyte_offset: int):
+        self.blocksize, self.align = blocksize, align
+        self.init_vaddr, self.init_size = init_vaddr, init_size
+        self.firstbyte_offset = firstbyte_offset
+        self.modid = 0
+        self.offset = 0             # l_tls_offset (tp - block start, TLS_TCB_AT_TP)
+        self.gen = 0                # the generation of the module's slotinfo entry
+        self.forced_dynamic = False  # TLSDESC found no static room: never static (glibc's -1)
 
 
 class SymbolTable:
@@ -103,27 +120,23 @@ class SymbolTable:
         return (self[i] for i in range(len(self.raw)))
 
 
-@dataclass(eq=False)
 class LinkMap:
-    """A loaded object: its file image, its place in memory (l_addr) and its tables."""
-    name: str                        # the name it was asked for (DT_NEEDED or a path)
-    path: str                        # the guest path it was loaded from
-    data: bytes
-    l_addr: int = 0
-    img: ElfImage = field(init=False)
-    map_start: int = 0
-    map_end: int = 0
-    guest: int = 0                   # address of its struct link_map in guest memory
-    is_main: bool = False
-    is_rtld: bool = False
-    is_vdso: bool = False            # the kernel's vDSO (mapped by exec, never relocated)
-    relocated: bool = False
-    tls: TlsInfo | None = None
-    loader: LinkMap | None = None
-    dev: int = -1
-    ino: int = -1
+    """A loaded object: its file image, its place in memory (l_addr) and its tables. (A
+    plain class: see memory.Vma. Objects compare by identity.)"""
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, path: str, data: bytes, l_addr: int = 0):
+        self.name = name                # the name it was asked for (DT_NEEDED or a path)
+        self.path = path                # the guest path it was loaded from
+        self.data = data
+        self.l_addr = l_addr
+        self.map_start = self.map_end = 0
+        self.guest = 0                  # address of its struct link_map in guest memory
+        self.is_main = self.is_rtld = False
+        self.is_vdso = False            # the kernel's vDSO (mapped by exec, never relocated)
+        self.relocated = False
+        self.tls: TlsInfo | None = None
+        self.loader: LinkMap | None = None
+        self.dev = self.ino = -1
         self.img = ElfImage(self.data, self.path)
         self.dyn: dict[int, list[int]] = {}
         self.dyn_vaddr = 0
@@ -146,9 +159,9 @@ class LinkMap:
         self.syms = self._read_symbols()
         self.by_name: dict[str, list[int]] = {}
         setdefault = self.by_name.setdefault
-        for i, (name, raw) in enumerate(zip(self.syms.names, self.syms.raw)):
+        for i, (sym_name, raw) in enumerate(zip(self.syms.names, self.syms.raw)):
             if raw[3] or raw[4]:         # defined, or an executable's canonical PLT address
-                setdefault(name, []).append(i)
+                setdefault(sym_name, []).append(i)
         self.versym = self._read_versym()
         self.versions = self._read_versions()
         ph = self.img.first(PT_TLS)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 STRUCTS = ("link_map", "rtld_global", "rtld_global_ro", "pthread")
@@ -25,13 +24,17 @@ class LayoutError(Exception):
     """This glibc build cannot be understood (no debug info for it)."""
 
 
-@dataclass(frozen=True)
 class Member:
-    offset: int        # bytes from the start of the struct
-    size: int          # bytes (element size for arrays)
-    bit_offset: int = -1   # for bitfields: bit position in the storage unit at `offset`
-    bit_size: int = 0
-    count: int = 0         # for arrays: the number of elements
+    """A struct member's place (a plain class: see elf.Phdr)."""
+    __slots__ = ("bit_offset", "bit_size", "count", "offset", "size")
+
+    def __init__(self, offset: int, size: int, bit_offset: int = -1, bit_size: int = 0,
+                 count: int = 0):
+        self.offset = offset            # bytes from the start of the struct
+        self.size = size                # bytes (element size for arrays)
+        self.bit_offset = bit_offset    # for bitfields: bit position in the unit at `offset`
+        self.bit_size = bit_size
+        self.count = count              # for arrays: the number of elements
 
 
 class Layout:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
 
 DEFAULT_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib")
 LIB = "lib/x86_64-linux-gnu"          # what $LIB expands to on Debian/Ubuntu x86-64
@@ -40,14 +39,16 @@ def isa_levels(cpu) -> list[str]:
     return levels
 
 
-@dataclass(eq=False)
 class SearchDir:
     """struct r_search_path_elem: a directory, where it was first named, and per subdirectory
     whether it exists (None: not known yet)."""
-    dirname: str                    # ending in "/"
-    what: str                       # "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "system search path"
-    where: str | None               # the object whose RPATH or RUNPATH named it
-    status: list[bool | None]
+    __slots__ = ("dirname", "status", "what", "where")
+
+    def __init__(self, dirname: str, what: str, where: str | None, status: list[bool | None]):
+        self.dirname = dirname      # ending in "/"
+        self.what = what            # "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "system search path"
+        self.where = where          # the object whose RPATH or RUNPATH named it
+        self.status = status
 
 
 def glibc_minor(rtld_data: bytes) -> int:
