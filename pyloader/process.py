@@ -263,6 +263,11 @@ class Process(ThreadsMixin):
                          envp if envp is not None else self.envp)
         self.bprm = bprm
         self.exe = bprm.interp
+        # past the point of no return: what exec clears (the old image's rseq area, robust
+        # list and alternate signal stack), before ld.so registers the new ones
+        self.rseq = 0
+        self.robust_list = (0, 0)
+        self.altstack = (0, 2, 0)
         self.set_comm(os.path.basename(os.fsencode(filename)))
         if bprm.interp_path is not None and self.ld_mode == "python":
             from .ld import LayoutError, LinkError, link_program

@@ -767,16 +767,17 @@ def _sockproto(ctx: Ctx, v: int, domain: int) -> str:
 
 
 def _socklen(ctx: Ctx, v: int) -> str:
-    """An address length stored by the call: [out], or [in => out] when it changed."""
+    """An address length stored by the call: [out], or [in => out] when it changed; a
+    failed call stored nothing: [in]."""
     if not v:
         return "NULL"
     try:
         out = int.from_bytes(ctx.mem.read(v, 4), "little")
     except OSError:
         return ptr(v)
-    if ctx.failed:
-        return ptr(v)
     before = int.from_bytes(ctx.entry[-1], "little") if ctx.entry and -1 in ctx.entry else out
+    if ctx.failed:
+        return f"[{before}]"
     return f"[{out}]" if before == out else f"[{before} => {out}]"
 
 

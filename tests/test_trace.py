@@ -95,6 +95,23 @@ def test_sched_getaffinity_is_one_cpu_in_the_hosts_mask_size():
     assert got.stdout == b"1\n"
 
 
+@needs_strace
+def test_exec_clears_rseq_and_failed_socklen_is_the_input():
+    """env execs bash: the new image registers its rseq area again (exec cleared the old
+    one; it got EBUSY); bash's getpeername(0) fails and strace prints the length it was
+    given, [16]."""
+    argv = ["/usr/bin/env", "/bin/bash", "-c", "echo"]
+    st = subprocess.run(["strace", "-e", "trace=rseq,getpeername", *argv], capture_output=True,
+                        check=False)
+    got = pyloader("run", "-e", "trace=rseq,getpeername", *argv)
+
+    def lines(text: bytes) -> list[str]:
+        return [re.sub(r"0x[0-9a-f]+", "ADDR", ln) for ln in text.decode().splitlines()
+                if ln.startswith(("rseq(", "getpeername("))]
+    assert lines(got.stderr) == lines(st.stderr)
+    assert len(lines(got.stderr)) == 3 and "[16]" in lines(got.stderr)[-1]
+
+
 def trace_of(*args: str) -> tuple[list[str], subprocess.CompletedProcess]:
     got = pyloader("run", *args)
     return got.stderr.decode().splitlines(), got
