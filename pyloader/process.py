@@ -169,7 +169,6 @@ class Process(ThreadsMixin):
         self.signalfds: list = []       # syscalls.signal.SignalFd: readable while theirs is pending
         self.host_sigq: deque = deque()    # signals the host delivered (watcher thread)
         self.posix_timers: set[int] = set()    # timer_create ids (host timers)
-        self.altstack = (0, 2, 0)          # ss_sp, ss_flags (SS_DISABLE), ss_size
         self.saved_sigmask: int | None = None   # rt_sigsuspend's mask to restore
         self.restart_nr = -1               # the syscall that left -ERESTART* in rax
         self.resume_pc: int | None = None  # where rt_sigreturn resumes the guest
@@ -177,10 +176,8 @@ class Process(ThreadsMixin):
         self.timed_out = False
         self._timer = None
         self.clear_child_tid = 0
-        self.robust_list = (0, 0)
         self.sigactions: dict[int, bytes] = {}
         self.current_nr = -1
-        self.rseq = 0
         self.comm = b""
         self.sigmask = 0
         self.rlimits: dict[int, tuple[int, int]] = {}   # the emulated ones (syscalls.process)
@@ -266,8 +263,8 @@ class Process(ThreadsMixin):
         # past the point of no return: what exec clears (the old image's rseq area, robust
         # list and alternate signal stack), before ld.so registers the new ones
         self.rseq = 0
-        self.robust_list = (0, 0)
-        self.altstack = (0, 2, 0)
+        self.robust_list = (0, 0)           # (head, len)
+        self.altstack = (0, 2, 0)           # ss_sp, ss_flags (SS_DISABLE), ss_size
         self.set_comm(os.path.basename(os.fsencode(filename)))
         if bprm.interp_path is not None and self.ld_mode == "python":
             from .ld import LayoutError, LinkError, link_program

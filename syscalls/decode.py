@@ -302,15 +302,10 @@ def st_rlimit(ctx: Ctx, raw: bytes) -> str:
     return f"{{rlim_cur={_rlim(cur)}, rlim_max={_rlim(mx)}}}"
 
 
-SS_FLAGS = ((1, "SS_ONSTACK"), (2, "SS_DISABLE"), (1 << 31, "SS_AUTODISARM"))
-
-
 def st_stack_t(ctx: Ctx, raw: bytes) -> str:
     """sigaltstack's stack_t: {ss_sp=0x..., ss_flags=SS_DISABLE, ss_size=65536}."""
     sp, flags, size = struct.unpack_from("<QI4xQ", raw)
-    names = [n for bit, n in SS_FLAGS if flags & bit]
-    rest = flags & ~sum(bit for bit, _ in SS_FLAGS)
-    text = "|".join(names + ([f"{rest:#x}"] if rest else [])) or "0"
+    text = fmt_flags(ctx, "ss_flags", flags) if flags else "0"
     return f"{{ss_sp={ptr(sp)}, ss_flags={text}, ss_size={size}}}"
 
 

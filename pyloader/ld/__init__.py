@@ -21,7 +21,7 @@ from .dso import (
     DT_RELACOUNT,
     LinkMap,
 )
-from .glibc import TLS_SLOTINFO_SURPLUS, Arena, GlibcState
+from .glibc import Arena, GlibcState
 from .layout import LayoutError, layout_for
 from .rtld import R_IRELATIVE, LinkError, Rtld
 from .stubs import StubPage
@@ -54,7 +54,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
 
     r = Rtld(task, bprm)
     r.glibc_minor = search.glibc_minor(rtld_data)
-    r.glibc_sizes["link_map"] = layout.size("link_map")
+    r.link_map_size = layout.size("link_map")
     r.redirect = {}
     r.pending_ifuncs = []
     r.ifunc_cache = {}
@@ -81,9 +81,8 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.sys("brk", 0)                 # ld.so learns where the break is, first thing
     # the minimal malloc starts with what is left of ld.so's last page (after _end)
     rtld_end = rt.l_addr + max(p.p_vaddr + p.p_memsz for p in rt.img.segments(PT_LOAD))
-    arena = Arena(lambda size: r.sys("mmap", 0, size, PROT_RW, MAP_PRIVATE_ANON, 2**64 - 1, 0),
-                  rtld_end, -(-rtld_end // 4096) * 4096)
-    r.arena = arena
+    r.arena = Arena(lambda size: r.sys("mmap", 0, size, PROT_RW, MAP_PRIVATE_ANON, 2**64 - 1, 0),
+                    rtld_end, -(-rtld_end // 4096) * 4096)
     main.blocks = (r.new_object_block("", audit=True), 0, 0)       # dl_main's first
     if r.vdso is not None:
         r.vdso.blocks = (r.new_object_block("", audit=True), 0, 0)  # setup_vdso
@@ -107,8 +106,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     g.rtld_global = _sym(rt, "_rtld_global")
     g.rtld_global_ro = _sym(rt, "_rtld_global_ro")
     g.tls_layout()
-    g.slotinfo = r.malloc(16 + 16 * (g.max_dtv_idx + 1 + TLS_SLOTINFO_SURPLUS))     # init_tls
-    tp = g.allocate_tls(arena)
+    tp = g.allocate_tls()
     auxv = dict(bprm.auxv)
     rnd = task.mem.read(auxv[AT_RANDOM], 16)
     stack_guard = struct.unpack_from("<Q", rnd)[0] & ~0xFF
@@ -127,10 +125,10 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.debug_held = []
     relocate_one(r, rt)
     held, r.debug_held = r.debug_held, None
-    g.build_link_maps(arena)
-    g.rtld_state(arena, task.auxv_addr, auxv.get(AT_PLATFORM, 0), task.minsigstksz)
+    g.build_link_maps()
+    g.rtld_state(task.auxv_addr, auxv.get(AT_PLATFORM, 0), task.minsigstksz)
     if r.vdso is not None:          # before libc's IRELATIVEs: time/gettimeofday read them
-        setup_vdso_pointers(g, r.vdso, arena)
+        setup_vdso_pointers(g, r.vdso)
     if layout.has("rtld_global_ro", "_dl_find_object"):   # glibc >= 2.35; libc jumps through it
         g.put_ro("_dl_find_object", find_object)
     r.set_symbol = lambda name, value, size: task.mem.write(

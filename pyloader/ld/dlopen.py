@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from .dso import DF_STATIC_TLS, DT_SYMTAB, LinkMap, Version
-from .glibc import PrivateHeap, roundup
+from .glibc import roundup
 from .rtld import LinkError
 
 RTLD_LAZY, RTLD_NOLOAD, RTLD_GLOBAL = 0x1, 0x4, 0x100
@@ -67,12 +67,12 @@ class DynamicLoader:
     def set_scopes(self, m: LinkMap) -> None:
         """l_searchlist (the object and its dependencies), l_local_scope[0] -> it, and
         l_scope[0] -> the global scope (the main map's search list)."""
-        g, arena = self.r.glibc, self.arena()
+        g, private = self.r.glibc, self.r.private
         put = lambda path, v: g.put(m.guest, "link_map", path, v)
         search = m.guest + self.L.off("link_map", "l_searchlist")
         if not m.is_main:
             objs = self.closure(m)
-            lst = arena.alloc(8 * len(objs), 8)
+            lst = private.alloc(8 * len(objs), 8)
             self.r.mem.write(lst, b"".join(o.guest.to_bytes(8, "little") for o in objs))
             put("l_searchlist.r_list", lst)
             put("l_searchlist.r_nlist", len(objs))
@@ -85,10 +85,6 @@ class DynamicLoader:
         put("l_scope", mem_at)
         put("l_scope_max", self.L.member("link_map", "l_scope_mem").count)
         put("l_local_scope", search)
-
-    def arena(self) -> PrivateHeap:
-        """Where the linker's own blocks go once the program runs."""
-        return self.r.private
 
     # --- the stubs -------------------------------------------------------------------------------
     def dl_lookup_symbol_x(self, name_p, undef_map, ref_p, scope_p, version_p, type_class):
@@ -185,7 +181,7 @@ class DynamicLoader:
         if mode & RTLD_NOLOAD:
             return 0
         if not self.scratch_ready:    # the guest's stack is live now: scratch gets its own page
-            r.scratch = self.arena().alloc(0x1000, 0x1000)    # (no system call)
+            r.scratch = self.r.private.alloc(0x1000, 0x1000)    # (no system call)
             self.scratch_ready = True
         try:
             # RTLD_LAZY binds on first call unless LD_BIND_NOW (GLRO(dl_lazy)) says not to
@@ -239,14 +235,14 @@ class DynamicLoader:
         r.extra_maps += new
         for m in new:
             m.dlopened = True           # lt_loaded
-        arena = self.arena()
+        private = self.r.private
         for m in new:
-            m.guest = arena.alloc(self.L.size("link_map"), 16)
+            m.guest = private.alloc(self.L.size("link_map"), 16)
         for m in tls:
             g.add_tls_module(m)
         if tls:
             g.new_generation()
-        g.append_link_maps(new, arena)
+        g.append_link_maps(new)
         saved = r.maps
         r.maps = r.maps + [m for m in new if m not in r.maps]   # their own scope for binding
         r.sym_cache.clear()
@@ -270,12 +266,12 @@ class DynamicLoader:
     def _signal(self, message: str):
         """Raise the error in the guest: _dl_signal_error(ENOENT-ish, objname, NULL, msg)."""
         r = self.r
-        arena = self.arena()
+        private = self.r.private
         obj, _, err = message.partition(": ")
         texts = []
         for t in (obj, err):
             raw = t.encode() + b"\0"
-            at = arena.alloc(roundup(len(raw), 8), 8)
+            at = private.alloc(roundup(len(raw), 8), 8)
             r.mem.write(at, raw)
             texts.append(at)
         cpu = r.task.cpu

@@ -137,6 +137,8 @@ class LinkMap:
         self.tls: TlsInfo | None = None
         self.loader: LinkMap | None = None
         self.dev = self.ino = -1
+        # start-up only: ld.so's blocks for it (_dl_new_object's, the found path, l_origin)
+        self.blocks: tuple[int, int, int] | None = None
         self.img = ElfImage(self.data, self.path)
         self.dyn: dict[int, list[int]] = {}
         self.dyn_vaddr = 0

@@ -98,6 +98,21 @@ class Arena:
             self.next = addr
 
 
+# _dl_new_object's calloc: the link_map, the audit states (DL_NNS of 16 bytes, for the program
+# and the vDSO, made before auditing is known), a one-entry symbolic search list, the
+# libname_list node (24 bytes) and the name
+AUDIT_SPACE = 16 * 16
+
+
+def new_object_tail(link_map_size: int, audit: bool) -> int:
+    """Where the libname_list node is in _dl_new_object's block."""
+    return link_map_size + (AUDIT_SPACE if audit else 0) + 8
+
+
+def new_object_size(link_map_size: int, libname: bytes, audit: bool) -> int:
+    return new_object_tail(link_map_size, audit) + 24 + len(libname) + 1
+
+
 class PrivateHeap:
     """The linker's memory after start-up (dlopen's link maps, names and scopes, dynamic TLS
     descriptors, the scopes it keeps for every object, a scratch page): "[pyloader]" pages
@@ -200,14 +215,18 @@ class GlibcState:
         self.static_nelem = modid
         self.generation = 1
 
-    def allocate_tls(self, arena: Arena) -> int:
-        """The static TLS block and the TCB (struct pthread) of the main thread; returns tp."""
+    def allocate_tls(self) -> int:
+        """init_tls: the dtv slotinfo list, then the static TLS block and the TCB (struct
+        pthread) of the main thread and its dtv, in ld.so's minimal-malloc blocks; returns
+        tp."""
+        malloc = self.r.malloc
+        self.slotinfo = malloc(16 + 16 * (self.max_dtv_idx + 1 + TLS_SLOTINFO_SURPLUS))
         size, align = self.tls_static_size, self.tls_static_align
         # _dl_allocate_tls_storage: room for the alignment and the pointer to the block
-        block = arena.alloc(size + align + 8)
+        block = malloc(size + align + 8)
         tp = roundup(block, align) + size - self.tcb_size
         dtv_len = self.max_dtv_idx + DTV_SURPLUS
-        dtv = arena.alloc(16 * (dtv_len + 2))              # allocate_dtv
+        dtv = malloc(16 * (dtv_len + 2))                   # allocate_dtv
         self.mem.write_u64(dtv, dtv_len)                 # dtv[-1].counter
         self.dtv = dtv + 16                              # what tcb->dtv points at
         self.mem.write_u64(self.dtv, 1)                   # dtv[0].counter: the generation
@@ -231,7 +250,7 @@ class GlibcState:
             self.copy_tdata_one(m)
 
     # --- link maps -----------------------------------------------------------------------------
-    def build_link_maps(self, arena: Arena) -> None:
+    def build_link_maps(self) -> None:
         r = self.r
         L = self.L
         self.dt_num = L.member("link_map", "l_info").count - 42   # minus THISPROC 0 + VERSION
@@ -239,15 +258,17 @@ class GlibcState:
         for m in chain:
             if m.is_rtld and L.has("rtld_global", "_dl_rtld_map"):
                 m.guest = self.rtld_global + L.off("rtld_global", "_dl_rtld_map")
-            else:       # _dl_new_object's block, made when the object was (Rtld.malloc)
-                m.guest = m.blocks[0] if getattr(m, "blocks", None) else \
-                    arena.alloc(L.size("link_map"), 16)
+            elif m.is_rtld:     # glibc >= 2.41 keeps it elsewhere: where, does not matter
+                m.guest = r.private.alloc(L.size("link_map"), 16)
+            else:               # _dl_new_object's block, made when the object was
+                m.guest = m.blocks[0]
         for i, m in enumerate(chain):     # l_serial: ld.so's map counted as the second load
-            self.fill_link_map(m, arena, i + 1 if i else 0, chain[i - 1] if i else None,
+            self.fill_link_map(m, i + 1 if i else 0, chain[i - 1] if i else None,
                                chain[i + 1] if i + 1 < len(chain) else None)
         main = r.main
-        # the main map's search list: every object, in the global scope's order
-        lst = r.searchlist_block or arena.alloc(8 * len(r.maps), 8)
+        # the main map's search list (_dl_map_object_deps' block): every object, in the
+        # global scope's order
+        lst = r.searchlist_block
         self.mem.write(lst, b"".join(_u64(m.guest) for m in r.maps))
         self.put(main.guest, "link_map", "l_searchlist.r_list", lst)
         self.searchlist_list = lst
@@ -256,20 +277,20 @@ class GlibcState:
         self.chain = chain
         self.load_adds = len(chain)         # GL(dl_load_adds): every object ever loaded
 
-    def append_link_maps(self, new: list[LinkMap], arena: Arena) -> None:
+    def append_link_maps(self, new: list[LinkMap]) -> None:
         """dlopen: new objects join the end of the namespace's list."""
         last = self.chain[-1]
         for i, m in enumerate(new):
             prev = new[i - 1] if i else last
             nxt = new[i + 1] if i + 1 < len(new) else None
-            self.fill_link_map(m, arena, self.load_adds + i, prev, nxt)
+            self.fill_link_map(m, self.load_adds + i, prev, nxt)
         self.put(last.guest, "link_map", "l_next", new[0].guest)
         self.chain += new
         self.put_g("_dl_ns[0]._ns_nloaded", len(self.chain))
         self.load_adds += len(new)
         self.put_g("_dl_load_adds", self.load_adds)
 
-    def fill_link_map(self, m: LinkMap, arena: Arena, serial: int, prev, nxt) -> None:
+    def fill_link_map(self, m: LinkMap, serial: int, prev, nxt) -> None:
         base = m.guest
 
         def put(path: str, v: int) -> None:
@@ -277,26 +298,29 @@ class GlibcState:
             # it does not read
             if self.L.has("link_map", path):
                 self.put(base, "link_map", path, v)
-        name = b"" if m.is_main else m.path.encode()
-        lname = (m.soname or m.name).encode()
-        block, realname, origin_block = getattr(m, "blocks", None) or (0, 0, 0)
-        if block and not m.is_rtld:
-            # _dl_new_object's layout: link_map, audit states, symbolic search list, then
-            # the libname_list node and the name asked for; l_name is the path the search
-            # found. The program's name is ""; the vDSO's names are its DT_SONAME, in place.
-            tail = block + self.L.size("link_map") + (256 if m.is_main or m.is_vdso else 0) + 8
-            libname, lname_addr = tail, tail + 24
-            lname = b"" if m.is_main or m.is_vdso else m.name.encode()
-            name_addr = realname or lname_addr + len(lname)
-            if m.is_vdso and m.soname:
+        write = self.mem.write
+        blocks = m.blocks
+        origin_block = 0
+        if blocks is None:      # ld.so's own map, and dlopen's (glibc: libc's malloc)
+            private = self.r.private
+            libname = private.alloc(24, 8)
+            lname = (m.soname or m.name).encode()
+            lname_addr = private.alloc(len(lname) + 1, 1)
+            write(lname_addr, lname + b"\0")
+            name_addr = private.alloc(len(m.path.encode()) + 1, 1)
+            write(name_addr, m.path.encode() + b"\0")
+        else:                   # start-up: where _dl_new_object and the search put them
+            block, realname, origin_block = blocks
+            libname = block + new_object_tail(self.L.size("link_map"), m.is_main or m.is_vdso)
+            if m.is_vdso:       # setup_vdso: both names are its DT_SONAME, in place
                 lname_addr = name_addr = m.l_addr + m.one(DT_STRTAB) + m.dyn[DT_SONAME][0]
-                lname = name = b""
-        else:
-            libname = arena.alloc(24, 8)
-            lname_addr = arena.alloc(len(lname) + 1, 1)
-            name_addr = arena.alloc(len(name) + 1, 1)
-        if name or not m.is_vdso:
-            self.mem.write(name_addr, name + b"\0")
+            else:               # the name asked for; the program's is "", which is its l_name
+                lname = b"" if m.is_main else m.name.encode()
+                lname_addr = libname + 24
+                write(lname_addr, lname + b"\0")
+                name_addr = realname or lname_addr + len(lname)
+                if realname:    # l_name: the path the search found
+                    write(realname, m.path.encode() + b"\0")
         put("l_addr", m.l_addr)
         put("l_name", name_addr)
         put("l_ld", m.l_addr + m.dyn_vaddr if m.dyn_vaddr else 0)
@@ -304,8 +328,6 @@ class GlibcState:
         put("l_prev", prev.guest if prev is not None else 0)
         put("l_real", base)
         # l_libname: the names this object answers to
-        if lname or not m.is_vdso:
-            self.mem.write(lname_addr, lname + b"\0")
         self.mem.write(libname, _u64(lname_addr) + _u64(0) + _u64(1))
         put("l_libname", libname)
         self._fill_info(m, base, self.dt_num)
@@ -340,7 +362,7 @@ class GlibcState:
             # l_origin (_dl_new_object): the directory the object was found in; dlinfo
             # RTLD_DI_ORIGIN copies it, $ORIGIN expands to it
             origin = (os.path.dirname(m.path) or ".").encode() + b"\0"
-            origin_addr = origin_block or arena.alloc(len(origin), 1)
+            origin_addr = origin_block or self.r.private.alloc(len(origin), 1)
             self.mem.write(origin_addr, origin)
             put("l_origin", origin_addr)
             put("l_ldnum", _dyn_count(m))
@@ -489,7 +511,7 @@ class GlibcState:
             addr += 16
 
     # --- _rtld_global and friends -----------------------------------------------------------------
-    def rtld_state(self, arena: Arena, auxv: int, platform: int, minsigstksz: int) -> None:
+    def rtld_state(self, auxv: int, platform: int, minsigstksz: int) -> None:
         r = self.r
         put_g, put_ro = self.put_g, self.put_ro
         put_g("_dl_ns[0]._ns_loaded", r.maps[0].guest)
@@ -510,7 +532,7 @@ class GlibcState:
         put_g("_dl_initial_dtv", self.dtv)
         put_g("_dl_tls_generation", 1)
         nelem = self.max_dtv_idx + 1 + TLS_SLOTINFO_SURPLUS
-        slot = self.slotinfo or arena.alloc(16 + 16 * nelem, 16)     # init_tls made it
+        slot = self.slotinfo                                     # allocate_tls made it
         self.mem.write(slot, _u64(nelem) + _u64(0))
         for m in self.tls_maps:
             self.mem.write(slot + 16 + 16 * m.tls.modid, _u64(0) + _u64(m.guest))
@@ -529,7 +551,7 @@ class GlibcState:
             put_g("_dl_rtld_unlock_recursive", r.stubs.ret_gadget)
         # rtld_active() is GLRO(dl_init_all_dirs) != NULL: libc < 2.34 otherwise dlopens
         # through _dl_open_hook (NULL). Nothing in libc reads the list: an empty element
-        dirs = r.init_dirs_block or arena.alloc(64, 8)       # _dl_init_paths' elements
+        dirs = r.init_dirs_block                        # _dl_init_paths' elements
         self.mem.write(dirs, bytes(64))
         put_g("_dl_all_dirs", dirs)
         put_ro("_dl_init_all_dirs", dirs)

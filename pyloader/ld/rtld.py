@@ -27,6 +27,7 @@ from .dso import (
     LinkMap,
     Version,
 )
+from .glibc import new_object_size
 from .search import SearchDir
 
 AT_FDCWD = -100 & 0xFFFFFFFFFFFFFFFF
@@ -95,11 +96,12 @@ class Rtld:
         self._private = None
         self.starting = True                    # ld.so allocates with its minimal malloc
         self.realname_block = 0                 # the path the last search found (l_name)
-        self.main_origin = 0                    # the program's l_origin block, once made
+        self.main_origin: str | None = None     # the program's l_origin, once learnt
+        self.main_origin_read = False           # ld.so's readlink of /proc/self/exe made
         self.unique_size = 0                    # entries of glibc's unique symbol table
         self.init_dirs_block = self.searchlist_block = 0
         self.legacy_hwcaps: tuple[str, list[str]] | None = None
-        self.glibc_sizes = {"link_map": 1192}   # from the layout (link_program)
+        self.link_map_size = 0                  # sizeof (struct link_map), from the layout
         self.stats = {"lookups": 0, "cache": 0, "start": time.perf_counter_ns(), "reloc": 0,
                       "load": 0}          # LD_DEBUG=statistics (times in ns, not cycles)
         self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
@@ -202,7 +204,7 @@ class Rtld:
     def _find(self, name: str, requester: LinkMap | None) -> tuple[int, str]:
         if "/" in name:
             path = search.expand(name, os.path.dirname(requester.path) if requester else "")
-            self.realname_block = self.malloc(len(os.fsencode(path)) + 1)
+            self._realname(path)                # expand_dynamic_string_token's copy
             fd = self._try(path)
             if fd < 0:
                 raise LinkError(f"{name}: cannot open shared object file: "
@@ -222,7 +224,7 @@ class Rtld:
                                       else owner.rpath)
             found = self._open_path(name, [self._search_dir(d, what, where) for d in dirs])
             if isinstance(found, tuple):
-                self.realname_block = self.malloc(len(os.fsencode(found[1])) + 1)
+                self._realname(found[1])        # open_path's copy of the name that opened
                 return found
             if not found and what != "LD_LIBRARY_PATH":
                 self.dead_paths.add(key)            # no directory of it exists: never again
@@ -230,25 +232,31 @@ class Rtld:
         self.load_cache()
         hit = self.cache.lookup(name, self.levels) if self.cache else None
         if hit:
-            self.realname_block = self.malloc(len(os.fsencode(hit)) + 1)     # the strdup
+            self._realname(hit)                 # _dl_load_cache_lookup's strdup
             fd = self._try(hit)
             if fd >= 0:
                 return fd, hit
         if not nodeflib:
             found = self._open_path(name, self.system_dirs)
             if isinstance(found, tuple):
-                self.realname_block = self.malloc(len(os.fsencode(found[1])) + 1)
+                self._realname(found[1])
                 return found
         raise LinkError(f"{name}: cannot open shared object file: No such file or directory")
+
+    def _realname(self, path: str) -> None:
+        """The block holding the path the object is found at (its l_name, see _map_fd)."""
+        self.realname_block = self.malloc(len(os.fsencode(path)) + 1)
 
     def origin(self, m: LinkMap) -> str:
         """l_origin: the directory of the file; the program's is where /proc/self/exe
         points (_dl_get_origin), symlinks resolved."""
         if not m.is_main:
             return os.path.dirname(m.path)
-        t = self.task
-        real = os.path.realpath(t.root.host_path(os.fsencode(t.exe)))
-        return os.path.dirname(os.fsdecode(t.root.to_guest(real)))
+        if self.main_origin is None:
+            t = self.task
+            real = os.path.realpath(t.root.host_path(os.fsencode(t.exe)))
+            self.main_origin = os.path.dirname(os.fsdecode(t.root.to_guest(real)))
+        return self.main_origin
 
     @property
     def private(self):
@@ -279,11 +287,8 @@ class Rtld:
         self.malloc(32 * self.unique_size)
 
     def new_object_block(self, libname: str, audit: bool = False) -> int:
-        """_dl_new_object's calloc: the link_map, the audit states (DL_NNS of them for the
-        program and the vDSO, made before auditing is known), the one-entry symbolic search
-        list, the libname_list node and the name."""
-        return self.malloc(self.glibc_sizes["link_map"] + (256 if audit else 0) + 8 + 24
-                           + len(os.fsencode(libname)) + 1)
+        """_dl_new_object's calloc (glibc.new_object_size); audit: the program and vDSO's."""
+        return self.malloc(new_object_size(self.link_map_size, os.fsencode(libname), audit))
 
     def malloc_init_paths(self) -> None:
         """_dl_important_hwcaps' and _dl_init_paths' blocks: the hwcaps priorities and
@@ -346,11 +351,12 @@ class Rtld:
         for part in parts:
             size = len(os.fsencode(part)) + 1
             dsts = len(re.findall(r"\$(\{?)(ORIGIN|PLATFORM|LIB)\b", part))
-            if dsts and (m is None or m.is_main) and not self.main_origin:
-                # the program's l_origin is learnt now (_dl_get_origin)
-                n = self.sys("readlink", self.scratch_str("/proc/self/exe"), self.scratch + 0x800,
-                             4096)
-                self.main_origin = self.malloc(len(os.fsencode(origin)) + 1) if n > 0 else -1
+            if dsts and (m is None or m.is_main) and not self.main_origin_read:
+                # the program's l_origin is learnt now (_dl_get_origin): a readlink and a copy
+                self.main_origin_read = True
+                if self.sys("readlink", self.scratch_str("/proc/self/exe"), self.scratch + 0x800,
+                            4096) > 0:
+                    self.malloc(len(os.fsencode(origin)) + 1)
             if dsts:
                 longest = max(len(os.fsencode(origin)), len(search.PLATFORM), len(search.LIB))
                 size += dsts * max(longest - 4, 0)
@@ -479,7 +485,8 @@ class Rtld:
             raise LinkError(f"{path}: {e}") from None
         lm.dev, lm.ino = dev, ino
         lm.loader = requester
-        lm.blocks = (block, realname, origin)       # where glibc's are, while starting
+        if self.starting:                           # where glibc's blocks are
+            lm.blocks = (block, realname, origin)
         self.dprintf("files", f"file={name} [0];  generating link map\n")
         loads = lm.img.segments(PT_LOAD)
         lo = loads[0].p_vaddr & ~(PAGE_SIZE - 1)

@@ -42,7 +42,7 @@ def dl_vdso_vsym(m: LinkMap, name: str) -> int:
     return 0
 
 
-def setup_vdso_pointers(g, m: LinkMap, arena) -> None:
+def setup_vdso_pointers(g, m: LinkMap) -> None:
     """What libc needs to find the vDSO's functions, as rtld leaves it: the map's local
     scope (itself only), its hash table (_dl_setup_hash) and versions
     (_dl_check_map_versions) for `dl_vdso_vsym`, which the time and gettimeofday IFUNC
@@ -63,7 +63,7 @@ def setup_vdso_pointers(g, m: LinkMap, arena) -> None:
     put("l_versyms", m.l_addr + m.one(DT_VERSYM))
     strtab = m.l_addr + m.one(DT_STRTAB)
     n = max(m.versions) + 1
-    versions = getattr(m, "versions_block", 0) or arena.alloc(24 * n, 8)   # r_found_version[]
+    versions = m.versions_block     # struct r_found_version[n], made by check_versions
     for ndx, v in m.versions.items():
         name = strtab + m._strtab.index(v.name.encode() + b"\0")
         mem.write(versions + 24 * ndx, struct.pack("<QIiQ", name, v.hash, 0, 0))
