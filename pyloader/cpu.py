@@ -403,14 +403,16 @@ class TlbAuto:
         import time
         proc = self.proc
         cpu = proc.cpu
-        blocks, nsys, t = cpu.blocks, proc.nsyscalls, time.monotonic()
+        # each system call makes a new argument tuple (Process._last_args): a call was made
+        # when it is another object (the one held here cannot be reused); nothing to count
+        blocks, last, t = cpu.blocks, proc._last_args, time.monotonic()
         while proc.exit is None:
             time.sleep(self.TICK)
             now = time.monotonic()
-            b, n = cpu.blocks, proc.nsyscalls
-            want = self.step(now, (b - blocks) / (now - t), n != nsys or proc.in_syscall,
+            b, args = cpu.blocks, proc._last_args
+            want = self.step(now, (b - blocks) / (now - t), args is not last or proc.in_syscall,
                              b - blocks >= self.MIN_BLOCKS)
-            blocks, nsys, t = b, n, now
+            blocks, last, t = b, args, now
             if want is not None:
                 self.decisions.append((now, want))
                 cpu.tlb_request = want

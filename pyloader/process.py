@@ -146,7 +146,6 @@ class Process(ThreadsMixin):
         self.timeout = timeout
         self.rng = random.Random(seed) if seed is not None else None
         self.cpu = Cpu(tlb)
-        self.nsyscalls = 0              # system calls made: TlbAuto watches it
         self.tlb_auto = TlbAuto(self) if tlb == "auto" else None
         self.mem = AddressSpace(self.cpu)
         self.fds = FdTable()
@@ -845,7 +844,6 @@ class Process(ThreadsMixin):
     def _on_syscall(self) -> None:
         """The hot path: one raw register read, one dict lookup, the handler, rax."""
         a = self._syscall_args()
-        self.nsyscalls += 1
         nr = self.current_nr = a[0]
         args = self._last_args = (a[1], a[2], a[3], a[4], a[5], a[6])
         tr = self.tracer
