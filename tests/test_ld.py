@@ -73,14 +73,22 @@ def test_both_linkers_map_the_same_objects(examples):
     assert ldso == [m[0] for m in maps["system"] if "ld-linux" in m[-1]]
 
 
-def test_falls_back_to_the_real_ldso_without_debug_info(examples, tmp_path):
+def test_without_debug_info_the_layout_is_learnt(examples, tmp_path):
+    """No libc6-dbg: the Python linker learns the layouts from the real ld.so (learn.py) and
+    links the program itself; told to use debug info only, it hands over in one line."""
     code = ("import sys, pyloader.ld.layout as L; L.DEBUG_ROOTS = ('/nonexistent',); "
             "from pyloader.cli import main; sys.exit(main(sys.argv[1:]))")
+    argv = [sys.executable, "-c", code, "run", "-e", "trace=none", "--ld=python",
+            str(examples["hello_name"]), "x"]
     env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    got = subprocess.run([sys.executable, "-c", code, "run", "-e", "trace=none",
-                          str(examples["hello_name"]), "x"], capture_output=True, env=env,
-                         check=False, timeout=120)
+    got = subprocess.run(argv, capture_output=True, env=env, check=False, timeout=120)
     assert got.stdout == b"hello, x!\n"
+    assert got.stderr == b"+++ exited with 10 +++\n"
+    assert len(list(tmp_path.glob("pyloader/layout-*-learn.json"))) == 1
+    env["PYLOADER_LAYOUT"] = "debuginfo"
+    got = subprocess.run(argv, capture_output=True, env=env, check=False, timeout=120)
+    assert got.stdout == b"hello, x!\n"
+    assert b"no debug info for this glibc's ld.so" in got.stderr
     assert b"running the real ld.so instead" in got.stderr
 
 

@@ -5,6 +5,7 @@ leaves the CPU at the program's entry point with rdx = our `_dl_fini`.
 """
 from __future__ import annotations
 
+import os
 import struct
 import time
 
@@ -45,7 +46,11 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     host = task.root.host_path(interp.encode())
     with open(host, "rb") as f:
         rtld_data = f.read()
-    layout = layout_for(rtld_data, task.root)           # may raise LayoutError: nothing done yet
+    # may raise LayoutError: nothing done yet (learning runs the real ld.so in a process
+    # of its own)
+    env = dict(e.split(b"=", 1) for e in bprm.envp if b"=" in e)
+    layout = layout_for(rtld_data, task.root, bprm.interp,
+                        os.fsdecode(env[b"LD_LIBRARY_PATH"]) if b"LD_LIBRARY_PATH" in env else None)
     rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data)
     if not any(info & 0xFFFFFFFF == R_IRELATIVE for _, info, _ in rt.rela()):
         # glibc < 2.33 fills cpu_features in dl_main (init_cpu_features, inlined), not

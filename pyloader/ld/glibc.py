@@ -26,6 +26,9 @@ DTV_SURPLUS = 14
 TLS_SLOTINFO_SURPLUS = 62
 LT_EXECUTABLE, LT_LIBRARY, LT_LOADED = 0, 1, 2
 RSEQ_SIG = 0x53053053
+# offsetof (pthread_mutex_t, __data.__lock) - offsetof (pthread_mutex_t, __data.__list.__next):
+# where the kernel finds a robust mutex's lock word from its list node
+ROBUST_FUTEX_OFFSET = 0 - (24 + 8)
 RSEQ_AREA_SIZE = 32                # RSEQ_AREA_SIZE_INITIAL: what the syscall accepts at least
 RSEQ_AREA_SIZE_INITIAL_USED, RSEQ_MIN_ALIGN = 20, 32
 AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN = 27, 28
@@ -589,7 +592,7 @@ class GlibcState:
         robust = tp + L.off("pthread", "robust_head")
         put("robust_prev", robust)
         put("robust_head.list", robust)
-        put("robust_head.futex_offset", -24)      # offsetof __lock - offsetof __list.__next
+        put("robust_head.futex_offset", ROBUST_FUTEX_OFFSET)
         self.r.sys("set_robust_list", robust, 24)
         put("stackblock_size", stack_end)
         if self.rseq_offset is not None:         # glibc >= 2.41: the extra TLS block

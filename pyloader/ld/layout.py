@@ -3,8 +3,10 @@
 The structs (`struct link_map`, `struct rtld_global`, `struct rtld_global_ro`,
 `struct pthread`) move between glibc versions, so they are read from the DWARF of the
 matching debug file (Debian/Ubuntu `libc6-dbg`, found by the GNU build-id of ld.so under
-/usr/lib/debug/.build-id/), flattened to "path -> offset", and cached per build-id in
-~/.cache/pyloader/. pyelftools is imported only here, and only on a cache miss.
+/usr/lib/debug/.build-id/), flattened to "path -> offset". Without a debug file, the members
+the linker uses are learnt from the real ld.so's work (learn.py). Either way the result is
+cached per build-id and source in ~/.cache/pyloader/. pyelftools is imported only here, and
+only on a cache miss.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import os
 from pathlib import Path
 
 STRUCTS = ("link_map", "rtld_global", "rtld_global_ro", "pthread")
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 # ld.so's hidden variables the linker must fill (from the debug file's .symtab)
 HIDDEN_SYMBOLS = ("__rtld_malloc", "__rtld_calloc", "__rtld_realloc", "__rtld_free",
                   "___rtld_mutex_lock", "___rtld_mutex_unlock")
@@ -21,7 +23,7 @@ DEBUG_ROOTS = ("/usr/lib/debug/.build-id",)
 
 
 class LayoutError(Exception):
-    """This glibc build cannot be understood (no debug info for it)."""
+    """This glibc build cannot be understood (no debug info, and learning failed)."""
 
 
 class Member:
@@ -84,37 +86,57 @@ def _cache_dir() -> Path:
     return Path(base) / "pyloader"
 
 
-def layout_for(ldso_data: bytes, root) -> Layout:
-    """The layout of the glibc whose ld.so image is `ldso_data` (debug file inside `root`)."""
+SOURCES = ("debuginfo", "learn")
+
+
+def layout_for(ldso_data: bytes, root, program: str | None = None,
+               library_path: str | None = None) -> Layout:
+    """The layout of the glibc whose ld.so image is `ldso_data`: from its debug file inside
+    `root` when there is one, else learnt by running that ld.so on `program` (learn.py);
+    cached per build-id. PYLOADER_LAYOUT=debuginfo or =learn allows only that source."""
     bid = build_id(ldso_data)
     if bid is None:
-        raise LayoutError("ld.so has no GNU build-id, so its debug info cannot be found")
-    cached = _cache_dir() / f"layout-{bid}.json"
-    try:
-        data = json.loads(cached.read_text())
-        if data.get("version") == CACHE_VERSION:
+        raise LayoutError("ld.so has no GNU build-id, so its layout cannot be cached or its "
+                          "debug info found")
+    choice = os.environ.get("PYLOADER_LAYOUT", "auto")
+    if choice not in SOURCES + ("auto",):
+        raise LayoutError(f"PYLOADER_LAYOUT={choice}: expected auto, debuginfo or learn")
+    sources = SOURCES if choice == "auto" else (choice,)
+    for source in sources:
+        data = _cached(bid, source)
+        if data is not None:
             return Layout(data)
-    except (OSError, ValueError):
-        pass
-    debug = None
-    for d in DEBUG_ROOTS:
-        cand = root.host_path(f"{d}/{bid[:2]}/{bid[2:]}.debug".encode())
-        if os.path.exists(cand):
-            debug = cand
-            break
-    if debug is None:
+    debug = next((p for p in (root.host_path(f"{d}/{bid[:2]}/{bid[2:]}.debug".encode())
+                              for d in DEBUG_ROOTS) if os.path.exists(p)), None)
+    if debug is not None and "debuginfo" in sources:
+        data = {"structs": _read_dwarf(debug), "symbols": _read_symbols(debug)}
+        source = "debuginfo"
+    elif "learn" in sources and program is not None:
+        from .learn import learn_layout
+        from .search import glibc_minor
+        data = learn_layout(ldso_data, root, program, glibc_minor(ldso_data), library_path)
+        source = "learn"
+    else:
         raise LayoutError(f"no debug info for this glibc's ld.so (build-id {bid}); install "
                           "the matching libc6-dbg")
-    data = {"version": CACHE_VERSION, "build_id": bid, "structs": _read_dwarf(debug),
-            "symbols": _read_symbols(debug)}
+    data.update(version=CACHE_VERSION, build_id=bid, source=source)
+    cached = _cache_dir() / f"layout-{bid}-{source}.json"
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))
         tmp.replace(cached)
     except OSError:
         pass
     return Layout(data)
+
+
+def _cached(bid: str, source: str) -> dict | None:
+    try:
+        data = json.loads((_cache_dir() / f"layout-{bid}-{source}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return data if data.get("version") == CACHE_VERSION else None
 
 
 def _read_symbols(path: bytes) -> dict[str, int]:

@@ -229,7 +229,7 @@ def snapshot(proc) -> Snapshot:
     interp = proc.bprm.interp_path
     with open(proc.root.host_path(os.fsencode(interp)), "rb") as f:
         rtld_data = f.read()
-    L = layout_for(rtld_data, proc.root)
+    L = layout_for(rtld_data, proc.root, proc.bprm.interp)
     base = _interp_base(proc)
     rt = LinkMap("ld.so", interp, rtld_data, l_addr=base)
     g = base + rt.syms[rt.by_name["_rtld_global"][0]].value
@@ -258,8 +258,9 @@ def snapshot(proc) -> Snapshot:
         # a static block by its offset; a dynamic one (malloc'ed) or none just as such
         snap.tls[f"dtv[{i}]"] = f"tp-0x{tp - v:x}" if tp - static_size <= v < tp else \
             "unallocated" if v == (1 << 64) - 1 else "dynamic block" if v else "0"
-    mb = L.member("rtld_global_ro", "_dl_x86_cpu_features")
-    snap.cpu_features = mem.read(ro + mb.offset, mb.size)
+    if L.has("rtld_global_ro", "_dl_x86_cpu_features"):     # not in a learnt layout
+        mb = L.member("rtld_global_ro", "_dl_x86_cpu_features")
+        snap.cpu_features = mem.read(ro + mb.offset, mb.size)
     for m in objs.maps:
         _fields(snap.state, f"{m.name}:", proc, L, "link_map", m.guest, objs)
     _fields(snap.state, "_rtld_global:", proc, L, "rtld_global", g, objs)

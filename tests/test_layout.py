@@ -1,0 +1,173 @@
+"""glibc's private layouts learnt without debug info (pyloader/ld/learn.py), checked against
+the debug info (libc6-dbg) of the same build: this machine's glibc and, where it could be
+fetched, Debian trixie's 2.41 (test_ld_debian.py's root)."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from conftest import EXAMPLES, native, pyloader
+from test_ld_debian import debian_root
+
+from pyloader.ld import layout as layout_mod
+from pyloader.ld.learn import learn_layout
+from pyloader.ld.search import glibc_minor
+from syscalls.vfs import Root
+
+RTLD = b"/lib64/ld-linux-x86-64.so.2"
+
+
+def _learn_and_truth(root_dir: str, program: str):
+    root = Root(root_dir)
+    host = root.host_path(RTLD)
+    with open(host, "rb") as f:
+        data = f.read()
+    bid = layout_mod.build_id(data)
+    debug = root.host_path(f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug".encode())
+    if not os.path.exists(debug):
+        pytest.skip(f"no debug info for {root_dir}'s glibc to check against (libc6-dbg)")
+    learnt = learn_layout(data, root, program, glibc_minor(data))
+    truth = {"structs": layout_mod._read_dwarf(debug), "symbols": layout_mod._read_symbols(debug)}
+    return learnt, truth
+
+
+def _differences(learnt: dict, truth: dict) -> list[str]:
+    out = []
+    for name, struct in learnt["structs"].items():
+        t = truth["structs"][name]
+        if struct["size"] != t["size"]:
+            out.append(f"sizeof {name}: {struct['size']} != {t['size']}")
+        for path, member in struct["members"].items():
+            want = t["members"].get(path)
+            if want is None or list(want[:len(member)]) != member:
+                out.append(f"{name}.{path}: {member} != {want}")
+    for name, at in learnt["symbols"].items():
+        if truth["symbols"].get(name) != at:
+            out.append(f"{name}: {at} != {truth['symbols'].get(name)}")
+    return out
+
+
+# every member the linker writes or reads (glibc.py, dlopen.py, vdso.py, __init__.py); a
+# glibc that lacks one lacks it in `truth` too
+USED = {
+    "link_map": ["l_addr", "l_name", "l_ld", "l_next", "l_prev", "l_real", "l_libname", "l_info",
+                 "l_phdr", "l_entry", "l_phnum", "l_ldnum", "l_searchlist",
+                 "l_searchlist.r_list", "l_searchlist.r_nlist", "l_symbolic_searchlist.r_list",
+                 "l_loader", "l_versions", "l_nversions", "l_nbuckets", "l_gnu_bitmask_idxbits",
+                 "l_gnu_shift", "l_gnu_bitmask", "l_gnu_buckets", "l_gnu_chain_zero", "l_chain",
+                 "l_buckets", "l_direct_opencount", "l_type", "l_relocated", "l_init_called",
+                 "l_global", "l_contiguous", "l_ld_readonly", "l_tls_in_slotinfo", "l_versyms",
+                 "l_origin", "l_map_start", "l_map_end", "l_text_end", "l_scope_mem",
+                 "l_scope_max", "l_scope", "l_local_scope", "l_file_id.dev", "l_file_id.ino",
+                 "l_flags_1", "l_flags", "l_tls_initimage", "l_tls_initimage_size",
+                 "l_tls_blocksize", "l_tls_align", "l_tls_firstbyte_offset", "l_tls_offset",
+                 "l_tls_modid", "l_relro_addr", "l_relro_size", "l_serial"],
+    "pthread": ["header.tcb", "header.dtv", "header.self", "header.stack_guard",
+                "header.pointer_guard", "list", "tid", "robust_prev", "robust_head",
+                "robust_head.list", "robust_head.futex_offset", "rseq_area", "rseq_area.cpu_id",
+                "specific", "specific_1stblock", "user_stack", "stackblock_size"],
+    "rtld_global": ["_dl_ns[0]._ns_loaded", "_dl_ns[0]._ns_nloaded",
+                    "_dl_ns[0]._ns_main_searchlist", "_dl_ns[0].libc_map", "_dl_nns",
+                    "_dl_load_adds", "_dl_all_dirs", "_dl_rtld_map", "_dl_initial_dtv",
+                    "_dl_tls_max_dtv_idx", "_dl_tls_dtv_slotinfo_list", "_dl_tls_static_nelem",
+                    "_dl_tls_static_used", "_dl_tls_static_optional", "_dl_tls_generation",
+                    "_dl_stack_flags", "_dl_stack_used", "_dl_stack_user", "_dl_stack_cache"],
+    "rtld_global_ro": ["_dl_debug_mask", "_dl_platform", "_dl_platformlen", "_dl_pagesize",
+                       "_dl_minsigstacksize", "_dl_initial_searchlist.r_list",
+                       "_dl_initial_searchlist.r_nlist", "_dl_clktck", "_dl_lazy",
+                       "_dl_dynamic_weak", "_dl_hwcap", "_dl_auxv", "_dl_tls_static_size",
+                       "_dl_tls_static_align", "_dl_tls_static_surplus", "_dl_init_all_dirs",
+                       "_dl_sysinfo_dso", "_dl_sysinfo_map", "_dl_vdso_clock_gettime64",
+                       "_dl_vdso_gettimeofday", "_dl_vdso_time", "_dl_vdso_getcpu",
+                       "_dl_vdso_clock_getres_time64", "_dl_hwcap2", "_dl_dso_sort_algo",
+                       "_dl_lookup_symbol_x", "_dl_open", "_dl_close", "_dl_find_object"],
+}
+
+
+def _check(learnt: dict, truth: dict) -> None:
+    assert _differences(learnt, truth) == []
+    for name, paths in USED.items():
+        missing = [p for p in paths if p in truth["structs"][name]["members"]
+                   and p not in learnt["structs"][name]["members"]]
+        assert missing == [], f"{name}: not learnt"
+    assert set(learnt["symbols"]) == set(truth["symbols"])
+
+
+@pytest.mark.parametrize("program", ["hello_world", "hello_nopie", "cxx_demo", "/bin/ls",
+                                     "/usr/bin/python3"])
+def test_learnt_layout_equals_the_debug_info(examples, program):
+    path = program if program.startswith("/") else str(examples[program])
+    _check(*_learn_and_truth("/", path))
+
+
+@pytest.mark.parametrize("program", ["/usr/bin/sort", "/bin/ls"])
+def test_learnt_layout_of_glibc_2_41_equals_its_debug_info(program):
+    root = debian_root("trixie")
+    _check(*_learn_and_truth(str(root), program))
+
+
+def test_without_debug_info_the_layout_is_learnt_once_and_cached(examples, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setattr(layout_mod, "DEBUG_ROOTS", ("/nonexistent",))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("PYLOADER_LAYOUT", raising=False)
+    with open(RTLD, "rb") as f:
+        data = f.read()
+    with pytest.raises(layout_mod.LayoutError, match="no debug info"):
+        layout_mod.layout_for(data, Root("/"))      # nothing to learn from
+    got = layout_mod.layout_for(data, Root("/"), str(examples["hello_world"]))
+    assert got.data["source"] == "learn"
+    assert got.off("link_map", "l_next") == 24 and got.size("pthread") > 1024
+    cached = list(tmp_path.glob("pyloader/layout-*-learn.json"))
+    assert len(cached) == 1
+    import pyloader.ld.learn as learn_mod
+    monkeypatch.setattr(learn_mod, "learn_layout", None)      # a second learning would fail
+    assert layout_mod.layout_for(data, Root("/"), "/bin/true").data == got.data
+
+
+PROGRAMS = [("hello_world", []), ("cxx_demo", []), ("dl_api", []), ("tls_dlopen", []),
+            ("threads", []), ("users", [])]
+
+
+@pytest.mark.parametrize("name,args", PROGRAMS)
+def test_programs_run_with_a_learnt_layout(examples, tmp_path, name, args):
+    """--ld=python on layouts learnt from scratch: the same output as the native run, and
+    no hand-over to the real ld.so."""
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path))
+    prog = str(examples[name])
+    want = native(prog, *args)
+    got = pyloader("run", "-e", "trace=none", "--ld=python", prog, *args, env=env)
+    assert b"running the real ld.so" not in got.stderr, got.stderr.decode()
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout)
+    assert list(tmp_path.glob("pyloader/layout-*-learn.json"))
+
+
+def test_coreutils_of_glibc_2_41_run_with_a_learnt_layout(tmp_path):
+    root = debian_root("trixie")
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path))
+    got = pyloader("run", "-e", "trace=none", "--rootfs", str(root), "--ld=python",
+                   "/usr/bin/sort", "/data.txt", env=env)
+    assert b"running the real ld.so" not in got.stderr, got.stderr.decode()
+    assert (got.returncode, got.stdout) == (0, b"apple\nfig\npear\n")
+
+
+def test_a_program_it_cannot_learn_from_runs_with_the_real_ld_so(tmp_path):
+    """A dynamic program without libc: nothing to learn from. One line says so and the
+    real ld.so runs it."""
+    src = EXAMPLES / "nolibc.c"
+    lib, prog = tmp_path / "libnolibc.so", tmp_path / "nolibc"
+    subprocess.run(["gcc", "-DLIB", "-nostdlib", "-shared", "-fPIC", "-O1", "-o", str(lib),
+                    str(src)], check=True)
+    subprocess.run(["gcc", "-nostdlib", "-O1", "-o", str(prog), str(src), f"-L{tmp_path}",
+                    "-lnolibc", "-Wl,-rpath,$ORIGIN"], check=True)
+    want = native(str(prog))
+    assert (want.returncode, want.stdout) == (7, b"no libc here\n")
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    got = pyloader("run", "-e", "trace=none", str(prog), env=env)
+    assert (got.returncode, got.stdout) == (7, b"no libc here\n")
+    lines = [x for x in got.stderr.decode().splitlines() if "cannot learn" in x]
+    assert lines == [("pyloader: --ld=python cannot link with this glibc (cannot learn this "
+                      "glibc's layout: the program does not use this glibc's libc); running "
+                      "the real ld.so instead")]
+    assert "Traceback" not in got.stderr.decode()
