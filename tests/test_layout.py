@@ -66,13 +66,15 @@ USED = {
     "pthread": ["header.tcb", "header.dtv", "header.self", "header.stack_guard",
                 "header.pointer_guard", "list", "tid", "robust_prev", "robust_head",
                 "robust_head.list", "robust_head.futex_offset", "rseq_area", "rseq_area.cpu_id",
-                "specific", "specific_1stblock", "user_stack", "stackblock_size"],
+                "specific", "specific_1stblock", "user_stack", "stack_mode", "joinstate",
+                "stackblock_size"],
     "rtld_global": ["_dl_ns[0]._ns_loaded", "_dl_ns[0]._ns_nloaded",
                     "_dl_ns[0]._ns_main_searchlist", "_dl_ns[0].libc_map", "_dl_nns",
                     "_dl_load_adds", "_dl_all_dirs", "_dl_rtld_map", "_dl_initial_dtv",
                     "_dl_tls_max_dtv_idx", "_dl_tls_dtv_slotinfo_list", "_dl_tls_static_nelem",
                     "_dl_tls_static_used", "_dl_tls_static_optional", "_dl_tls_generation",
-                    "_dl_stack_flags", "_dl_stack_used", "_dl_stack_user", "_dl_stack_cache"],
+                    "_dl_stack_flags", "_dl_stack_prot_flags", "_dl_stack_used",
+                    "_dl_stack_user", "_dl_stack_cache"],
     "rtld_global_ro": ["_dl_debug_mask", "_dl_platform", "_dl_platformlen", "_dl_pagesize",
                        "_dl_minsigstacksize", "_dl_initial_searchlist.r_list",
                        "_dl_initial_searchlist.r_nlist", "_dl_clktck", "_dl_lazy",
@@ -81,7 +83,8 @@ USED = {
                        "_dl_sysinfo_dso", "_dl_sysinfo_map", "_dl_vdso_clock_gettime64",
                        "_dl_vdso_gettimeofday", "_dl_vdso_time", "_dl_vdso_getcpu",
                        "_dl_vdso_clock_getres_time64", "_dl_hwcap2", "_dl_dso_sort_algo",
-                       "_dl_lookup_symbol_x", "_dl_open", "_dl_close", "_dl_find_object"],
+                       "_dl_lookup_symbol_x", "_dl_open", "_dl_close", "_dl_find_object",
+                       "_dl_readonly_area"],
 }
 
 
@@ -101,10 +104,12 @@ def test_learnt_layout_equals_the_debug_info(examples, program):
     _check(*_learn_and_truth("/", path))
 
 
-@pytest.mark.parametrize("program", ["/usr/bin/sort", "/bin/ls"])
-def test_learnt_layout_of_glibc_2_41_equals_its_debug_info(program):
-    root = debian_root("trixie")
-    _check(*_learn_and_truth(str(root), program))
+@pytest.mark.parametrize("suite", ["trixie", "sid"])
+def test_learnt_layout_of_other_glibcs_equals_their_debug_info(suite):
+    """2.41, and Debian unstable's (2.43: struct pthread's stack_mode and joinstate,
+    _dl_stack_prot_flags, _dl_readonly_area)."""
+    root = debian_root(suite)
+    _check(*_learn_and_truth(str(root), "/usr/bin/sort"))
 
 
 def test_without_debug_info_the_layout_is_learnt_once_and_cached(examples, tmp_path,
@@ -143,8 +148,9 @@ def test_programs_run_with_a_learnt_layout(examples, tmp_path, name, args):
     assert list(tmp_path.glob("pyloader/layout-*-learn.json"))
 
 
-def test_coreutils_of_glibc_2_41_run_with_a_learnt_layout(tmp_path):
-    root = debian_root("trixie")
+@pytest.mark.parametrize("suite", ["trixie", "sid"])
+def test_coreutils_of_other_glibcs_run_with_a_learnt_layout(tmp_path, suite):
+    root = debian_root(suite)
     env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path))
     got = pyloader("run", "-e", "trace=none", "--rootfs", str(root), "--ld=python",
                    "/usr/bin/sort", "/data.txt", env=env)

@@ -10,7 +10,7 @@ import struct
 import time
 
 from ..binfmt.stack import AT_PLATFORM, AT_RANDOM
-from ..elf import PT_LOAD
+from ..elf import PF_R, PF_W, PT_LOAD
 from . import search
 from .dso import (
     DT_FINI,
@@ -136,6 +136,10 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
         setup_vdso_pointers(g, r.vdso)
     if layout.has("rtld_global_ro", "_dl_find_object"):   # glibc >= 2.35; libc jumps through it
         g.put_ro("_dl_find_object", find_object)
+    if layout.has("rtld_global_ro", "_dl_readonly_area"):     # glibc >= 2.43: libc calls it
+        def dl_readonly_area(ptr: int, size: int, *_) -> int:
+            return _dl_readonly_area(r, ptr, size)
+        g.put_ro("_dl_readonly_area", r.stubs.add(dl_readonly_area))
     r.set_symbol = lambda name, value, size: task.mem.write(
         _sym(rt, name), value.to_bytes(size, "little", signed=value < 0))
     _set(rt, task, "__libc_stack_end", sp)
@@ -330,3 +334,34 @@ def _dl_find_object(r: Rtld, pc: int, out: int) -> int:
             return 0
     return -1
 
+
+# _dl_readonly_area's answers (glibc >= 2.43's enum dl_readonly_area_error_type; libc's
+# __readonly_area returns the first two as they are, and reads /proc/self/maps on the third)
+READONLY_AREA_RDONLY, READONLY_AREA_WRITABLE, READONLY_AREA_NOT_FOUND = 0, 1, 2
+
+
+def _dl_readonly_area(r: Rtld, ptr: int, size: int) -> int:
+    """Whether [ptr, ptr+size) is read-only in the object holding it, by its PT_LOAD
+    segments and RELRO (elf/dl-readonly-area.c): a fortified printf's %n must not come
+    from writable memory."""
+    m = next((m for m in r.all_maps() if m.map_start <= ptr < m.map_end), None)
+    if m is None:
+        return READONLY_AREA_NOT_FOUND
+    start, end = ptr, ptr + size
+    for ph in m.img.segments(PT_LOAD):
+        lo = m.l_addr + ph.p_vaddr // 4096 * 4096
+        hi = m.l_addr + -(-(ph.p_vaddr + ph.p_filesz) // 4096) * 4096
+        if lo < end and hi > start:
+            if ph.p_flags & PF_W:
+                if m.relro is None:
+                    return READONLY_AREA_WRITABLE
+                rlo = (m.l_addr + m.relro[0]) // 4096 * 4096
+                rhi = (m.l_addr + m.relro[0] + m.relro[1]) // 4096 * 4096
+                return READONLY_AREA_RDONLY if rlo <= start and end <= rhi else \
+                    READONLY_AREA_WRITABLE
+            if not ph.p_flags & PF_R:
+                return READONLY_AREA_WRITABLE
+            size -= min(hi, end) - max(lo, start)
+            if size <= 0:
+                return READONLY_AREA_RDONLY
+    return READONLY_AREA_NOT_FOUND

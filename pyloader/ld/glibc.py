@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import struct
 
-from ..elf import PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
+from ..elf import PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
 from .dso import DT_GNU_HASH, DT_HASH, DT_SONAME, DT_STRTAB, LinkMap
 from .layout import Layout
 
 TLS_TCB_ALIGN = 64
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 # the static TLS surplus (dl-tls.c, _dl_tls_static_surplus_init, glibc >= 2.32): room for
 # the initial-exec TLS of dlopened objects, from the tunables glibc.rtld.nns (1..16,
 # default 4) and glibc.rtld.optional_static_tls (default 512); 1664 with the defaults
@@ -26,6 +27,11 @@ DTV_SURPLUS = 14
 TLS_SLOTINFO_SURPLUS = 62
 LT_EXECUTABLE, LT_LIBRARY, LT_LOADED = 0, 1, 2
 RSEQ_SIG = 0x53053053
+# glibc >= 2.43's struct pthread: stack_mode replaced the user_stack flag (the main thread's
+# stack is not glibc's to free, like a user-supplied one), and joinstate, which
+# set_tid_address registers, is what pthread_join waits on
+ALLOCATE_GUARD_USER = 2
+THREAD_STATE_JOINABLE = 2
 # offsetof (pthread_mutex_t, __data.__lock) - offsetof (pthread_mutex_t, __data.__list.__next):
 # where the kernel finds a robust mutex's lock word from its list node
 ROBUST_FUTEX_OFFSET = 0 - (24 + 8)
@@ -543,8 +549,11 @@ class GlibcState:
         self.slotinfo = slot
         # PT_GNU_STACK's flags (PF_R|PF_W|PF_X without one): pthread stacks get the same
         ph = r.task.bprm.image.first(PT_GNU_STACK) if r.task.bprm else None
+        pf = ph.p_flags if ph is not None else PF_R | PF_W | PF_X
         if self.L.has("rtld_global", "_dl_stack_flags"):
-            put_g("_dl_stack_flags", ph.p_flags if ph is not None else 7)
+            put_g("_dl_stack_flags", pf)
+        elif self.L.has("rtld_global", "_dl_stack_prot_flags"):     # glibc >= 2.43: PROT_*
+            put_g("_dl_stack_prot_flags", stack_prot(pf))
         for path in ("_dl_stack_used", "_dl_stack_user", "_dl_stack_cache"):
             if self.L.has("rtld_global", path):
                 head = self.rtld_global + self.L.off("rtld_global", path)
@@ -585,10 +594,17 @@ class GlibcState:
             node = tp + L.off("pthread", "list")
             self.mem.write(node, _u64(head) + _u64(head))           # list_add
             self.mem.write(head, _u64(node) + _u64(node))
-        tid = self.r.sys("set_tid_address", tp + L.off("pthread", "tid"))
+        if L.has("pthread", "joinstate"):  # glibc >= 2.43: the kernel clears it at exit
+            put("joinstate", THREAD_STATE_JOINABLE)
+            tid = self.r.sys("set_tid_address", tp + L.off("pthread", "joinstate"))
+        else:
+            tid = self.r.sys("set_tid_address", tp + L.off("pthread", "tid"))
         put("tid", tid)
         put("specific", tp + L.off("pthread", "specific_1stblock"))   # specific[0]
-        put("user_stack", 1)
+        if L.has("pthread", "user_stack"):
+            put("user_stack", 1)
+        else:                               # glibc >= 2.43
+            put("stack_mode", ALLOCATE_GUARD_USER)
         robust = tp + L.off("pthread", "robust_head")
         put("robust_prev", robust)
         put("robust_head.list", robust)
@@ -612,6 +628,12 @@ class GlibcState:
                 # from 2.35 since 2024; unpatched 2.35-2.39 builds said 32)
                 self.r.set_symbol("__rseq_size", RSEQ_AREA_SIZE_INITIAL_USED, 4)
                 self.r.set_symbol("__rseq_offset", area - tp, 8)
+
+
+def stack_prot(p_flags: int) -> int:
+    """PT_GNU_STACK's PF_* flags as the PROT_* flags of _dl_stack_prot_flags (2.43)."""
+    return sum(prot for pf, prot in ((PF_R, PROT_READ), (PF_W, PROT_WRITE), (PF_X, PROT_EXEC))
+               if p_flags & pf)
 
 
 def _text_end(m: LinkMap) -> int:

@@ -21,17 +21,25 @@ import struct
 import sys
 
 from ..binfmt.stack import AT_BASE, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
-from ..elf import PT_GNU_STACK
+from ..elf import PF_R, PF_W, PF_X, PT_GNU_STACK
 from ..memory import Fault
 from .dso import DT_GNU_HASH, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_VERSYM, LinkMap
-from .glibc import AUDIT_SPACE, ROBUST_FUTEX_OFFSET, tls_static_surplus
+from .glibc import (
+    ALLOCATE_GUARD_USER,
+    AUDIT_SPACE,
+    ROBUST_FUTEX_OFFSET,
+    THREAD_STATE_JOINABLE,
+    stack_prot,
+    tls_static_surplus,
+)
 from .layout import LayoutError
 
 # glibc versions that added (or dropped, negative) a member the linker needs: a member whose
 # value is not distinctive is looked for only where this glibc has it
 ADDED = {"_dl_minsigstacksize": 34, "rseq_area": 35, "_dl_find_object": 35,
          "l_ld_readonly": 35, "_dl_dso_sort_algo": 35, "l_tls_in_slotinfo": 41,
-         "_dl_vdso_getrandom": 41, "_dl_rtld_map": -41}
+         "_dl_vdso_getrandom": 41, "_dl_rtld_map": -41,
+         "_dl_stack_flags": -43, "_dl_readonly_area": 43}
 SYSCALLS = {218: "set_tid_address", 273: "set_robust_list", 334: "rseq"}
 TCBHEAD = {"header.tcb": 0, "header.dtv": 8, "header.self": 16, "header.stack_guard": 40,
            "header.pointer_guard": 48}   # tcbhead_t: the x86-64 ABI (%fs:0x28 is the guard)
@@ -408,6 +416,7 @@ class Learner:
         tp = self.proc.cpu.fs_base()
         pd = _Struct(self, "pthread", tp, 4096)
         self.tp, self.pd = tp, pd
+        self.tid = self.calls.get("set_tid_address =")
         rnd = self.mem.read(self.auxv[AT_RANDOM], 16)
         guard = struct.unpack_from("<Q", rnd)[0] & ~0xFF
         for path, off in TCBHEAD.items():
@@ -417,8 +426,17 @@ class Learner:
         for name in ("set_tid_address", "set_robust_list"):
             if name not in self.calls:
                 raise LayoutError(f"cannot learn this glibc's layout: ld.so made no {name}")
-        self.put(pd, "tid", self.calls["set_tid_address"] - tp, 4)
         robust = self.calls["set_robust_list"] - tp
+        # tid, then robust_prev and robust_head; set_tid_address registers tid, or (2.43)
+        # joinstate, which is then THREAD_STATE_JOINABLE
+        if pd.u(robust - 16, 4) != self.tid:
+            raise LayoutError("cannot learn this glibc's layout: tid")
+        self.put(pd, "tid", robust - 16, 4)
+        registered = self.calls["set_tid_address"] - tp
+        if registered != robust - 16:
+            if pd.u(registered, 4) != THREAD_STATE_JOINABLE:
+                raise LayoutError("cannot learn this glibc's layout: joinstate")
+            self.put(pd, "joinstate", registered, 4)
         self.put(pd, "robust_head", robust, 24)
         self.put(pd, "robust_head.list", robust)
         self.put(pd, "robust_head.futex_offset", robust + 8)
@@ -438,11 +456,16 @@ class Learner:
             raise LayoutError("cannot learn this glibc's layout: specific")
         self.put(pd, "specific_1stblock", spec - block, 16, PTHREAD_KEY_2NDLEVEL_SIZE)
         self.put(pd, "specific", spec, 8, PTHREAD_KEY_1STLEVEL_SIZE)
-        # the booleans after specific[]: specific_used, report_events, user_stack (true)
+        # after specific[]: the flags specific_used, report_events, then user_stack (true),
+        # which 2.43 made stack_mode, an enum
         end = spec + 8 * PTHREAD_KEY_1STLEVEL_SIZE
-        if pd.data[end:end + 3] != b"\0\0\1":
-            raise LayoutError("cannot learn this glibc's layout: user_stack")
-        self.put(pd, "user_stack", end + 2, 1)
+        mode = -(-(end + 2) // 4) * 4
+        if pd.data[end:end + 3] == b"\0\0\1":
+            self.put(pd, "user_stack", end + 2, 1)
+        elif pd.data[end:mode] == bytes(mode - end) and pd.u(mode, 4) == ALLOCATE_GUARD_USER:
+            self.put(pd, "stack_mode", mode, 4)
+        else:
+            raise LayoutError("cannot learn this glibc's layout: user_stack/stack_mode")
         stack_end = self.u64(self._rtld_sym("__libc_stack_end"))
         self.put(pd, "stackblock_size", self.scan([pd], [stack_end], lo=end,
                                                   what="stackblock_size", first=False))
@@ -513,10 +536,17 @@ class Learner:
         for modid, _ in mods:
             if not any(self.u64(slot + 16 + 16 * modid + 8) == m.guest for m in tls):
                 raise LayoutError("cannot learn this glibc's layout: the slotinfo list")
-        flags = self.main.img.first(PT_GNU_STACK)
-        want = flags.p_flags if flags is not None else 7
-        self.put(g, "_dl_stack_flags", max(o for o in range(init - 64, init - 40, 4)
-                                           if g.u(o, 4) == want), 4)
+        # PT_GNU_STACK's flags (PF_*; PROT_* in _dl_stack_prot_flags, 2.43), just before
+        # _dl_tls_dtv_gaps
+        ph = self.main.img.first(PT_GNU_STACK)
+        pf = ph.p_flags if ph is not None else PF_R | PF_W | PF_X
+        at = init - 48
+        if g.u(at, 4) == pf and (pf != stack_prot(pf) or self.has("_dl_stack_flags")):
+            self.put(g, "_dl_stack_flags", at, 4)
+        elif g.u(at, 4) == stack_prot(pf):
+            self.put(g, "_dl_stack_prot_flags", at, 4)
+        else:
+            raise LayoutError("cannot learn this glibc's layout: _dl_stack_flags")
         # the thread lists: the main thread's `list` node is on _dl_stack_user, between the
         # (empty) _dl_stack_used and _dl_stack_cache
         tp = self.tp
@@ -611,6 +641,10 @@ class Learner:
             if not lo <= ro.u(at) - self.rt.l_addr < hi:
                 raise LayoutError("cannot learn this glibc's layout: _dl_find_object")
             self.put(ro, "_dl_find_object", at)
+            if self.has("_dl_readonly_area"):       # 2.43: the next one
+                if not lo <= ro.u(at + 8) - self.rt.l_addr < hi:
+                    raise LayoutError("cannot learn this glibc's layout: _dl_readonly_area")
+                self.put(ro, "_dl_readonly_area", at + 8)
 
     def _jump_through(self, m: LinkMap, name: str) -> int:
         """An exported accessor's struct offset, from its machine code: libc's
@@ -702,8 +736,10 @@ def learn_layout(rtld_data: bytes, root, program: str, minor: int,
             real = proc._handlers[nr]
 
             def record(p, *args, _real=real, _name=name):
+                ret = _real(p, *args)
                 calls.setdefault(_name, args[0])
-                return _real(p, *args)
+                calls.setdefault(_name + " =", ret)
+                return ret
             proc._handlers[nr] = record
         try:
             proc.execve(program)

@@ -37,6 +37,7 @@ LEGITIMATE = {
     "_dl_close": "the Python linker serves dlclose (dlopen.py)",
     "_dl_lookup_symbol_x": "the Python linker serves dlsym (dlopen.py)",
     "_dl_find_object": "the Python linker serves _dl_find_object",
+    "_dl_readonly_area": "the Python linker serves _dl_readonly_area",
     "_dl_num_relocations": _LDSO_ONLY, "_dl_num_cache_relocations": _LDSO_ONLY,
     "_dl_profile_output": _LDSO_ONLY,
     "_dl_rtld_map": "compared as ld.so's link_map",
