@@ -124,3 +124,22 @@ def test_whole_trace_of_another_glibc_equals_its_real_ld_sos(suite):
                                          if not ln.startswith(("getrandom(", "sysinfo("))]
     assert traces["python"] == traces["system"]
     assert any("glibc-hwcaps/x86-64-v2" in ln for ln in traces["python"][1:])
+
+
+def test_fortified_percent_n_asks_the_linker_where_the_format_is(suite, tmp_path):
+    """glibc 2.43's printf_chk calls GLRO(dl_readonly_area), which the Python linker serves:
+    a read-only format may use %n, a writable one aborts, as with the real ld.so."""
+    import subprocess
+    name, root = suite
+    if SUITES[name][0] < "2.33":
+        pytest.skip(f"glibc {SUITES[name][0]}: the Python linker hands over to the real ld.so")
+    from conftest import EXAMPLES
+    subprocess.run(["gcc", "-O2", "-D_FORTIFY_SOURCE=2", "-o", str(root / "fortify_n"),
+                    str(EXAMPLES / "fortify_n.c")], check=True)
+    for args, status, out in (([], 3, b"abc|\nn=3\n"), (["x"], 134, b"abc|\nn=3\n")):
+        for ld in ("system", "python"):
+            got = pyloader("run", "-e", "trace=none", "--rootfs", str(root), f"--ld={ld}",
+                           "/fortify_n", *args)
+            assert (got.returncode, got.stdout) == (status, out), (ld, got.stderr)
+            if args:
+                assert b"%n in writable segment" in got.stderr
