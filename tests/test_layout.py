@@ -177,3 +177,17 @@ def test_a_program_it_cannot_learn_from_runs_with_the_real_ld_so(tmp_path):
                       "glibc's layout: the program does not use this glibc's libc); running "
                       "the real ld.so instead")]
     assert "Traceback" not in got.stderr.decode()
+
+
+def test_glibc_2_31_without_debug_info_runs_with_the_real_ld_so(tmp_path):
+    """2.31's ld.so has no version banner and keeps cpu_features' setup inside dl_main:
+    its layout is not learnt. Without its debug info: one line, the real ld.so."""
+    root = debian_root("bullseye")
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path))
+    got = pyloader("run", "-e", "trace=none", "--rootfs", str(root), "/usr/bin/sort",
+                   "/data.txt", env=env)
+    assert (got.returncode, got.stdout) == (0, b"apple\nfig\npear\n")
+    assert got.stderr.decode().splitlines()[0] == (
+        "pyloader: --ld=python cannot link with this glibc (cannot learn the layout of a "
+        "glibc older than 2.33: install its debug info (libc6-dbg)); running the real ld.so "
+        "instead")

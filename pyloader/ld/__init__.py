@@ -52,13 +52,19 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     layout = layout_for(rtld_data, task.root, bprm.interp,
                         os.fsdecode(env[b"LD_LIBRARY_PATH"]) if b"LD_LIBRARY_PATH" in env else None)
     rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data)
+    cpu = None
     if not any(info & 0xFFFFFFFF == R_IRELATIVE for _, info, _ in rt.rela()):
         # glibc < 2.33 fills cpu_features in dl_main (init_cpu_features, inlined), not
-        # through an IRELATIVE we can run: every ifunc would pick the baseline variant
-        raise LayoutError("this ld.so initialises cpu_features inside dl_main (glibc < 2.33)")
+        # through an IRELATIVE we can run: what it leaves is read from the real ld.so once
+        from .learn import cpu_state
+        cpu = cpu_state(rtld_data, task.root, bprm.interp, layout,
+                        os.fsdecode(env[b"GLIBC_TUNABLES"]) if b"GLIBC_TUNABLES" in env else None,
+                        os.fsdecode(env[b"LD_LIBRARY_PATH"]) if b"LD_LIBRARY_PATH" in env else None)
 
     r = Rtld(task, bprm)
-    r.glibc_minor = search.glibc_minor(rtld_data)
+    r.glibc_minor = search.glibc_minor(rtld_data, host)
+    if r.glibc_minor < 33:          # glibc-hwcaps subdirectories came in 2.33
+        r.levels = []
     r.link_map_size = layout.size("link_map")
     r.redirect = {}
     r.pending_ifuncs = []
@@ -126,6 +132,8 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.resolver = r.stubs.add(r.runtime_resolve)
     # AT_HWCAP, which init_cpu_features (run by ld.so's IRELATIVE) replaces on x86-64
     g.put_ro("_dl_hwcap", task.hwcap)
+    if cpu is not None:             # glibc < 2.33: what its dl_main's init_cpu_features left
+        g.set_cpu_state(cpu)
     # ld.so relocates itself before LD_DEBUG is read: its lookups show after the others
     r.debug_held = []
     relocate_one(r, rt)

@@ -11,7 +11,7 @@ import os
 import struct
 
 from ..elf import PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
-from .dso import DT_GNU_HASH, DT_HASH, DT_SONAME, DT_STRTAB, LinkMap
+from .dso import DF_1_NODELETE, DT_GNU_HASH, DT_HASH, DT_SONAME, DT_STRTAB, LinkMap
 from .layout import Layout
 
 TLS_TCB_ALIGN = 64
@@ -158,6 +158,7 @@ class GlibcState:
         self.rtld_global = 0
         self.rtld_global_ro = 0
         self.slotinfo = 0               # the dtv slotinfo list (init_tls makes it)
+        self.platform = 0               # glibc < 2.33: init_cpu_features' platform name
 
     # --- writing fields ------------------------------------------------------------------------
     def put(self, base: int, struct_name: str, path: str, value: int) -> None:
@@ -271,8 +272,11 @@ class GlibcState:
                 m.guest = r.private.alloc(L.size("link_map"), 16)
             else:               # _dl_new_object's block, made when the object was
                 m.guest = m.blocks[0]
-        for i, m in enumerate(chain):     # l_serial: ld.so's map counted as the second load
-            self.fill_link_map(m, i + 1 if i else 0, chain[i - 1] if i else None,
+        # l_serial: ld.so's map counted as the second load; the objects after it in the
+        # chain (glibc < 2.35 puts it where it was needed, later ones last) one less
+        rtld_at = next(i for i, m in enumerate(chain) if m.is_rtld)
+        for i, m in enumerate(chain):
+            self.fill_link_map(m, i + (i < rtld_at) if i else 0, chain[i - 1] if i else None,
                                chain[i + 1] if i + 1 < len(chain) else None)
         main = r.main
         # the main map's search list (_dl_map_object_deps' block): every object, in the
@@ -352,8 +356,14 @@ class GlibcState:
         dlopened = getattr(m, "dlopened", False)
         put("l_type", LT_EXECUTABLE if m.is_main else LT_LOADED if dlopened else LT_LIBRARY)
         vdso = m.is_vdso        # setup_vdso: relocated, nothing more (not global, no init)
-        for flag in ("l_relocated", "l_init_called", "l_contiguous"):
-            put(flag, 1 if flag == "l_relocated" or not vdso else 0)
+        put("l_relocated", 1)
+        put("l_init_called", 0 if vdso else 1)
+        # dl_main marks the program and ld.so contiguous since 2.35 (measured: 2.36 does,
+        # 2.31 does not); _dl_map_object_from_fd does the others
+        put("l_contiguous", 0 if vdso or (m.is_main or m.is_rtld)
+            and self.r.glibc_minor < 35 else 1)
+        if m.flags_1 & DF_1_NODELETE and not dlopened:     # dlopen makes it active at once
+            put("l_nodelete_pending", 1)
         put("l_global", 0 if dlopened or vdso else 1)   # dl_open sets it for RTLD_GLOBAL
         put("l_direct_opencount", 1 if m.is_main else 0)    # what dl_main leaves
         # ld.so's map is not _dl_new_object's; the vDSO's is the second one made
@@ -568,7 +578,7 @@ class GlibcState:
         put_g("_dl_all_dirs", dirs)
         put_ro("_dl_init_all_dirs", dirs)
         put_ro("_dl_pagesize", 4096)
-        put_ro("_dl_platform", platform)
+        put_ro("_dl_platform", self.platform or platform)
         put_ro("_dl_platformlen", 6)
         put_ro("_dl_clktck", 100)
         put_ro("_dl_hwcap2", self.r.task.hwcap2)
@@ -584,8 +594,28 @@ class GlibcState:
             put_ro("_dl_dso_sort_algo", 1)          # glibc.rtld.dynamic_sort=2: dfs
         put_ro("_dl_dynamic_weak", 0)
 
+    def set_cpu_state(self, cpu: dict) -> None:
+        """glibc < 2.33: init_cpu_features' results (learn.cpu_state), and what dl_main sets
+        around them: the platform name, HWCAP_X86_64, the kernel's version, and whether the
+        program's load bias is used."""
+        m = self.L.member("rtld_global_ro", "_dl_x86_cpu_features")
+        self.mem.write(self.rtld_global_ro + m.offset, bytes.fromhex(cpu["cpu_features"]))
+        self.put_ro("_dl_hwcap", cpu["hwcap"])
+        name = cpu["platform"].encode() + b"\0"
+        at = self.r.private.alloc(len(name), 1)
+        self.mem.write(at, name)
+        self.platform = at
+        if cpu["osversion"] is not None:
+            self.put_ro("_dl_osversion", cpu["osversion"])
+        if self.L.has("rtld_global_ro", "_dl_use_load_bias"):
+            self.put_ro("_dl_use_load_bias", -1 if self.r.main.l_addr == 0 else 0)
+
     # --- the main thread (__tls_init_tp) ----------------------------------------------------------
     def init_thread(self, stack_end: int) -> None:
+        """The main thread's struct pthread and its kernel registrations. Before glibc 2.34,
+        libpthread's initialiser does all this, and only when the program uses it."""
+        if self.r.glibc_minor < 34:
+            return
         tp = self.tp
         L = self.L
         put = lambda path, v: self.put(tp, "pthread", path, v)

@@ -16,6 +16,7 @@ the linker uses, and is cached per build-id like it (layout.py).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import sys
@@ -715,11 +716,12 @@ def _dyn_count(m: LinkMap) -> int:
     return ph.p_memsz // 16 if ph is not None else 0
 
 
-def learn_layout(rtld_data: bytes, root, program: str, minor: int,
-                 library_path: str | None = None, quiet: bool = True) -> dict:
-    """Run the real ld.so on `program` to its entry point (silently: the guest's output
-    goes nowhere; the program's LD_LIBRARY_PATH, if any, to find its libraries) and learn
-    the layout from what it left."""
+@contextlib.contextmanager
+def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
+                       quiet: bool = True):
+    """A Process that ran the real ld.so on `program` up to the program's entry point,
+    silently (the guest's stdout and stderr go to /dev/null meanwhile), with the addresses
+    ld.so gave set_tid_address/set_robust_list/rseq (and their results) in `proc.calls`."""
     from ..process import GuestExit, Process
     calls: dict[str, int] = {}
     saved = [os.dup(1), os.dup(2)]
@@ -730,7 +732,6 @@ def learn_layout(rtld_data: bytes, root, program: str, minor: int,
         if quiet:
             os.dup2(null, 1)
             os.dup2(null, 2)
-        env = {"LD_LIBRARY_PATH": library_path} if library_path else {}
         proc = Process([program], env, root=os.fsdecode(root.root), ld="system")
         for nr, name in SYSCALLS.items():
             real = proc._handlers[nr]
@@ -741,18 +742,19 @@ def learn_layout(rtld_data: bytes, root, program: str, minor: int,
                 calls.setdefault(_name + " =", ret)
                 return ret
             proc._handlers[nr] = record
+        proc.calls = calls
         try:
             proc.execve(program)
             entry = proc.bprm.load_bias + proc.bprm.image.e_entry
             if proc.cpu.pc != entry:
                 proc.cpu.run_until(proc.cpu.pc, entry)
         except GuestExit:
-            raise LayoutError("cannot learn this glibc's layout: the real ld.so exited "
-                              "before the program's entry") from None
+            raise LayoutError(f"cannot {what}: the real ld.so exited before the program's "
+                              "entry") from None
         if proc.cpu.pc != entry:
-            raise LayoutError("cannot learn this glibc's layout: the real ld.so did not "
-                              "reach the program's entry")
-        return Learner(proc, rtld_data, minor, calls).learn()
+            raise LayoutError(f"cannot {what}: the real ld.so did not reach the program's "
+                              "entry")
+        yield proc
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -760,3 +762,61 @@ def learn_layout(rtld_data: bytes, root, program: str, minor: int,
         os.dup2(saved[1], 2)
         for fd in saved + [null]:
             os.close(fd)
+
+
+def learn_layout(rtld_data: bytes, root, program: str, minor: int,
+                 library_path: str | None = None, quiet: bool = True) -> dict:
+    """Run the real ld.so on `program` to its entry point (the program's LD_LIBRARY_PATH,
+    if any, to find its libraries) and learn the layout from what it left."""
+    if minor < 33:      # 2.33's ld.so is the first with a version banner
+        raise LayoutError("cannot learn the layout of a glibc older than 2.33: install its "
+                          "debug info (libc6-dbg)")
+    env = {"LD_LIBRARY_PATH": library_path} if library_path else {}
+    with real_ldso_at_entry(root, program, env, "learn this glibc's layout", quiet) as proc:
+        return Learner(proc, rtld_data, minor, proc.calls).learn()
+
+
+def cpu_state(rtld_data: bytes, root, program: str, layout, tunables: str | None,
+              library_path: str | None = None) -> dict:
+    """What init_cpu_features leaves in _rtld_global_ro where ld.so runs it inside dl_main
+    (glibc < 2.33, so the Python linker cannot run it as it runs 2.33's IRELATIVE): read
+    from the real ld.so run on this emulated CPU, with the program's GLIBC_TUNABLES; cached
+    per build-id, tunables and kernel release (_dl_osversion is the kernel's)."""
+    import hashlib
+    import json
+
+    from .layout import _cache_dir, build_id
+    key = hashlib.sha1(f"{tunables}|{os.uname().release}".encode()).hexdigest()[:12]
+    path = _cache_dir() / f"cpu-{build_id(rtld_data)}-{key}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    if not layout.has("rtld_global_ro", "_dl_x86_cpu_features"):
+        raise LayoutError("glibc < 2.33 needs its debug info (libc6-dbg): its cpu_features "
+                          "are not learnt")
+    env = {"LD_LIBRARY_PATH": library_path} if library_path else {}
+    if tunables is not None:
+        env["GLIBC_TUNABLES"] = tunables
+    with real_ldso_at_entry(root, program, env, "read this CPU's cpu_features") as proc:
+        rt = LinkMap("ld.so", proc.bprm.interp_path, rtld_data,
+                     l_addr=dict(proc.bprm.auxv)[AT_BASE])
+        ro = rt.l_addr + rt.syms[rt.by_name["_rtld_global_ro"][0]].value
+
+        def word(path: str) -> int | None:
+            if not layout.has("rtld_global_ro", path):
+                return None
+            m = layout.member("rtld_global_ro", path)
+            return int.from_bytes(proc.mem.read(ro + m.offset, m.size), "little")
+        m = layout.member("rtld_global_ro", "_dl_x86_cpu_features")
+        state = {"cpu_features": proc.mem.read(ro + m.offset, m.size).hex(),
+                 "hwcap": word("_dl_hwcap"), "osversion": word("_dl_osversion"),
+                 "platform": proc.mem.read_cstr(word("_dl_platform")).decode()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(path)
+    except OSError:
+        pass
+    return state

@@ -417,9 +417,9 @@ class Rtld:
         return any_dir
 
     def fstat(self, fd: int, st: int) -> int:
-        """ld.so's __fstat64: newfstatat(fd, "", AT_EMPTY_PATH) until glibc 2.40 made it the
-        fstat system call (measured: 2.36 the one, 2.41 and 2.43 the other)."""
-        if self.glibc_minor >= 40:
+        """ld.so's __fstat64: the fstat system call, except in glibc 2.33 to 2.39, where it was
+        newfstatat(fd, "", AT_EMPTY_PATH) (measured: 2.31, 2.41 and 2.43 fstat; 2.36 not)."""
+        if self.glibc_minor >= 40 or self.glibc_minor < 33:
             return self.sys("fstat", fd, st)
         return self.sys("newfstatat", fd, self.scratch_str(""), st, AT_EMPTY_PATH)
 
@@ -430,7 +430,10 @@ class Rtld:
         st = self.scratch + 0x800
         if self.glibc_minor < 41:
             path = path[:-1]
-        ok = self.sys("newfstatat", AT_FDCWD, self.scratch_str(path), st, 0) == 0
+        if self.glibc_minor < 33:           # before 2.33, stat was its own system call
+            ok = self.sys("stat", self.scratch_str(path), st) == 0
+        else:
+            ok = self.sys("newfstatat", AT_FDCWD, self.scratch_str(path), st, 0) == 0
         return ok and struct.unpack_from("<I", self.mem.read(st + 24, 4))[0] & 0o170000 == 0o040000
 
     def _print_search_path(self, dirs: list[SearchDir], what: str, where: str | None) -> None:

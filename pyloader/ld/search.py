@@ -8,6 +8,7 @@ levels the emulated CPU has, and before glibc 2.37 the legacy ones (tls/x86_64/.
 """
 from __future__ import annotations
 
+import os
 import re
 import struct
 
@@ -51,9 +52,13 @@ class SearchDir:
         self.status = status
 
 
-def glibc_minor(rtld_data: bytes) -> int:
-    """N of glibc 2.N, from ld.so's banner ("... release version 2.36."); 0 if absent."""
+def glibc_minor(rtld_data: bytes, host_path: str | bytes | None = None) -> int:
+    """N of glibc 2.N, from ld.so's banner ("... release version 2.36."), or, for a glibc
+    whose ld.so has none (2.31), from its file's name (ld-2.31.so); 0 if neither says."""
     m = re.search(rb"release version 2\.(\d+)", rtld_data)
+    if m is None and host_path is not None:
+        name = os.path.basename(os.path.realpath(os.fsdecode(host_path)))
+        m = re.fullmatch(r"ld-2\.(\d+)\.so", name)
     return int(m.group(1)) if m else 0
 
 
