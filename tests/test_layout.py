@@ -191,3 +191,24 @@ def test_glibc_2_31_without_debug_info_runs_with_the_real_ld_so(tmp_path):
         "pyloader: --ld=python cannot link with this glibc (cannot learn the layout of a "
         "glibc older than 2.33: install its debug info (libc6-dbg)); running the real ld.so "
         "instead")
+
+
+def test_learning_from_a_program_whose_library_is_missing(tmp_path):
+    """The real ld.so cannot reach the entry to learn from: one line, then ld.so's own
+    error and exit status 127, as natively."""
+    lib = tmp_path / "libgone.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), str(EXAMPLES / "tls_lib.c")],
+                   check=True)
+    prog = tmp_path / "needs_gone"
+    subprocess.run(["gcc", "-o", str(prog), str(EXAMPLES / "hello_world.c"), "-w",
+                    "-Wl,--no-as-needed", f"-L{tmp_path}", "-lgone"], check=True)
+    lib.unlink()
+    want = native(str(prog))
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    got = pyloader("run", "-e", "trace=none", str(prog), env=env)
+    assert got.returncode == want.returncode == 127
+    lines = got.stderr.decode().splitlines()
+    assert lines[0] == ("pyloader: --ld=python cannot link with this glibc (cannot learn this "
+                        "glibc's layout: the real ld.so exited before the program's entry); "
+                        "running the real ld.so instead")
+    assert lines[1] == want.stderr.decode().strip()

@@ -60,7 +60,11 @@ class _Struct:
 
     def __init__(self, learner, name: str, base: int, size: int):
         self.learner, self.name, self.base = learner, name, base
-        self.data = learner.mem.read(base, size)
+        end = base                          # no further than mapped memory goes
+        while end < base + size and (vma := learner.mem.find(end)) is not None:
+            end = vma.end
+        end = min(end, base + size)
+        self.data = learner.mem.read(base, end - base) if end > base else b""
         self.members = learner.out[name]
 
     def u(self, off: int, size: int = 8) -> int:
@@ -773,7 +777,12 @@ def learn_layout(rtld_data: bytes, root, program: str, minor: int,
                           "debug info (libc6-dbg)")
     env = {"LD_LIBRARY_PATH": library_path} if library_path else {}
     with real_ldso_at_entry(root, program, env, "learn this glibc's layout", quiet) as proc:
-        return Learner(proc, rtld_data, minor, proc.calls).learn()
+        try:
+            return Learner(proc, rtld_data, minor, proc.calls).learn()
+        except (Fault, ValueError, KeyError, IndexError, struct.error) as e:
+            # a state unlike any glibc's the learner knows: not understood, said in a line
+            raise LayoutError(f"cannot learn this glibc's layout: {type(e).__name__}: {e}") \
+                from None
 
 
 def cpu_state(rtld_data: bytes, root, program: str, layout, tunables: str | None,
