@@ -272,11 +272,8 @@ class GlibcState:
                 m.guest = r.private.alloc(L.size("link_map"), 16)
             else:               # _dl_new_object's block, made when the object was
                 m.guest = m.blocks[0]
-        # l_serial: ld.so's map counted as the second load; the objects after it in the
-        # chain (glibc < 2.35 puts it where it was needed, later ones last) one less
-        rtld_at = next(i for i, m in enumerate(chain) if m.is_rtld)
-        for i, m in enumerate(chain):
-            self.fill_link_map(m, i + (i < rtld_at) if i else 0, chain[i - 1] if i else None,
+        for i, (m, serial) in enumerate(zip(chain, serials(chain))):
+            self.fill_link_map(m, serial, chain[i - 1] if i else None,
                                chain[i + 1] if i + 1 < len(chain) else None)
         main = r.main
         # the main map's search list (_dl_map_object_deps' block): every object, in the
@@ -352,7 +349,7 @@ class GlibcState:
         put("l_entry", m.l_addr + m.img.e_entry)
         put("l_map_start", m.map_start)
         put("l_map_end", m.map_end)
-        put("l_text_end", _text_end(m))
+        put("l_text_end", text_end(m))
         dlopened = getattr(m, "dlopened", False)
         put("l_type", LT_EXECUTABLE if m.is_main else LT_LOADED if dlopened else LT_LIBRARY)
         vdso = m.is_vdso        # setup_vdso: relocated, nothing more (not global, no init)
@@ -366,8 +363,7 @@ class GlibcState:
             put("l_nodelete_pending", 1)
         put("l_global", 0 if dlopened or vdso else 1)   # dl_open sets it for RTLD_GLOBAL
         put("l_direct_opencount", 1 if m.is_main else 0)    # what dl_main leaves
-        # ld.so's map is not _dl_new_object's; the vDSO's is the second one made
-        put("l_serial", 0 if m.is_rtld else 1 if vdso else serial)
+        put("l_serial", serial)
         if not m.is_rtld:        # ld.so's own map does not get them (its bootstrap map does)
             put("l_flags", m.flags)
             put("l_flags_1", m.flags_1)
@@ -376,7 +372,7 @@ class GlibcState:
         if not m.is_rtld:     # _dl_new_object: DT_SYMBOLIC lookups search the object first
             put("l_symbolic_searchlist.r_list", base + self.L.off("link_map", "l_real"))
         if vdso:
-            put("l_ldnum", _dyn_count(m))                    # setup_vdso counts them too
+            put("l_ldnum", dyn_count(m))                    # setup_vdso counts them too
         if not m.is_main and not m.is_rtld and not vdso:     # set by _dl_map_object_from_fd
             # l_origin (_dl_new_object): the directory the object was found in; dlinfo
             # RTLD_DI_ORIGIN copies it, $ORIGIN expands to it
@@ -384,7 +380,7 @@ class GlibcState:
             origin_addr = origin_block or self.r.private.alloc(len(origin), 1)
             self.mem.write(origin_addr, origin)
             put("l_origin", origin_addr)
-            put("l_ldnum", _dyn_count(m))
+            put("l_ldnum", dyn_count(m))
             put("l_file_id.dev", max(m.dev, 0))
             put("l_file_id.ino", max(m.ino, 0))
         self._setup_hash(m, put)
@@ -666,7 +662,17 @@ def stack_prot(p_flags: int) -> int:
                if p_flags & pf)
 
 
-def _text_end(m: LinkMap) -> int:
+def serials(chain: list[LinkMap]) -> list[int]:
+    """l_serial of each object in the namespace's chain at start-up: the program 0, ld.so's
+    own map 0 (not _dl_new_object's), the vDSO 1 (the second one made); ld.so's map is
+    counted as the second load, so objects before its place in the chain (glibc < 2.35
+    puts it where it was needed) get their index + 1, those after it their index."""
+    rtld_at = next((i for i, m in enumerate(chain) if m.is_rtld), len(chain))
+    return [0 if not i or m.is_rtld else 1 if m.is_vdso else i + (i < rtld_at)
+            for i, m in enumerate(chain)]
+
+
+def text_end(m: LinkMap) -> int:
     """l_text_end: the end of the executable segment; for a library ld.so mapped itself
     (dl-load.c), page-rounded past its file contents."""
     end = 0
@@ -679,7 +685,7 @@ def _text_end(m: LinkMap) -> int:
     return m.l_addr + end if end else m.map_end
 
 
-def _dyn_count(m: LinkMap) -> int:
+def dyn_count(m: LinkMap) -> int:
     ph = m.img.first(PT_DYNAMIC)
     return ph.p_memsz // 16 if ph is not None else 0
 

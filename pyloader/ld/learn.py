@@ -30,7 +30,10 @@ from .glibc import (
     AUDIT_SPACE,
     ROBUST_FUTEX_OFFSET,
     THREAD_STATE_JOINABLE,
+    dyn_count,
+    serials,
     stack_prot,
+    text_end,
     tls_static_surplus,
 )
 from .layout import LayoutError
@@ -202,17 +205,15 @@ class Learner:
         self.put(lm, "l_info", info, 8, count)
         end = info + 8 * count
         scan = self.scan
-        phdrs = [m.s for m in self.files]
-        self.put(lm, "l_phdr", scan(phdrs, [m.l_addr + m.img.phdr_vaddr() for m in self.files],
+        self.put(lm, "l_phdr", scan(files, [m.l_addr + m.img.phdr_vaddr() for m in self.files],
                                     lo=end, what="l_phdr"))
         at = self.put(lm, "l_entry", scan([main.s, libc.s], [main.l_addr + main.img.e_entry,
                                                             libc.l_addr + libc.img.e_entry],
                                           lo=end, what="l_entry"))
         at = self.put(lm, "l_phnum", scan(files, [m.img.e_phnum for m in self.files], 2,
                                           lo=at + 8, what="l_phnum"), 2)
-        ldnum = [_dyn_count(m) for m in self.files]
-        self.put(lm, "l_ldnum", scan([libc.s], [ldnum[self.files.index(libc)]], 2, lo=at + 2,
-                                     hi=at + 4, what="l_ldnum"), 2)
+        self.put(lm, "l_ldnum", scan([libc.s], [dyn_count(libc)], 2, lo=at + 2, hi=at + 4,
+                                     what="l_ldnum"), 2)
         # the program's search list: every object but the vDSO, the program first
         searchable = [m for m in self.maps if not m.is_vdso]
         at = self.scan_ptr(main.s, lambda p: self.u64(p) == main.guest
@@ -249,8 +250,7 @@ class Learner:
         self.put(lm, "l_map_end", scan(files, [m.l_addr + m.img.load_bounds()[1]
                                                for m in self.files], lo=at, what="l_map_end"))
         try:        # gone in 2.41: a value nothing else holds, so not finding it means that
-            from .glibc import _text_end
-            self.put(lm, "l_text_end", scan(files, [_text_end(m) for m in self.files], lo=at,
+            self.put(lm, "l_text_end", scan(files, [text_end(m) for m in self.files], lo=at,
                                             what="l_text_end"))
         except LayoutError:
             pass
@@ -276,8 +276,7 @@ class Learner:
         if not any(m.flags or m.flags_1 for m in named):
             raise LayoutError("cannot learn this glibc's layout: no object with DT_FLAGS")
         at = scan([m.s for m in named], [m.flags_1 | m.flags << 32 for m in named], 8,
-                  lo=at + 16,
-                  what="l_flags_1", align=4)
+                  lo=at + 16, what="l_flags_1", align=4)
         self.put(lm, "l_flags_1", at, 4)
         self.put(lm, "l_flags", at + 4, 4)
         self._tls(lm, at + 8)
@@ -288,10 +287,7 @@ class Learner:
             raise LayoutError("cannot learn this glibc's layout: l_relro_size")
         self.put(lm, "l_relro_addr", at)
         self.put(lm, "l_relro_size", at + 8)
-        # l_serial: ld.so's own map 0, the vDSO's 1, then the objects in load order
-        serial = [0 if m.is_rtld else 1 if m.is_vdso else i + 1 if i else 0
-                  for i, m in enumerate(self.maps)]
-        self.put(lm, "l_serial", scan(maps, serial, lo=at + 16, what="l_serial"))
+        self.put(lm, "l_serial", scan(maps, serials(self.maps), lo=at + 16, what="l_serial"))
 
     def scan_ptr(self, s: _Struct, test, lo: int, what: str) -> int:
         for off in range(-(-lo // 8) * 8, len(s.data) - 7, 8):
@@ -712,12 +708,6 @@ class Learner:
         return {"structs": {name: {"size": self.sizes[name], "members": members}
                             for name, members in self.out.items()},
                 "symbols": self.symbols}
-
-
-def _dyn_count(m: LinkMap) -> int:
-    from ..elf import PT_DYNAMIC
-    ph = m.img.first(PT_DYNAMIC)
-    return ph.p_memsz // 16 if ph is not None else 0
 
 
 @contextlib.contextmanager
