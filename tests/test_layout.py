@@ -212,3 +212,27 @@ def test_learning_from_a_program_whose_library_is_missing(tmp_path):
                         "glibc's layout: the real ld.so exited before the program's entry); "
                         "running the real ld.so instead")
     assert lines[1] == want.stderr.decode().strip()
+
+
+def test_learn_command_prints_the_layout(examples):
+    """`python3 -m pyloader.ld.learn PROGRAM`: every learnt member at its offset, for a
+    lab on how glibc keeps ld.so's state; a static program has no ld.so to learn from."""
+    import sys
+    run = [sys.executable, "-m", "pyloader.ld.learn"]
+    got = subprocess.run(run + [str(examples["hello_world"])], capture_output=True, text=True,
+                         check=False, timeout=120)
+    assert got.returncode == 0, got.stderr
+    with open(RTLD, "rb") as f:
+        bid = layout_mod.build_id(f.read())
+    debug = f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug".encode()
+    lines = got.stdout.splitlines()
+    if os.path.exists(debug):
+        truth = layout_mod._read_dwarf(debug)
+        assert f"struct link_map ({truth['link_map']['size']} bytes)" in lines
+        off = truth["pthread"]["members"]["tid"][0]
+        assert any(ln.split()[:2] == [f"0x{off:04x}", "tid"] for ln in lines)
+    assert any(ln.split()[:2] == ["0x0018", "l_next"] for ln in lines)
+    got = subprocess.run(run + [str(examples["hello_static"])], capture_output=True,
+                         text=True, check=False, timeout=120)
+    assert (got.returncode, got.stdout) == (1, "")
+    assert got.stderr.endswith("not a dynamic program: no ld.so to learn from\n")

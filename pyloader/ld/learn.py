@@ -819,3 +819,47 @@ def cpu_state(rtld_data: bytes, root, program: str, layout, tunables: str | None
     except OSError:
         pass
     return state
+
+
+def main(args: list[str]) -> int:
+    """Learn the layout of the glibc a program uses and print it, member by member."""
+    from syscalls.vfs import Root
+
+    from ..elf import ElfError, ElfImage
+    from .search import glibc_minor
+    root = "/"
+    if args[:1] == ["--rootfs"] and len(args) > 1:
+        root, args = args[1], args[2:]
+    if len(args) != 1:
+        print("usage: python3 -m pyloader.ld.learn [--rootfs DIR] PROGRAM", file=sys.stderr)
+        return 2
+    r = Root(root)
+    try:
+        with open(r.host_path(os.fsencode(args[0])), "rb") as f:
+            interp = ElfImage(f.read(), args[0]).interp
+        if interp is None:
+            raise LayoutError("not a dynamic program: no ld.so to learn from")
+        host = r.host_path(os.fsencode(interp))
+        with open(host, "rb") as f:
+            data = f.read()
+        got = learn_layout(data, r, args[0], glibc_minor(data, host))
+    except (OSError, ElfError, LayoutError) as e:
+        print(f"learn: {args[0]}: {e.strerror if isinstance(e, OSError) else e}",
+              file=sys.stderr)
+        return 1
+    for name, struct_ in got["structs"].items():
+        print(f"struct {name} ({struct_['size']} bytes)")
+        for path, (off, size, bit, nbits, *count) in sorted(
+                struct_["members"].items(), key=lambda kv: (kv[1][0], kv[1][2])):
+            where = f"0x{off:04x}" + (f" bit {bit}" + (f"-{bit + nbits - 1}" if nbits > 1
+                                                        else "") if nbits else "")
+            shape = f"[{count[0]}] of {size}" if count else f"{size}"
+            print(f"  {where:<16} {path:<36} {shape} bytes" if not nbits else
+                  f"  {where:<16} {path}")
+    for name, at in sorted(got["symbols"].items(), key=lambda kv: kv[1]):
+        print(f"ld.so+0x{at:x}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
