@@ -236,3 +236,19 @@ def test_learn_command_prints_the_layout(examples):
                          text=True, check=False, timeout=120)
     assert (got.returncode, got.stdout) == (1, "")
     assert got.stderr.endswith("not a dynamic program: no ld.so to learn from\n")
+
+
+def test_debug_info_is_preferred_to_a_learnt_layout(examples, tmp_path, monkeypatch):
+    with open(RTLD, "rb") as f:
+        data = f.read()
+    bid = layout_mod.build_id(data)
+    if not os.path.exists(f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"):
+        pytest.skip("no libc6-dbg for this machine's glibc")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("PYLOADER_LAYOUT", "learn")
+    hello = str(examples["hello_world"])
+    assert layout_mod.layout_for(data, Root("/"), hello).data["source"] == "learn"
+    monkeypatch.delenv("PYLOADER_LAYOUT")
+    got = layout_mod.layout_for(data, Root("/"), hello)
+    assert got.data["source"] == "debuginfo"
+    assert got.has("link_map", "l_ns")          # a member the learner does not look for

@@ -102,21 +102,27 @@ def layout_for(ldso_data: bytes, root, program: str | None = None,
     if choice not in SOURCES + ("auto",):
         raise LayoutError(f"PYLOADER_LAYOUT={choice}: expected auto, debuginfo or learn")
     sources = SOURCES if choice == "auto" else (choice,)
-    for source in sources:
-        data = _cached(bid, source)
+    data = None
+    if "debuginfo" in sources:      # preferred: it has every member, not just the used ones
+        data = _cached(bid, "debuginfo")
         if data is not None:
             return Layout(data)
-    debug = next((p for p in (root.host_path(f"{d}/{bid[:2]}/{bid[2:]}.debug".encode())
-                              for d in DEBUG_ROOTS) if os.path.exists(p)), None)
-    if debug is not None and "debuginfo" in sources:
-        data = {"structs": _read_dwarf(debug), "symbols": _read_symbols(debug)}
-        source = "debuginfo"
-    elif "learn" in sources and program is not None:
-        from .learn import learn_layout
-        from .search import glibc_minor
-        data = learn_layout(ldso_data, root, program, glibc_minor(ldso_data), library_path)
-        source = "learn"
-    else:
+        debug = next((p for p in (root.host_path(f"{d}/{bid[:2]}/{bid[2:]}.debug".encode())
+                                  for d in DEBUG_ROOTS) if os.path.exists(p)), None)
+        if debug is not None:
+            data = {"structs": _read_dwarf(debug), "symbols": _read_symbols(debug)}
+            source = "debuginfo"
+    if data is None and "learn" in sources:
+        data = _cached(bid, "learn")
+        if data is not None:
+            return Layout(data)
+        if program is not None:
+            from .learn import learn_layout
+            from .search import glibc_minor
+            data = learn_layout(ldso_data, root, program, glibc_minor(ldso_data),
+                                library_path)
+            source = "learn"
+    if data is None:
         raise LayoutError(f"no debug info for this glibc's ld.so (build-id {bid}); install "
                           "the matching libc6-dbg")
     data.update(version=CACHE_VERSION, build_id=bid, source=source)
