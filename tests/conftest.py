@@ -22,6 +22,9 @@ BUILDS = {
     "hello_static": ("hello_name.c", ["-w", "-static"]),
     "hello_static_pie": ("hello_name.c", ["-w", "-static-pie"]),
     "hello_nopie": ("hello_name.c", ["-w", "-no-pie"]),
+    # 64 KiB segment alignment: gaps between the PT_LOADs (glibc marks it not l_contiguous)
+    "hello_gaps": ("hello_name.c", ["-w", "-Wl,-z,max-page-size=0x10000",
+                                    "-Wl,-z,common-page-size=0x10000"]),
     "show_auxv": ("show_auxv.c", []),
     "show_auxv_static": ("show_auxv.c", ["-static"]),
     "clocks": ("clocks.c", ["-O1"]),

@@ -97,8 +97,8 @@ def _check(learnt: dict, truth: dict) -> None:
     assert set(learnt["symbols"]) == set(truth["symbols"])
 
 
-@pytest.mark.parametrize("program", ["hello_world", "hello_nopie", "cxx_demo", "/bin/ls",
-                                     "/usr/bin/python3"])
+@pytest.mark.parametrize("program", ["hello_world", "hello_nopie", "hello_gaps", "cxx_demo",
+                                     "/bin/ls", "/usr/bin/python3"])
 def test_learnt_layout_equals_the_debug_info(examples, program):
     path = program if program.startswith("/") else str(examples[program])
     _check(*_learn_and_truth("/", path))

@@ -355,10 +355,7 @@ class GlibcState:
         vdso = m.is_vdso        # setup_vdso: relocated, nothing more (not global, no init)
         put("l_relocated", 1)
         put("l_init_called", 0 if vdso else 1)
-        # dl_main marks the program and ld.so contiguous since 2.35 (measured: 2.36 does,
-        # 2.31 does not); _dl_map_object_from_fd does the others
-        put("l_contiguous", 0 if vdso or (m.is_main or m.is_rtld)
-            and self.r.glibc_minor < 35 else 1)
+        put("l_contiguous", int(contiguous(m, self.r.glibc_minor)))
         if m.flags_1 & DF_1_NODELETE and not dlopened:     # dlopen makes it active at once
             put("l_nodelete_pending", 1)
         put("l_global", 0 if dlopened or vdso else 1)   # dl_open sets it for RTLD_GLOBAL
@@ -660,6 +657,25 @@ def stack_prot(p_flags: int) -> int:
     """PT_GNU_STACK's PF_* flags as the PROT_* flags of _dl_stack_prot_flags (2.43)."""
     return sum(prot for pf, prot in ((PF_R, PROT_READ), (PF_W, PROT_WRITE), (PF_X, PROT_EXEC))
                if p_flags & pf)
+
+
+def contiguous(m: LinkMap, glibc_minor: int) -> bool:
+    """l_contiguous: a library ld.so mapped itself is one reservation; the vDSO is not
+    marked; dl_main marks ld.so, and the program when each PT_LOAD starts on the page after
+    the previous one ends, since 2.35 (measured: 2.36 does, 2.31 marks neither)."""
+    if m.is_vdso:
+        return False
+    if not (m.is_main or m.is_rtld):
+        return True
+    if glibc_minor < 35:
+        return False
+    expected = 0
+    for ph in m.img.segments(PT_LOAD) if m.is_main else ():
+        start = m.l_addr + ph.p_vaddr // 4096 * 4096
+        if expected and expected != start:
+            return False
+        expected = roundup(m.l_addr + ph.p_vaddr + ph.p_memsz, 4096)
+    return True
 
 
 def serials(chain: list[LinkMap]) -> list[int]:

@@ -30,6 +30,7 @@ from .glibc import (
     AUDIT_SPACE,
     ROBUST_FUTEX_OFFSET,
     THREAD_STATE_JOINABLE,
+    contiguous,
     dyn_count,
     serials,
     stack_prot,
@@ -235,9 +236,12 @@ class Learner:
         self.put(lm, "l_versions", at - 8)
         self.put(lm, "l_nversions", at, 4)
         self._hash(lm, at + 4)
+        # l_direct_opencount follows: the program's is 1, or more if a constructor called
+        # dlopen(NULL)
         at = lm.members["l_gnu_chain_zero"][0] + 8
-        self.put(lm, "l_direct_opencount", scan(files, [int(m.is_main) for m in self.files], 4,
-                                                lo=at, hi=at + 4, what="l_direct_opencount"), 4)
+        if main.s.u(at, 4) < 1 or any(m.s.u(at, 4) > 255 for m in self.files):
+            raise LayoutError("cannot learn this glibc's layout: l_direct_opencount")
+        self.put(lm, "l_direct_opencount", at, 4)
         self._flags(lm, at + 4)
         self.put(lm, "l_versyms", scan([libc.s], [libc.l_addr + libc.one(DT_VERSYM)], lo=at,
                                        what="l_versyms"))
@@ -385,7 +389,7 @@ class Learner:
         readonly = len(bits)
         if self.has("l_ld_readonly") and self.vdso is not None:
             readonly = find("l_ld_readonly", lambda m: int(m.is_vdso), i + 3)
-        find("l_contiguous", lambda m: int(not m.is_vdso), i + 3, readonly)
+        find("l_contiguous", lambda m: int(contiguous(m, self.minor)), i + 3, readonly)
         if self.has("l_tls_in_slotinfo"):
             find("l_tls_in_slotinfo", lambda m: int(m.tls is not None), i + 3)
 
@@ -457,13 +461,14 @@ class Learner:
             raise LayoutError("cannot learn this glibc's layout: specific")
         self.put(pd, "specific_1stblock", spec - block, 16, PTHREAD_KEY_2NDLEVEL_SIZE)
         self.put(pd, "specific", spec, 8, PTHREAD_KEY_1STLEVEL_SIZE)
-        # after specific[]: the flags specific_used, report_events, then user_stack (true),
-        # which 2.43 made stack_mode, an enum
+        # after specific[]: the flags specific_used (a constructor may have set it) and
+        # report_events, then user_stack (true), which 2.43 made stack_mode, an enum
         end = spec + 8 * PTHREAD_KEY_1STLEVEL_SIZE
         mode = -(-(end + 2) // 4) * 4
-        if pd.data[end:end + 3] == b"\0\0\1":
+        if pd.data[end + 2] == 1:
             self.put(pd, "user_stack", end + 2, 1)
-        elif pd.data[end:mode] == bytes(mode - end) and pd.u(mode, 4) == ALLOCATE_GUARD_USER:
+        elif pd.data[end + 2:mode] == bytes(mode - end - 2) and \
+                pd.u(mode, 4) == ALLOCATE_GUARD_USER:
             self.put(pd, "stack_mode", mode, 4)
         else:
             raise LayoutError("cannot learn this glibc's layout: user_stack/stack_mode")
