@@ -54,6 +54,7 @@ USED = {
     "link_map": ["l_addr", "l_name", "l_ld", "l_next", "l_prev", "l_real", "l_libname", "l_info",
                  "l_phdr", "l_entry", "l_phnum", "l_ldnum", "l_searchlist",
                  "l_searchlist.r_list", "l_searchlist.r_nlist", "l_symbolic_searchlist.r_list",
+                 "l_symbolic_searchlist.r_nlist",
                  "l_loader", "l_versions", "l_nversions", "l_nbuckets", "l_gnu_bitmask_idxbits",
                  "l_gnu_shift", "l_gnu_bitmask", "l_gnu_buckets", "l_gnu_chain_zero", "l_chain",
                  "l_buckets", "l_direct_opencount", "l_type", "l_relocated", "l_init_called",

@@ -479,3 +479,46 @@ def test_whole_trace_with_runpaths_equals_the_real_ld_sos(tmp_path):
     assert traces["python"] == traces["system"]
     assert any(ln.startswith('readlink("/proc/self/exe"') for ln in traces["python"])
     assert any(f'"{tmp_path}/missing/' in ln for ln in traces["python"])
+
+
+def _set_df_symbolic(path) -> None:
+    """OR DF_SYMBOLIC into the DT_FLAGS entry of a built shared object."""
+    import struct
+    data = bytearray(path.read_bytes())
+    phoff, phnum = struct.unpack_from("<Q", data, 32)[0], struct.unpack_from("<H", data, 56)[0]
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + 56 * i)
+        if p_type == 2:                                           # PT_DYNAMIC
+            for at in range(p_offset, p_offset + p_filesz, 16):
+                tag, val = struct.unpack_from("<qQ", data, at)
+                if tag == 30:                                     # DT_FLAGS
+                    struct.pack_into("<qQ", data, at, tag, val | 2)
+                    path.write_bytes(bytes(data))
+                    return
+    raise AssertionError("no DT_FLAGS entry")
+
+
+def test_dt_symbolic_library_sees_its_own_definitions_first(tmp_path):
+    """glibc puts a DT_SYMBOLIC object's own symbol list first in its scopes
+    (_dl_map_object_from_fd): its `value` wins over the program's, in both ld modes as
+    natively, and LD_DEBUG=scopes shows the extra scope."""
+    lib, exe = tmp_path / "libsym.so", tmp_path / "symbolic"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-Wl,-z,now", "-o", str(lib),
+                    str(EXAMPLES / "symbolic_lib.c")], check=True)
+    _set_df_symbolic(lib)
+    subprocess.run(["gcc", "-O1", "-rdynamic", "-o", str(exe), str(EXAMPLES / "symbolic_main.c"),
+                    f"-L{tmp_path}", "-lsym", f"-Wl,-rpath,{tmp_path}"], check=True)
+    want = native(str(exe))
+    assert (want.returncode, want.stdout) == (1, b"get() = 1\n")
+    for ld in ("python", "system"):
+        got = pyloader("run", "-e", "trace=none", f"--ld={ld}", str(exe))
+        assert (got.returncode, got.stdout) == (1, b"get() = 1\n"), (ld, got.stderr)
+    scopes = native(str(exe), env=dict(os.environ, LD_DEBUG="scopes")).stderr.decode()
+    got = pyloader("run", "-e", "trace=none", "--ld-debug=scopes", str(exe)).stderr.decode()
+
+    def block(text: str) -> list[str]:
+        lines = [ln.split(":", 1)[1].strip() for ln in text.splitlines() if ":" in ln]
+        at = lines.index(f"object={lib} [0]")
+        return lines[at:at + 3]
+    assert block(got) == block(scopes)
+    assert block(got)[1] == f"scope 0: {lib}"

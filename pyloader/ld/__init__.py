@@ -108,9 +108,12 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     if "scopes" in r.debug:
         r.dprintf("scopes", "\nInitial object scopes\n")
         names = " ".join(r.dso_filename(m) for m in r.maps)
-        for m in r.maps:          # _dl_show_scope: ld.so's own map has none at start-up
+        for m in r.maps:          # _dl_show_scope: ld.so's own map has none at start-up;
+            # a DT_SYMBOLIC object's first scope is itself
+            scopes = [names] if not m.symbolic or m.is_main else [r.dso_filename(m), names]
             r.dprintf("scopes", f"object={r.dso_filename(m)} [0]\n"
-                      + (" no scope\n" if m.is_rtld else f" scope 0: {names}\n") + "\n")
+                      + (" no scope\n" if m.is_rtld else "".join(
+                          f" scope {i}: {s}\n" for i, s in enumerate(scopes))) + "\n")
 
     g = GlibcState(r, layout)
     r.glibc = g

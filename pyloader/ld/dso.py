@@ -158,6 +158,8 @@ class LinkMap:
         self.runpath = self.string(self.one(DT_RUNPATH)) if DT_RUNPATH in self.dyn else None
         self.flags = self.one(DT_FLAGS)
         self.flags_1 = self.one(DT_FLAGS_1)
+        # DT_SYMBOLIC (or DF_SYMBOLIC): the object's own definitions come first for it
+        self.symbolic = DT_SYMBOLIC in self.dyn or bool(self.flags & DF_SYMBOLIC)
         self.syms = self._read_symbols()
         self.by_name: dict[str, list[int]] = {}
         setdefault = self.by_name.setdefault

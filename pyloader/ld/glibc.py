@@ -368,6 +368,8 @@ class GlibcState:
         put("l_tls_in_slotinfo", int(m.tls is not None and m.tls.modid > 0))
         if not m.is_rtld:     # _dl_new_object: DT_SYMBOLIC lookups search the object first
             put("l_symbolic_searchlist.r_list", base + self.L.off("link_map", "l_real"))
+            if m.symbolic and not (m.is_main or vdso):  # _dl_map_object_from_fd uses it
+                put("l_symbolic_searchlist.r_nlist", 1)
         if vdso:
             put("l_ldnum", dyn_count(m))                    # setup_vdso counts them too
         if not m.is_main and not m.is_rtld and not vdso:     # set by _dl_map_object_from_fd

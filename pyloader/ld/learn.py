@@ -230,6 +230,9 @@ class Learner:
         at = self.put(lm, "l_symbolic_searchlist.r_list",
                       scan([libc.s], [libc.guest + size], lo=at + 16,
                            what="l_symbolic_searchlist"))
+        if any(m.s.u(at + 8, 4) != int(m.symbolic and not m.is_main) for m in self.files):
+            raise LayoutError("cannot learn this glibc's layout: l_symbolic_searchlist.r_nlist")
+        self.put(lm, "l_symbolic_searchlist.r_nlist", at + 8, 4)
         at = self.put(lm, "l_loader", scan([libc.s], [main.guest], lo=at + 8, what="l_loader"))
         nver = [max(m.versions) + 1 if m.versions else 0 for m in self.files]
         at = scan(files, nver, 4, lo=at + 8, what="l_nversions")

@@ -691,9 +691,13 @@ class Rtld:
         local = getattr(m, "local_scope", None)
         scope = None if not local or m in self.maps else \
             self.maps + [x for x in local if x not in self.maps]
-        found = self.lookup(sym.name, self.ref_version(m, sym_index),
-                            plt=rtype == R_JUMP_SLOT, scope=scope,
-                            skip=self.main if rtype == R_COPY else None)
+        version = self.ref_version(m, sym_index)
+        found = None
+        if m.symbolic and not m.is_main:    # l_scope[0] is the object itself (dl-load.c)
+            found = self.lookup(sym.name, version, plt=rtype == R_JUMP_SLOT, scope=[m])
+        if found is None:
+            found = self.lookup(sym.name, version, plt=rtype == R_JUMP_SLOT, scope=scope,
+                                skip=self.main if rtype == R_COPY else None)
         if found is None:
             return None, sym, None
         d, s = found
