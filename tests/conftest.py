@@ -22,6 +22,8 @@ BUILDS = {
     "hello_static": ("hello_name.c", ["-w", "-static"]),
     "hello_static_pie": ("hello_name.c", ["-w", "-static-pie"]),
     "hello_nopie": ("hello_name.c", ["-w", "-no-pie"]),
+    # an RPATH with $ORIGIN: ld.so learns the program's origin (l_origin) while searching
+    "hello_origin": ("hello_name.c", ["-w", "-Wl,--disable-new-dtags,-rpath,$ORIGIN/lib"]),
     # 64 KiB segment alignment: gaps between the PT_LOADs (glibc marks it not l_contiguous)
     "hello_gaps": ("hello_name.c", ["-w", "-Wl,-z,max-page-size=0x10000",
                                     "-Wl,-z,common-page-size=0x10000"]),

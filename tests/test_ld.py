@@ -196,6 +196,7 @@ def test_ld_debug_unknown_category_is_worded_as_ld_so(examples):
     ("/bin/ls", {"LD_BIND_NOW": "1"}),
     ("hello_name", {"GLIBC_TUNABLES": "glibc.rtld.nns=1:glibc.rtld.optional_static_tls=4096"}),
     ("hello_gaps", {}),
+    ("hello_origin", {}),
 ])
 def test_oracle_both_linkers_agree_at_entry(examples, program, env):
     from pyloader.ld.oracle import compare

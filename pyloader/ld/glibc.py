@@ -370,6 +370,8 @@ class GlibcState:
             put("l_symbolic_searchlist.r_list", base + self.L.off("link_map", "l_real"))
             if m.symbolic and not (m.is_main or vdso):  # _dl_map_object_from_fd uses it
                 put("l_symbolic_searchlist.r_nlist", 1)
+        if m.is_main and self.r.main_origin_block:       # $ORIGIN was expanded for it
+            put("l_origin", self.r.main_origin_block)
         if vdso:
             put("l_ldnum", dyn_count(m))                    # setup_vdso counts them too
         if not m.is_main and not m.is_rtld and not vdso:     # set by _dl_map_object_from_fd

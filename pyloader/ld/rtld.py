@@ -98,6 +98,8 @@ class Rtld:
         self.realname_block = 0                 # the path the last search found (l_name)
         self.main_origin: str | None = None     # the program's l_origin, once learnt
         self.main_origin_read = False           # ld.so's readlink of /proc/self/exe made
+        self.main_origin_block = 0              # where its copy is (the program's l_origin)
+        self.glibc = None                       # glibc.GlibcState, once link maps are made
         self.unique_size = 0                    # entries of glibc's unique symbol table
         self.init_dirs_block = self.searchlist_block = 0
         self.legacy_hwcaps: tuple[str, list[str]] | None = None
@@ -258,6 +260,16 @@ class Rtld:
             self.main_origin = os.path.dirname(os.fsdecode(t.root.to_guest(real)))
         return self.main_origin
 
+    def set_main_origin(self, origin: str) -> None:
+        """The program's l_origin, the copy _dl_get_origin makes (a minimal-malloc block while
+        starting, ours after), in the program's link map once there is one."""
+        text = os.fsencode(origin) + b"\0"
+        block = self.malloc(len(text)) or self.private.alloc(len(text), 1)
+        self.mem.write(block, text)
+        self.main_origin_block = block
+        if self.main.guest and self.glibc is not None:
+            self.glibc.put(self.main.guest, "link_map", "l_origin", block)
+
     @property
     def private(self):
         """The linker's memory after start-up (glibc.PrivateHeap), made on first use."""
@@ -356,7 +368,7 @@ class Rtld:
                 self.main_origin_read = True
                 if self.sys("readlink", self.scratch_str("/proc/self/exe"), self.scratch + 0x800,
                             4096) > 0:
-                    self.malloc(len(os.fsencode(origin)) + 1)
+                    self.set_main_origin(origin)
             if dsts:
                 longest = max(len(os.fsencode(origin)), len(search.PLATFORM), len(search.LIB))
                 size += dsts * max(longest - 4, 0)
