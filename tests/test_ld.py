@@ -523,3 +523,23 @@ def test_dt_symbolic_library_sees_its_own_definitions_first(tmp_path):
         return lines[at:at + 3]
     assert block(got) == block(scopes)
     assert block(got)[1] == f"scope 0: {lib}"
+
+
+def test_static_tls_fills_the_gap_an_alignment_left(tmp_path):
+    """A small TLS block goes into the padding a larger, more aligned one left below it, as
+    _dl_determine_tlsoffset places it: every module's offset and TPOFF64 word agrees with
+    the real ld.so's (util-linux's mkswap, libuuid then libblkid, showed it)."""
+    from pyloader.ld.oracle import compare
+    src = str(EXAMPLES / "tls_gap.c")
+    for name, flag in (("libbig.so", "-DBIG"), ("libsmall.so", "-DSMALL")):
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O1", flag, "-o", str(tmp_path / name), src],
+                       check=True)
+    exe = tmp_path / "tls_gap"
+    subprocess.run(["gcc", "-O1", "-o", str(exe), src, f"-L{tmp_path}", "-lbig", "-lsmall",
+                    f"-Wl,-rpath,{tmp_path}"], check=True)
+    want = native(str(exe))
+    assert want.stdout == b"big[0]=1 small=2,3,4\n"
+    got = pyloader("run", "-e", "trace=none", str(exe))
+    assert (got.returncode, got.stdout) == (0, want.stdout)
+    diffs = compare([str(exe)], {"PATH": "/usr/bin:/bin"})
+    assert [line for line, why in diffs if why is None] == []

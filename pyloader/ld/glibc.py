@@ -189,6 +189,8 @@ class GlibcState:
         modid = 0
         offset = 0
         max_align = TLS_TCB_ALIGN
+        # the gap an alignment left below the last block: a later block that fits goes there
+        freetop = freebottom = 0
         self.tls_maps = []
         for m in r.maps:
             if m.tls is None or not m.tls.blocksize and not m.tls.init_size:
@@ -196,12 +198,18 @@ class GlibcState:
             modid += 1
             t = m.tls
             t.modid = modid
-            firstbyte = (-t.firstbyte_offset) & (t.align - 1)
-            off = roundup(offset + t.blocksize - firstbyte, t.align) + firstbyte
-            t.offset = off
-            offset = off
-            max_align = max(max_align, t.align)
             self.tls_maps.append(m)
+            firstbyte = (-t.firstbyte_offset) & (t.align - 1)
+            max_align = max(max_align, t.align)
+            if freebottom - freetop >= t.blocksize:
+                off = roundup(freetop + t.blocksize - firstbyte, t.align) + firstbyte
+                if off <= freebottom:
+                    freetop = t.offset = off
+                    continue
+            off = roundup(offset + t.blocksize - firstbyte, t.align) + firstbyte
+            if off > offset + t.blocksize + (freebottom - freetop):
+                freetop, freebottom = offset, off - t.blocksize
+            t.offset = offset = off
         # glibc >= 2.41 puts the rseq area in an "extra TLS" block after the modules'
         # (dl-tls.c, sysdeps/unix/sysv/linux/dl-extra_tls.h); before, it is in struct pthread
         self.rseq_offset = None
