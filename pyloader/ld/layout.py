@@ -126,23 +126,34 @@ def layout_for(ldso_data: bytes, root, program: str | None = None,
         raise LayoutError(f"no debug info for this glibc's ld.so (build-id {bid}); install "
                           "the matching libc6-dbg")
     data.update(version=CACHE_VERSION, build_id=bid, source=source)
-    cached = _cache_dir() / f"layout-{bid}-{source}.json"
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(cached)
-    except OSError:
-        pass
+    write_cache(f"layout-{bid}-{source}.json", data)
     return Layout(data)
 
 
 def _cached(bid: str, source: str) -> dict | None:
+    data = read_cache(f"layout-{bid}-{source}.json")
+    return data if data is not None and data.get("version") == CACHE_VERSION else None
+
+
+def read_cache(name: str) -> dict | None:
+    """A JSON file of ~/.cache/pyloader; None if absent or unreadable."""
     try:
-        data = json.loads((_cache_dir() / f"layout-{bid}-{source}.json").read_text())
+        return json.loads((_cache_dir() / name).read_text())
     except (OSError, ValueError):
         return None
-    return data if data.get("version") == CACHE_VERSION else None
+
+
+def write_cache(name: str, data: dict) -> None:
+    """Write a JSON file of ~/.cache/pyloader whole (through a per-process temporary, so a
+    concurrent reader never sees half of it); a cache that cannot be written is skipped."""
+    path = _cache_dir() / name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 def _read_symbols(path: bytes) -> dict[str, int]:

@@ -790,15 +790,13 @@ def cpu_state(rtld_data: bytes, root, program: str, layout, tunables: str | None
     from the real ld.so run on this emulated CPU, with the program's GLIBC_TUNABLES; cached
     per build-id, tunables and kernel release (_dl_osversion is the kernel's)."""
     import hashlib
-    import json
 
-    from .layout import _cache_dir, build_id
+    from .layout import build_id, read_cache, write_cache
     key = hashlib.sha1(f"{tunables}|{os.uname().release}".encode()).hexdigest()[:12]
-    path = _cache_dir() / f"cpu-{build_id(rtld_data)}-{key}.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        pass
+    name = f"cpu-{build_id(rtld_data)}-{key}.json"
+    state = read_cache(name)
+    if state is not None:
+        return state
     if not layout.has("rtld_global_ro", "_dl_x86_cpu_features"):
         raise LayoutError("glibc < 2.33 needs its debug info (libc6-dbg): its cpu_features "
                           "are not learnt")
@@ -819,13 +817,7 @@ def cpu_state(rtld_data: bytes, root, program: str, layout, tunables: str | None
         state = {"cpu_features": proc.mem.read(ro + m.offset, m.size).hex(),
                  "hwcap": word("_dl_hwcap"), "osversion": word("_dl_osversion"),
                  "platform": proc.mem.read_cstr(word("_dl_platform")).decode()}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(path)
-    except OSError:
-        pass
+    write_cache(name, state)
     return state
 
 
