@@ -6,7 +6,7 @@ located in the state it left, by the values it must hold there: values we can co
 the ELF files, the auxiliary vector and the system calls ld.so made (`set_tid_address`,
 `set_robust_list`, `rseq`). Where a value alone is not distinctive (a flag, a zero), the
 field is taken next to a neighbour found by value, in the order glibc declares them (the
-order has held from 2.33 to 2.41; where a field came or went, `ADDED` says when), and its
+order has held from 2.33 to 2.43; where a field came or went, `ADDED` says when), and its
 value is then checked. A field that cannot be found, or found twice, fails the learning:
 `LayoutError`, and the caller runs the real ld.so instead. The result has the debug-info
 layout's form ("path -> [offset, size, bit_offset, bit_size, count]"), limited to the fields
@@ -22,7 +22,7 @@ import struct
 import sys
 
 from ..binfmt.stack import AT_BASE, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
-from ..elf import PF_R, PF_W, PF_X, PT_GNU_STACK
+from ..elf import PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD
 from ..memory import Fault
 from .dso import DT_GNU_HASH, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_VERSYM, LinkMap
 from .glibc import (
@@ -59,11 +59,14 @@ HIDDEN = {"__rtld_malloc": "malloc", "__rtld_calloc": "calloc", "__rtld_realloc"
           "___rtld_mutex_unlock": "pthread_mutex_unlock"}
 
 
+def _unlearnt(what: str) -> LayoutError:
+    return LayoutError(f"cannot learn this glibc's layout: {what}")
+
+
 class _Struct:
     """One struct instance in guest memory, with the members found so far."""
 
     def __init__(self, learner, name: str, base: int, size: int):
-        self.learner, self.name, self.base = learner, name, base
         end = base                          # no further than mapped memory goes
         while end < base + size and (vma := learner.mem.find(end)) is not None:
             end = vma.end
@@ -87,6 +90,8 @@ class Learner:
                                                      "rtld_global_ro", "pthread")}
         self.sizes: dict[str, int] = {}
         self.symbols: dict[str, int] = {}
+        # the static TLS surplus of the run: it had no GLIBC_TUNABLES
+        self.surplus, self.optional = tls_static_surplus({})
 
     # --- reading ---------------------------------------------------------------------------------
     def u64(self, addr: int) -> int:
@@ -107,10 +112,20 @@ class Learner:
         return v is None or (self.minor >= v if v > 0 else self.minor < -v)
 
     def _rtld_sym(self, name: str) -> int:
+        return self._rtld_object(name)[0]
+
+    def _rtld_object(self, name: str) -> tuple[int, int]:
+        """(address, size) of one of ld.so's exported variables."""
         idx = self.rt.by_name.get(name)
         if not idx:
             raise LayoutError(f"ld.so does not export {name}")
-        return self.rt.l_addr + self.rt.syms[idx[0]].value
+        sym = self.rt.syms[idx[0]]
+        return self.rt.l_addr + sym.value, sym.size
+
+    def in_rtld(self, addr: int) -> bool:
+        """addr is in ld.so's image (a function pointer to ld.so's own code)."""
+        lo, hi = self.rt.img.load_bounds()
+        return lo <= addr - self.rt.l_addr < hi
 
     @staticmethod
     def put(s: _Struct, path: str, off: int, size: int = 8, count: int = 0) -> int:
@@ -125,16 +140,16 @@ class Learner:
     def scan(structs: list, values: list, size: int = 8, lo: int = 0, hi: int | None = None,
              what: str = "", first: bool = True, align: int = 0) -> int:
         """The first (or, with first=False, the only) offset in [lo, hi) where every struct
-        holds its value (None: any value)."""
+        holds its value."""
         hi = min(len(s.data) for s in structs) if hi is None else hi
         align = align or size               # members are aligned to their size
         lo = -(-lo // align) * align
         found = [off for off in range(lo, hi - size + 1, align)
-                 if all(v is None or s.u(off, size) == v & ((1 << 8 * size) - 1)
+                 if all(s.u(off, size) == v & ((1 << 8 * size) - 1)
                         for s, v in zip(structs, values))]
         if not found or (not first and len(found) > 1):
             many = f"at {len(found)} places" if found else "nowhere"
-            raise LayoutError(f"cannot learn this glibc's layout: {what} found {many}")
+            raise _unlearnt(f"{what} found {many}")
         return found[0]
 
     # --- the objects -----------------------------------------------------------------------------
@@ -166,7 +181,7 @@ class Learner:
         self.vdso = next((m for m in self.maps if m.is_vdso), None)
         self.libc = next((m for m in self.maps if m.soname == "libc.so.6"), None)
         if self.rtld is None or self.libc is None:
-            raise LayoutError("cannot learn this glibc's layout: the program does not use "
+            raise _unlearnt("the program does not use "
                               "this glibc's libc")
         # the objects ld.so mapped from files itself
         self.files = [m for m in self.maps if not m.is_vdso and not m.is_rtld]
@@ -182,10 +197,10 @@ class Learner:
         off = next((o for o in range(40, 256, 8)
                     if self.cstr(self.u64(first.u(o))) == libc.name.encode()), None)
         if off is None:
-            raise LayoutError("cannot learn this glibc's layout: l_libname not found")
+            raise _unlearnt("l_libname not found")
         size = first.u(off) - libc.guest - 8
         if self.u64(main.guest + off) - main.guest - AUDIT_SPACE - 8 != size or size > 4096:
-            raise LayoutError("cannot learn this glibc's layout: the size of struct link_map")
+            raise _unlearnt("the size of struct link_map")
         self.sizes["link_map"] = size
         S = {m.guest: _Struct(self, "link_map", m.guest, size) for m in self.maps}
         for m in self.maps:
@@ -198,10 +213,10 @@ class Learner:
         # l_info[]: pointers to the object's own dynamic entries; its length follows DT_NUM
         info = next((o for o in range(off + 8, off + 64, 8) if self._info_at(o, None)), None)
         if info is None:
-            raise LayoutError("cannot learn this glibc's layout: l_info not found")
+            raise _unlearnt("l_info not found")
         dt_num = next((n for n in range(32, 48) if self._info_at(info, n)), None)
         if dt_num is None:
-            raise LayoutError("cannot learn this glibc's layout: DT_NUM")
+            raise _unlearnt("DT_NUM")
         count = dt_num + 16 + 3 + 12 + 11            # DT_VERSIONTAGNUM, EXTRA, VAL, ADDR
         self.put(lm, "l_info", info, 8, count)
         end = info + 8 * count
@@ -221,7 +236,7 @@ class Learner:
                            and self.u64(p + 8) == searchable[1].guest, lo=at + 4,
                            what="l_searchlist")
         if main.s.u(at + 8, 4) != len(searchable):
-            raise LayoutError("cannot learn this glibc's layout: l_searchlist.r_nlist")
+            raise _unlearnt("l_searchlist.r_nlist")
         self.put(lm, "l_searchlist", at, 16)
         self.put(lm, "l_searchlist.r_list", at)
         self.put(lm, "l_searchlist.r_nlist", at + 8, 4)
@@ -231,7 +246,7 @@ class Learner:
                       scan([libc.s], [libc.guest + size], lo=at + 16,
                            what="l_symbolic_searchlist"))
         if any(m.s.u(at + 8, 4) != int(m.symbolic and not m.is_main) for m in self.files):
-            raise LayoutError("cannot learn this glibc's layout: l_symbolic_searchlist.r_nlist")
+            raise _unlearnt("l_symbolic_searchlist.r_nlist")
         self.put(lm, "l_symbolic_searchlist.r_nlist", at + 8, 4)
         at = self.put(lm, "l_loader", scan([libc.s], [main.guest], lo=at + 8, what="l_loader"))
         nver = [max(m.versions) + 1 if m.versions else 0 for m in self.files]
@@ -243,7 +258,7 @@ class Learner:
         # dlopen(NULL)
         at = lm.members["l_gnu_chain_zero"][0] + 8
         if main.s.u(at, 4) < 1 or any(m.s.u(at, 4) > 255 for m in self.files):
-            raise LayoutError("cannot learn this glibc's layout: l_direct_opencount")
+            raise _unlearnt("l_direct_opencount")
         self.put(lm, "l_direct_opencount", at, 4)
         self._flags(lm, at + 4)
         self.put(lm, "l_versyms", scan([libc.s], [libc.l_addr + libc.one(DT_VERSYM)], lo=at,
@@ -266,7 +281,7 @@ class Learner:
         scope_max = scan([libc.s], [libc.guest + mem_at], lo=mem_at, what="l_scope") - 8
         n = libc.s.u(scope_max)
         if not 2 <= n <= 16 or scope_max != mem_at + 8 * n:
-            raise LayoutError("cannot learn this glibc's layout: l_scope_max")
+            raise _unlearnt("l_scope_max")
         self.put(lm, "l_scope_mem", mem_at, 8, n)
         self.put(lm, "l_scope_max", scope_max)
         self.put(lm, "l_scope", scope_max + 8)
@@ -275,13 +290,13 @@ class Learner:
         libs = [m for m in self.files if not m.is_main]      # the program's is not set
         at = scan([m.s for m in libs], [m.dev for m in libs], lo=at, what="l_file_id.dev")
         if libc.s.u(at + 8) != libc.ino:
-            raise LayoutError("cannot learn this glibc's layout: l_file_id.ino")
+            raise _unlearnt("l_file_id.ino")
         self.put(lm, "l_file_id.dev", at)
         self.put(lm, "l_file_id.ino", at + 8)
         # l_flags_1 and l_flags side by side (the vDSO has both)
         named = [m for m in self.maps if not m.is_rtld]
         if not any(m.flags or m.flags_1 for m in named):
-            raise LayoutError("cannot learn this glibc's layout: no object with DT_FLAGS")
+            raise _unlearnt("no object with DT_FLAGS")
         at = scan([m.s for m in named], [m.flags_1 | m.flags << 32 for m in named], 8,
                   lo=at + 16, what="l_flags_1", align=4)
         self.put(lm, "l_flags_1", at, 4)
@@ -291,7 +306,7 @@ class Learner:
         relro = [m for m in self.files if m.relro]
         at = scan([m.s for m in relro], [m.relro[0] for m in relro], lo=at, what="l_relro_addr")
         if any(m.s.u(at + 8) != m.relro[1] for m in relro):
-            raise LayoutError("cannot learn this glibc's layout: l_relro_size")
+            raise _unlearnt("l_relro_size")
         self.put(lm, "l_relro_addr", at)
         self.put(lm, "l_relro_size", at + 8)
         self.put(lm, "l_serial", scan(maps, serials(self.maps), lo=at + 16, what="l_serial"))
@@ -301,7 +316,7 @@ class Learner:
             p = s.u(off)
             if p and self.mem.find(p) is not None and test(p):
                 return off
-        raise LayoutError(f"cannot learn this glibc's layout: {what} found nowhere")
+        raise _unlearnt(f"{what} found nowhere")
 
     def _info_at(self, at: int, dt_num: int | None) -> bool:
         """l_info at `at`: DT_STRTAB and DT_SYMTAB's slots point at those entries; with
@@ -348,7 +363,7 @@ class Learner:
                                                ("l_gnu_chain_zero", 28, 8))):
             where = at + off + (4 if size == 8 and (at + off) % 8 else 0)
             if any(s.u(where, size) != v[i] for s, v in zip(S, vals)):
-                raise LayoutError(f"cannot learn this glibc's layout: {path}")
+                raise _unlearnt(f"{path}")
             self.put(lm, path, where, size)
         self.put(lm, "l_chain", lm.members["l_gnu_buckets"][0])
         self.put(lm, "l_buckets", lm.members["l_gnu_chain_zero"][0])
@@ -358,16 +373,16 @@ class Learner:
                 nb = struct.unpack("<I", m.read(m.one(DT_HASH), 4))[0]
                 if (m.s.u(at, 4), m.s.u(lm.members["l_buckets"][0]),
                         m.s.u(lm.members["l_chain"][0])) != (nb, hat + 8, hat + 8 + 4 * nb):
-                    raise LayoutError("cannot learn this glibc's layout: l_buckets")
+                    raise _unlearnt("l_buckets")
 
     def _flags(self, lm: _Struct, byte: int) -> None:
         """The bitfields after l_direct_opencount: l_type:2 first; l_relocated, l_init_called
         and l_global the first three flags every object has set, in that order; then, by
-        their values, l_contiguous (every object ld.so mapped itself, not the vDSO),
-        l_ld_readonly (the vDSO alone) and l_tls_in_slotinfo (the TLS modules alone)."""
+        their values, l_ld_readonly (the vDSO alone), l_contiguous (glibc.contiguous) and
+        l_tls_in_slotinfo (the TLS modules alone)."""
         maps = self.maps
         if any(m.s.bit(byte, 0, 2) != (0 if m.is_main else LT_LIBRARY) for m in maps):
-            raise LayoutError("cannot learn this glibc's layout: l_type")
+            raise _unlearnt("l_type")
         self.put_bits(lm, "l_type", byte, 0, 2)
         bits = [(byte + b // 8, b % 8) for b in range(2, 32)]
 
@@ -377,7 +392,7 @@ class Learner:
             hits = [i for i in range(after, before)
                     if all(m.s.bit(*bits[i]) == want(m) for m in maps)]
             if not hits:
-                raise LayoutError(f"cannot learn this glibc's layout: {path}")
+                raise _unlearnt(f"{path}")
             i = hits[-1] if before < len(bits) else hits[0]
             self.put_bits(lm, path, *bits[i])
             return i
@@ -385,7 +400,7 @@ class Learner:
         for k, path in enumerate(("l_init_called", "l_global"), 1):
             at, bit = bits[i + k]
             if any(m.s.bit(at, bit) != int(not m.is_vdso) for m in maps):
-                raise LayoutError(f"cannot learn this glibc's layout: {path}")
+                raise _unlearnt(f"{path}")
             self.put_bits(lm, path, at, bit)
         # l_visited (a sorting mark) can hold l_contiguous' values too: l_contiguous is the
         # last such flag before l_ld_readonly (l_contiguous, l_free_initfini, l_ld_readonly)
@@ -409,7 +424,7 @@ class Learner:
                    if all(tuple(m.s.u(o + 8 * k) for k in range(5)) == v
                           for m, v in zip(tls, vals))), None)
         if at is None:
-            raise LayoutError("cannot learn this glibc's layout: the TLS fields")
+            raise _unlearnt("the TLS fields")
         for k, path in enumerate(names + ("l_tls_offset", "l_tls_modid")):
             self.put(lm, path, at + 8 * k)
         tp = self.proc.cpu.fs_base()
@@ -417,7 +432,7 @@ class Learner:
         for m in tls:
             off, modid = m.s.u(at + 40), m.s.u(at + 48)
             if not 0 < modid < 4096 or self.u64(dtv + 16 * modid) != (tp - off) % (1 << 64):
-                raise LayoutError("cannot learn this glibc's layout: l_tls_offset/modid")
+                raise _unlearnt("l_tls_offset/modid")
 
     # --- struct pthread (the thread pointer's) ------------------------------------------------
     def pthread(self) -> None:
@@ -430,38 +445,38 @@ class Learner:
         for path, off in TCBHEAD.items():
             self.put(pd, path, off)
         if (pd.u(0), pd.u(16), pd.u(40)) != (tp, tp, guard):
-            raise LayoutError("cannot learn this glibc's layout: the TCB header")
+            raise _unlearnt("the TCB header")
         for name in ("set_tid_address", "set_robust_list"):
             if name not in self.calls:
-                raise LayoutError(f"cannot learn this glibc's layout: ld.so made no {name}")
+                raise _unlearnt(f"ld.so made no {name}")
         robust = self.calls["set_robust_list"] - tp
         # tid, then robust_prev and robust_head; set_tid_address registers tid, or (2.43)
         # joinstate, which is then THREAD_STATE_JOINABLE
         if pd.u(robust - 16, 4) != self.tid:
-            raise LayoutError("cannot learn this glibc's layout: tid")
+            raise _unlearnt("tid")
         self.put(pd, "tid", robust - 16, 4)
         registered = self.calls["set_tid_address"] - tp
         if registered != robust - 16:
             if pd.u(registered, 4) != THREAD_STATE_JOINABLE:
-                raise LayoutError("cannot learn this glibc's layout: joinstate")
+                raise _unlearnt("joinstate")
             self.put(pd, "joinstate", registered, 4)
         self.put(pd, "robust_head", robust, 24)
         self.put(pd, "robust_head.list", robust)
         self.put(pd, "robust_head.futex_offset", robust + 8)
         if pd.u(robust - 8) != tp + robust or pd.u(robust + 8) != ROBUST_FUTEX_OFFSET % (1 << 64):
-            raise LayoutError("cannot learn this glibc's layout: robust_prev")
+            raise _unlearnt("robust_prev")
         self.put(pd, "robust_prev", robust - 8)
         if "rseq" in self.calls and 0 <= self.calls["rseq"] - tp < 4096:
             self.put(pd, "rseq_area", self.calls["rseq"] - tp, 32)
             self.put(pd, "rseq_area.cpu_id", self.calls["rseq"] - tp + 4, 4)
         elif self.has("rseq_area") and self.minor < 41:
-            raise LayoutError("cannot learn this glibc's layout: ld.so made no rseq")
+            raise _unlearnt("ld.so made no rseq")
         # specific[0] = &specific_1stblock, and the array follows that block
         block = 16 * PTHREAD_KEY_2NDLEVEL_SIZE
         spec = next((o for o in range(robust + 24, 4096 - 8, 8)
                      if pd.u(o) == tp + o - block), None)
         if spec is None:
-            raise LayoutError("cannot learn this glibc's layout: specific")
+            raise _unlearnt("specific")
         self.put(pd, "specific_1stblock", spec - block, 16, PTHREAD_KEY_2NDLEVEL_SIZE)
         self.put(pd, "specific", spec, 8, PTHREAD_KEY_1STLEVEL_SIZE)
         # after specific[]: the flags specific_used (a constructor may have set it) and
@@ -474,15 +489,14 @@ class Learner:
                 pd.u(mode, 4) == ALLOCATE_GUARD_USER:
             self.put(pd, "stack_mode", mode, 4)
         else:
-            raise LayoutError("cannot learn this glibc's layout: user_stack/stack_mode")
+            raise _unlearnt("user_stack/stack_mode")
         stack_end = self.u64(self._rtld_sym("__libc_stack_end"))
         self.put(pd, "stackblock_size", self.scan([pd], [stack_end], lo=end,
                                                   what="stackblock_size", first=False))
 
     # --- _rtld_global ----------------------------------------------------------------------------
     def rtld_global(self) -> None:
-        base = self._rtld_sym("_rtld_global")
-        size = self.rt.syms[self.rt.by_name["_rtld_global"][0]].size
+        base, size = self._rtld_object("_rtld_global")
         self.sizes["rtld_global"] = size
         g = _Struct(self, "rtld_global", base, size)
         main, libc, L = self.main, self.libc, self.out["link_map"]
@@ -500,7 +514,7 @@ class Learner:
         nns = next((16 * s for s in range(at + 8, 512, 8)
                     if g.u(16 * s) == 1 and not any(g.data[s:16 * s])), None)
         if nns is None:
-            raise LayoutError("cannot learn this glibc's layout: _dl_nns")
+            raise _unlearnt("_dl_nns")
         self.put(g, "_dl_nns", nns)
         # the three recursive locks, then _dl_load_adds, _dl_initfirst, _dl_profile_map,
         # the relocation counters, _dl_all_dirs: the same list as _dl_init_all_dirs
@@ -511,15 +525,13 @@ class Learner:
                               and g.u(o) != self.u64(g.u(o))
                               and self._is_search_dirs(g.u(o))), None)
         if self.all_dirs is None:
-            raise LayoutError("cannot learn this glibc's layout: _dl_all_dirs")
+            raise _unlearnt("_dl_all_dirs")
         self.put(g, "_dl_all_dirs", self.all_dirs)
-        rt_map = self.rtld.guest - base
+        rt_map = self.rtld.guest - base     # ld.so's own link map (not in 2.41's)
         if 0 <= rt_map < size:
             self.put(g, "_dl_rtld_map", rt_map, self.sizes["link_map"])
-        elif not self.has("_dl_rtld_map"):
-            pass
-        else:
-            raise LayoutError("cannot learn this glibc's layout: _dl_rtld_map")
+        elif self.has("_dl_rtld_map"):
+            raise _unlearnt("_dl_rtld_map")
         # the static TLS state around _dl_initial_dtv (the main thread's dtv)
         dtv = self.pd.u(8)
         init = self.put(g, "_dl_initial_dtv", scan([g], [dtv], what="_dl_initial_dtv",
@@ -528,7 +540,6 @@ class Learner:
         nmod = len(tls)
         mods = [(self.u64(m.guest + L["l_tls_modid"][0]), self.u64(m.guest + L["l_tls_offset"][0]))
                 for m in tls]
-        _, self.optional = tls_static_surplus({})
         used = max(off for _, off in mods)
         expect = [("_dl_tls_max_dtv_idx", -40, nmod), ("_dl_tls_dtv_slotinfo_list", -32, None),
                   ("_dl_tls_static_nelem", -24, nmod), ("_dl_tls_static_used", -16, None),
@@ -536,15 +547,15 @@ class Learner:
                   ("_dl_tls_generation", 8, 1)]
         for path, rel, want in expect:
             if want is not None and g.u(init + rel) != want:
-                raise LayoutError(f"cannot learn this glibc's layout: {path}")
+                raise _unlearnt(f"{path}")
             self.put(g, path, init + rel)
         self.tls_used = g.u(init - 16)
         if self.tls_used < used:
-            raise LayoutError("cannot learn this glibc's layout: _dl_tls_static_used")
+            raise _unlearnt("_dl_tls_static_used")
         slot = g.u(init - 32)
         for modid, _ in mods:
             if not any(self.u64(slot + 16 + 16 * modid + 8) == m.guest for m in tls):
-                raise LayoutError("cannot learn this glibc's layout: the slotinfo list")
+                raise _unlearnt("the slotinfo list")
         # PT_GNU_STACK's flags (PF_*; PROT_* in _dl_stack_prot_flags, 2.43), just before
         # _dl_tls_dtv_gaps
         ph = self.main.img.first(PT_GNU_STACK)
@@ -555,7 +566,7 @@ class Learner:
         elif g.u(at, 4) == stack_prot(pf):
             self.put(g, "_dl_stack_prot_flags", at, 4)
         else:
-            raise LayoutError("cannot learn this glibc's layout: _dl_stack_flags")
+            raise _unlearnt("_dl_stack_flags")
         # the thread lists: the main thread's `list` node is on _dl_stack_user, between the
         # (empty) _dl_stack_used and _dl_stack_cache
         tp = self.tp
@@ -563,12 +574,12 @@ class Learner:
                      if tp <= g.u(o) < tp + 4096 and g.u(o) == g.u(o + 8)
                      and self.u64(g.u(o)) == base + o), None)
         if user is None:
-            raise LayoutError("cannot learn this glibc's layout: _dl_stack_user")
+            raise _unlearnt("_dl_stack_user")
         self.put(self.pd, "list", g.u(user) - tp, 16)
         for path, o in (("_dl_stack_used", user - 16), ("_dl_stack_user", user),
                         ("_dl_stack_cache", user + 16)):
             if path != "_dl_stack_user" and g.u(o) != base + o:
-                raise LayoutError(f"cannot learn this glibc's layout: {path}")
+                raise _unlearnt(f"{path}")
             self.put(g, path, o, 16)
 
     def _is_search_dirs(self, p: int) -> bool:
@@ -579,8 +590,7 @@ class Learner:
 
     # --- _rtld_global_ro -------------------------------------------------------------------------
     def rtld_global_ro(self) -> None:
-        base = self._rtld_sym("_rtld_global_ro")
-        size = self.rt.syms[self.rt.by_name["_rtld_global_ro"][0]].size
+        base, size = self._rtld_object("_rtld_global_ro")
         self.sizes["rtld_global_ro"] = size
         ro = _Struct(self, "rtld_global_ro", base, size)
         scan, proc = self.scan, self.proc
@@ -588,7 +598,7 @@ class Learner:
         at = self.put(ro, "_dl_platform", scan([ro], [self.auxv[AT_PLATFORM]],
                                                what="_dl_platform", first=False))
         if (ro.u(at + 8), ro.u(at + 16)) != (6, 4096):
-            raise LayoutError("cannot learn this glibc's layout: _dl_platformlen")
+            raise _unlearnt("_dl_platformlen")
         self.put(ro, "_dl_platformlen", at + 8)
         at = self.put(ro, "_dl_pagesize", at + 16)
         if self.has("_dl_minsigstacksize"):
@@ -600,13 +610,13 @@ class Learner:
         at = self.put(ro, "_dl_initial_searchlist.r_list", scan([ro], [r_list], lo=at + 8,
                                                                  what="_dl_initial_searchlist"))
         if ro.u(at + 8, 4) != self.u64(lst + 8) & 0xFFFFFFFF:
-            raise LayoutError("cannot learn this glibc's layout: _dl_initial_searchlist")
+            raise _unlearnt("_dl_initial_searchlist")
         self.put(ro, "_dl_initial_searchlist.r_nlist", at + 8, 4)
         # _dl_clktck, _dl_verbose, _dl_debug_fd (2), _dl_lazy, _dl_bind_not, _dl_dynamic_weak,
         # _dl_fpu_control (_FPU_DEFAULT)
         at = scan([ro], [100], 4, lo=at + 16, what="_dl_clktck")
         if ro.u(at + 8, 4) != 2 or ro.u(at + 24, 2) != FPU_DEFAULT:
-            raise LayoutError("cannot learn this glibc's layout: _dl_debug_fd/_dl_fpu_control")
+            raise _unlearnt("_dl_debug_fd/_dl_fpu_control")
         self.put(ro, "_dl_clktck", at, 4)
         self.put(ro, "_dl_lazy", at + 12, 4)
         self.put(ro, "_dl_dynamic_weak", at + 20, 4)
@@ -623,12 +633,12 @@ class Learner:
                                                   lo=at + 8, what="_dl_sysinfo_dso"))
         vdso = self.vdso
         if vdso is None or ro.u(at + 8) != vdso.guest:
-            raise LayoutError("cannot learn this glibc's layout: _dl_sysinfo_map")
+            raise _unlearnt("_dl_sysinfo_map")
         self.put(ro, "_dl_sysinfo_map", at + 8)
         for i, name in enumerate(VDSO_FIELDS):
             want = proc.vdso.symbol(VDSO_NAMES.get(name, name))
             if ro.u(at + 16 + 8 * i) != want:
-                raise LayoutError(f"cannot learn this glibc's layout: _dl_vdso_{name}")
+                raise _unlearnt(f"_dl_vdso_{name}")
             self.put(ro, f"_dl_vdso_{name}", at + 16 + 8 * i)
         at += 16 + 8 * len(VDSO_FIELDS) + (8 if self.has("_dl_vdso_getrandom") else 0)
         self.put(ro, "_dl_hwcap2", scan([ro], [proc.hwcap2], lo=at, hi=at + 8,
@@ -638,21 +648,20 @@ class Learner:
         mcount = scan([ro], [self._rtld_sym("_dl_mcount")], lo=at, what="_dl_mcount",
                       first=False)
         for k, path in enumerate(("_dl_lookup_symbol_x", "_dl_open", "_dl_close"), 1):
-            lo, hi = self.rt.img.load_bounds()
-            if not lo <= ro.u(mcount + 8 * k) - self.rt.l_addr < hi:
-                raise LayoutError(f"cannot learn this glibc's layout: {path}")
+            if not self.in_rtld(ro.u(mcount + 8 * k)):
+                raise _unlearnt(f"{path}")
             self.put(ro, path, mcount + 8 * k)
         if self.has("_dl_dso_sort_algo"):
             self.put(ro, "_dl_dso_sort_algo", scan([ro], [1], 4, lo=mcount - 16,
                                                    hi=mcount - 4, what="_dl_dso_sort_algo"), 4)
         if self.has("_dl_find_object"):
             at = self._jump_through(self.libc, "_dl_find_object")
-            if not lo <= ro.u(at) - self.rt.l_addr < hi:
-                raise LayoutError("cannot learn this glibc's layout: _dl_find_object")
+            if not self.in_rtld(ro.u(at)):
+                raise _unlearnt("_dl_find_object")
             self.put(ro, "_dl_find_object", at)
             if self.has("_dl_readonly_area"):       # 2.43: the next one
-                if not lo <= ro.u(at + 8) - self.rt.l_addr < hi:
-                    raise LayoutError("cannot learn this glibc's layout: _dl_readonly_area")
+                if not self.in_rtld(ro.u(at + 8)):
+                    raise _unlearnt("_dl_readonly_area")
                 self.put(ro, "_dl_readonly_area", at + 8)
 
     def _jump_through(self, m: LinkMap, name: str) -> int:
@@ -664,13 +673,13 @@ class Learner:
             return struct.unpack_from("<i", code, 9)[0]
         if code[:3] == b"\x48\x8b\x05" and code[7:9] == b"\xff\x60":
             return struct.unpack_from("<b", code, 9)[0]
-        raise LayoutError(f"cannot learn this glibc's layout: {name}'s code is not an accessor")
+        raise _unlearnt(f"{name}'s code is not an accessor")
 
     def _tls_static(self, ro: _Struct, lo: int) -> int:
         """_dl_tls_static_size, _align and _surplus, consecutive: size is
         roundup(used + surplus, align) + TLS_TCB_SIZE (sizeof (struct pthread)), which gives
         the size of struct pthread."""
-        surplus, _ = tls_static_surplus({})
+        surplus = self.surplus
         for o in range(lo, len(ro.data) - 24, 8):
             size, align, sur = ro.u(o), ro.u(o + 8), ro.u(o + 16)
             if sur == surplus and align and align & (align - 1) == 0 and align >= 64:
@@ -678,16 +687,15 @@ class Learner:
                 if 1024 <= tcb <= 8192 and tcb % 64 == 0:
                     self.sizes["pthread"] = tcb
                     return o
-        raise LayoutError("cannot learn this glibc's layout: _dl_tls_static_size")
+        raise _unlearnt("_dl_tls_static_size")
 
     # --- ld.so's hidden variables ----------------------------------------------------------------
     def hidden(self) -> None:
         """__rtld_malloc and friends hold libc's functions once ld.so has switched to them:
         the only words in ld.so's data that do."""
-        from ..elf import PT_LOAD
         words: dict[int, list[int]] = {}       # value -> where (ld.so-relative)
         for ph in self.rt.img.segments(PT_LOAD):
-            if ph.p_flags & 2:
+            if ph.p_flags & PF_W:
                 start = ph.p_vaddr & ~7
                 data = self.mem.read(self.rt.l_addr + start, ph.p_vaddr + ph.p_memsz - start)
                 for i, (w,) in enumerate(struct.iter_unpack("<Q", data[:len(data) & ~7])):
@@ -704,7 +712,7 @@ class Learner:
             if len(hits) == 1:
                 self.symbols[var] = hits[0]
             elif var.startswith("__rtld_"):
-                raise LayoutError(f"cannot learn this glibc's layout: {var}")
+                raise _unlearnt(f"{var}")
 
     def learn(self) -> dict:
         self.objects()
@@ -779,7 +787,7 @@ def learn_layout(rtld_data: bytes, root, program: str, minor: int,
             return Learner(proc, rtld_data, minor, proc.calls).learn()
         except (Fault, ValueError, KeyError, IndexError, struct.error) as e:
             # a state unlike any glibc's the learner knows: not understood, said in a line
-            raise LayoutError(f"cannot learn this glibc's layout: {type(e).__name__}: {e}") \
+            raise _unlearnt(f"{type(e).__name__}: {e}") \
                 from None
 
 
