@@ -681,8 +681,10 @@ def contiguous(m: LinkMap, glibc_minor: int) -> bool:
         return True
     if glibc_minor < 35:
         return False
+    if m.is_rtld:
+        return True
     expected = 0
-    for ph in m.img.segments(PT_LOAD) if m.is_main else ():
+    for ph in m.img.segments(PT_LOAD):
         start = m.l_addr + ph.p_vaddr // 4096 * 4096
         if expected and expected != start:
             return False
