@@ -98,3 +98,17 @@ def native(*args: str, input: bytes | None = None, timeout: float = 60, cwd=None
            env=None) -> subprocess.CompletedProcess:
     return subprocess.run(list(args), check=False, input=input, capture_output=True, timeout=timeout,
                           cwd=cwd, env=env)
+
+
+def ld_traces(*args: str) -> dict[str, list]:
+    """`pyloader run ARGS` with the real ld.so and with ours: for each, the exit status, then
+    the trace with addresses and large results (lengths, pids) normalised, without the calls
+    whose data is random or live (getrandom, sysinfo)."""
+    import re
+    traces = {}
+    for ld in ("system", "python"):
+        got = pyloader("run", f"--ld={ld}", *args)
+        text = re.sub(r"0x[0-9a-f]+", "ADDR", got.stderr.decode())
+        traces[ld] = [got.returncode] + [re.sub(r"= \d+$", "= N", ln) for ln in text.splitlines()
+                                         if not ln.startswith(("getrandom(", "sysinfo("))]
+    return traces

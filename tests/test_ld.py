@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, native, pyloader
+from conftest import EXAMPLES, ld_traces, native, pyloader
 
 
 @pytest.fixture()
@@ -441,12 +441,7 @@ def test_whole_trace_equals_the_real_ld_sos(examples, program):
     where ld.so puts them (glibc's allocations replayed, e.g. libstdc++'s unique symbol
     table during its relocation, between two RELRO mprotects)."""
     exe = str(examples[program]) if program in examples else program
-    traces = {}
-    for ld in ("system", "python"):
-        got = pyloader("run", f"--ld={ld}", exe, "/")
-        text = re.sub(r"0x[0-9a-f]+", "ADDR", got.stderr.decode())
-        traces[ld] = [got.returncode] + [re.sub(r"= \d+$", "= N", ln) for ln in text.splitlines()
-                                         if not ln.startswith(("getrandom(", "sysinfo("))]
+    traces = ld_traces(exe, "/")
     assert traces["python"] == traces["system"]
     assert sum("PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS" in ln
                for ln in traces["python"][1:]) >= 2

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import BUILD, pyloader
+from conftest import BUILD, ld_traces, pyloader
 
 # suite -> (glibc version, the libraries coreutils needs there)
 SUITES = {
@@ -108,14 +108,8 @@ def test_whole_trace_of_another_glibc_equals_its_real_ld_sos(suite):
     """Each glibc's ld.so makes its own calls (2.31: legacy hwcaps subdirectories, stat and
     fstat, the thread set up by libpthread; 2.36: newfstatat; 2.41 stats a missing
     directory with its trailing "/" and fstat's with fstat): ours must make the same ones."""
-    import re
     _, root = suite
-    traces = {}
-    for ld in ("system", "python"):
-        got = pyloader("run", "--rootfs", str(root), f"--ld={ld}", "/usr/bin/sort", "/data.txt")
-        text = re.sub(r"0x[0-9a-f]+", "ADDR", got.stderr.decode())
-        traces[ld] = [got.returncode] + [re.sub(r"= \d+$", "= N", ln) for ln in text.splitlines()
-                                         if not ln.startswith(("getrandom(", "sysinfo("))]
+    traces = ld_traces("--rootfs", str(root), "/usr/bin/sort", "/data.txt")
     assert traces["python"] == traces["system"]
     assert any("glibc-hwcaps/x86-64-v2" in ln or "tls/x86_64" in ln
                for ln in traces["python"][1:])
