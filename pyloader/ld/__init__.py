@@ -5,7 +5,6 @@ leaves the CPU at the program's entry point with rdx = our `_dl_fini`.
 """
 from __future__ import annotations
 
-import os
 import struct
 import time
 
@@ -24,7 +23,7 @@ from .dso import (
 )
 from .glibc import Arena, GlibcState
 from .layout import LayoutError, layout_for
-from .rtld import R_IRELATIVE, LinkError, Rtld
+from .rtld import R_IRELATIVE, LinkError, Rtld, guest_env
 from .stubs import StubPage
 from .vdso import setup_vdso, setup_vdso_pointers
 
@@ -48,21 +47,20 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
         rtld_data = f.read()
     # may raise LayoutError: nothing done yet (learning runs the real ld.so in a process
     # of its own)
-    env = dict(e.split(b"=", 1) for e in bprm.envp if b"=" in e)
-    layout = layout_for(rtld_data, task.root, bprm.interp,
-                        os.fsdecode(env[b"LD_LIBRARY_PATH"]) if b"LD_LIBRARY_PATH" in env else None)
+    env = guest_env(bprm.envp)
+    minor = search.glibc_minor(rtld_data, host)
+    layout = layout_for(rtld_data, task.root, bprm.interp, env.get("LD_LIBRARY_PATH"), minor)
     rt = LinkMap("ld-linux-x86-64.so.2", interp, rtld_data)
     cpu = None
     if not any(info & 0xFFFFFFFF == R_IRELATIVE for _, info, _ in rt.rela()):
         # glibc < 2.33 fills cpu_features in dl_main (init_cpu_features, inlined), not
         # through an IRELATIVE we can run: what it leaves is read from the real ld.so once
         from .learn import cpu_state
-        cpu = cpu_state(rtld_data, task.root, bprm.interp, layout,
-                        os.fsdecode(env[b"GLIBC_TUNABLES"]) if b"GLIBC_TUNABLES" in env else None,
-                        os.fsdecode(env[b"LD_LIBRARY_PATH"]) if b"LD_LIBRARY_PATH" in env else None)
+        cpu = cpu_state(rtld_data, task.root, bprm.interp, layout, env.get("GLIBC_TUNABLES"),
+                        env.get("LD_LIBRARY_PATH"))
 
     r = Rtld(task, bprm)
-    r.glibc_minor = search.glibc_minor(rtld_data, host)
+    r.glibc_minor = minor
     if r.glibc_minor < 33:          # glibc-hwcaps subdirectories came in 2.33
         r.levels = []
     r.link_map_size = layout.size("link_map")

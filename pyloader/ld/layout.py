@@ -90,10 +90,11 @@ SOURCES = ("debuginfo", "learn")
 
 
 def layout_for(ldso_data: bytes, root, program: str | None = None,
-               library_path: str | None = None) -> Layout:
+               library_path: str | None = None, minor: int | None = None) -> Layout:
     """The layout of the glibc whose ld.so image is `ldso_data`: from its debug file inside
     `root` when there is one, else learnt by running that ld.so on `program` (learn.py);
-    cached per build-id. PYLOADER_LAYOUT=debuginfo or =learn allows only that source."""
+    cached per build-id. PYLOADER_LAYOUT=debuginfo or =learn allows only that source.
+    `minor`: the glibc version (search.glibc_minor), when the caller knows it."""
     bid = build_id(ldso_data)
     if bid is None:
         raise LayoutError("ld.so has no GNU build-id, so its layout cannot be cached or its "
@@ -119,7 +120,8 @@ def layout_for(ldso_data: bytes, root, program: str | None = None,
         if program is not None:
             from .learn import learn_layout
             from .search import glibc_minor
-            data = learn_layout(ldso_data, root, program, glibc_minor(ldso_data),
+            data = learn_layout(ldso_data, root, program,
+                                glibc_minor(ldso_data) if minor is None else minor,
                                 library_path)
             source = "learn"
     if data is None:

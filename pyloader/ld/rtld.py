@@ -69,14 +69,18 @@ def _u64(v: int) -> bytes:
     return (v & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
 
 
+def guest_env(envp: list[bytes]) -> dict[str, str]:
+    """The program's environment, NAME -> value, as the linker reads it."""
+    return {k.decode(errors="replace"): v.decode(errors="replace")
+            for k, v in (e.split(b"=", 1) for e in envp if b"=" in e)}
+
+
 class Rtld:
     def __init__(self, task, bprm):
         self.task = task
         self.bprm = bprm
         self.mem = task.mem
-        self.env = dict(e.split(b"=", 1) for e in bprm.envp if b"=" in e)
-        self.env = {k.decode(errors="replace"): v.decode(errors="replace")
-                    for k, v in self.env.items()}
+        self.env = guest_env(bprm.envp)
         self.maps: list[LinkMap] = []           # load order: the global scope
         self.extra_maps: list[LinkMap] = []     # loaded by dlopen without RTLD_GLOBAL
         self.by_path: dict[str, LinkMap] = {}
