@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import struct
 
+from ..binfmt.elf import make_prot
 from ..elf import PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
 from .dso import DF_1_NODELETE, DT_GNU_HASH, DT_HASH, DT_SONAME, DT_STRTAB, LinkMap
 from .layout import Layout
 
 TLS_TCB_ALIGN = 64
-PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 # the static TLS surplus (dl-tls.c, _dl_tls_static_surplus_init, glibc >= 2.32): room for
 # the initial-exec TLS of dlopened objects, from the tunables glibc.rtld.nns (1..16,
 # default 4) and glibc.rtld.optional_static_tls (default 512); 1664 with the defaults
@@ -568,7 +568,7 @@ class GlibcState:
         if self.L.has("rtld_global", "_dl_stack_flags"):
             put_g("_dl_stack_flags", pf)
         elif self.L.has("rtld_global", "_dl_stack_prot_flags"):     # glibc >= 2.43: PROT_*
-            put_g("_dl_stack_prot_flags", stack_prot(pf))
+            put_g("_dl_stack_prot_flags", make_prot(pf))
         for path in ("_dl_stack_used", "_dl_stack_user", "_dl_stack_cache"):
             if self.L.has("rtld_global", path):
                 head = self.rtld_global + self.L.off("rtld_global", path)
@@ -663,12 +663,6 @@ class GlibcState:
                 # from 2.35 since 2024; unpatched 2.35-2.39 builds said 32)
                 self.r.set_symbol("__rseq_size", RSEQ_AREA_SIZE_INITIAL_USED, 4)
                 self.r.set_symbol("__rseq_offset", area - tp, 8)
-
-
-def stack_prot(p_flags: int) -> int:
-    """PT_GNU_STACK's PF_* flags as the PROT_* flags of _dl_stack_prot_flags (2.43)."""
-    return sum(prot for pf, prot in ((PF_R, PROT_READ), (PF_W, PROT_WRITE), (PF_X, PROT_EXEC))
-               if p_flags & pf)
 
 
 def contiguous(m: LinkMap, glibc_minor: int) -> bool:

@@ -21,6 +21,7 @@ import os
 import struct
 import sys
 
+from ..binfmt.elf import make_prot
 from ..binfmt.stack import AT_BASE, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD
 from ..memory import Fault
@@ -33,7 +34,6 @@ from .glibc import (
     contiguous,
     dyn_count,
     serials,
-    stack_prot,
     text_end,
     tls_static_surplus,
 )
@@ -561,9 +561,9 @@ class Learner:
         ph = self.main.img.first(PT_GNU_STACK)
         pf = ph.p_flags if ph is not None else PF_R | PF_W | PF_X
         at = init - 48
-        if g.u(at, 4) == pf and (pf != stack_prot(pf) or self.has("_dl_stack_flags")):
+        if g.u(at, 4) == pf and (pf != make_prot(pf) or self.has("_dl_stack_flags")):
             self.put(g, "_dl_stack_flags", at, 4)
-        elif g.u(at, 4) == stack_prot(pf):
+        elif g.u(at, 4) == make_prot(pf):
             self.put(g, "_dl_stack_prot_flags", at, 4)
         else:
             raise _unlearnt("_dl_stack_flags")

@@ -14,8 +14,9 @@ import struct
 import sys
 import time
 
+from ..binfmt.elf import make_prot
 from ..elf import PT_LOAD, ElfError
-from ..memory import PAGE_SIZE, page_align
+from ..memory import PAGE_SIZE, PROT_READ, page_align
 from . import search
 from .dso import (
     DEFINING_TYPES,
@@ -32,7 +33,6 @@ from .search import SearchDir
 
 AT_FDCWD = -100 & 0xFFFFFFFFFFFFFFFF
 O_RDONLY_CLOEXEC = 0o2000000
-PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_DENYWRITE = 0x2, 0x10, 0x20, 0x800
 AT_EMPTY_PATH = 0x1000
 
@@ -522,7 +522,7 @@ class Rtld:
         lo = loads[0].p_vaddr & ~(PAGE_SIZE - 1)
         hi = max(p.p_vaddr + p.p_memsz for p in loads)      # maplength is not page-rounded
         first = loads[0]
-        base = self.sys("mmap", 0, hi - lo, _prot(first.p_flags), MAP_PRIVATE | MAP_DENYWRITE,
+        base = self.sys("mmap", 0, hi - lo, make_prot(first.p_flags), MAP_PRIVATE | MAP_DENYWRITE,
                         fd, first.p_offset & ~(PAGE_SIZE - 1))
         if base < 0 or base >= 1 << 47:
             raise LinkError(f"{path}: failed to map segment from shared object")
@@ -533,7 +533,7 @@ class Rtld:
             file_end = page_align(ph.p_vaddr + ph.p_filesz) + lm.l_addr
             mem_end = page_align(ph.p_vaddr + ph.p_memsz) + lm.l_addr
             if i:
-                self.sys("mmap", start, file_end - start, _prot(ph.p_flags),
+                self.sys("mmap", start, file_end - start, make_prot(ph.p_flags),
                          MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE, fd,
                          ph.p_offset & ~(PAGE_SIZE - 1))
             if ph.p_memsz > ph.p_filesz:
@@ -541,7 +541,7 @@ class Rtld:
                 if zero_from < file_end:
                     self.mem.write(zero_from, bytes(file_end - zero_from))
                 if mem_end > file_end:
-                    self.sys("mmap", file_end, ph.p_vaddr + ph.p_memsz + lm.l_addr - file_end, _prot(ph.p_flags),
+                    self.sys("mmap", file_end, ph.p_vaddr + ph.p_memsz + lm.l_addr - file_end, make_prot(ph.p_flags),
                              MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1 & 0xFFFFFFFF_FFFFFFFF,
                              0)
         if "files" in self.debug:
@@ -953,11 +953,6 @@ class _Patch:
     def flush(self) -> None:
         if self.buf is not None:
             self.mem.write(self.lo, bytes(self.buf))
-
-
-def _prot(p_flags: int) -> int:
-    return (PROT_READ if p_flags & 4 else 0) | (PROT_WRITE if p_flags & 2 else 0) | \
-        (PROT_EXEC if p_flags & 1 else 0)
 
 
 __all__ = ["LinkError", "Rtld"]
