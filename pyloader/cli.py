@@ -40,9 +40,10 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                         "ld.so executing in the emulator")
     p.add_argument("--tlb", choices=("auto", "cpu", "virtual"), default="auto",
                    help="Unicorn's TLB mode: virtual stores fast but misses slowly (hot "
-                        "loops), cpu the other way round (large working sets, much code); "
-                        "auto (the default) measures which is faster while the program "
-                        "computes")
+                        "loops), cpu the other way round on the stock engine (large working "
+                        "sets, much code); auto (the default) measures which is faster while "
+                        "the program computes, or on the fast engine (`pyloader engine`) "
+                        "keeps cpu mode and grows its TLB")
     p.add_argument("--no-vdso", action="store_true",
                    help="map no vDSO: clock_gettime, gettimeofday, time... become system calls")
     p.add_argument("--ld-debug", default="", metavar="CATS",
@@ -263,7 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     ldd = sub.add_parser("ldd", help="print the shared objects a program needs, as ldd does")
     ldd.add_argument("--rootfs", default="/", metavar="DIR")
     ldd.add_argument("programs", nargs="+", metavar="PROGRAM")
+    eng = sub.add_parser("engine", help="which Unicorn library runs the guest; `engine build` "
+                                        "builds the fast one")
+    eng.add_argument("action", nargs="?", choices=("show", "build"), default="show")
+    eng.add_argument("--force", action="store_true",
+                     help="build even when the loaded engine already stores fast")
     a = parser.parse_args(argv)
+    if a.command == "engine":
+        from .engine_build import cmd_engine
+        return cmd_engine(a)
+    from . import engine
+    if engine.fast_missing:
+        print(f"pyloader: PYLOADER_ENGINE=fast: {engine.fast_missing}", file=sys.stderr)
+        return EXIT_USAGE
     if a.command == "ldd":
         return cmd_ldd(a)
     if getattr(a, "args", None) and a.args[0] == "--":

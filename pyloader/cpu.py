@@ -67,10 +67,11 @@ FAULT_ERRORS = {
 class Cpu:
     def __init__(self, tlb: str = "auto") -> None:
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
-        # Unicorn's two TLB modes trade against each other (measured, see ARCHITECTURE.md):
-        # "virtual" makes stores several times faster, but a TLB miss costs so much more that
-        # programs with a large working set (python3 `import re`: 28 s vs 1.8 s) crawl.
-        # "auto" starts in cpu mode and lets TlbAuto switch while the guest computes.
+        # On the stock engine Unicorn's two TLB modes trade against each other (measured,
+        # see ARCHITECTURE.md): "virtual" makes stores several times faster, but a TLB miss
+        # costs so much more that programs with a large working set (python3 `import re`:
+        # 28 s vs 1.8 s) crawl. "auto" starts in cpu mode and lets TlbAuto switch while the
+        # guest computes (on the fast engine: stay, and grow the TLB).
         self.tlb = "virtual" if tlb == "virtual" else "cpu"
         self.tlb_request: str | None = None     # set by TlbAuto, applied by run()
         if tlb == "virtual":
@@ -364,7 +365,12 @@ class CodeHooks:
 
 
 class TlbAuto:
-    """--tlb=auto, the default: choose Unicorn's TLB mode by measuring. cpu mode sends every
+    """--tlb=auto, the default. On the fast engine (engine.py: stores stay on the fast path
+    in cpu mode) cpu mode wins everywhere, and the only question is the TLB's size: it
+    stays in cpu mode and flushes the TLB after 1, 2, 3, 6, 12, 24... ticks, so that QEMU
+    grows it to the working set (it resizes only at a flush).
+
+    On the stock engine it chooses the TLB mode by measuring. cpu mode sends every
     store through the soft-MMU's slow path (Unicorn's fork keeps all pages "not dirty");
     virtual mode stores fast, but each TLB miss looks up the translated block and replays
     it (cpu_restore_state), and translating code walks the whole TLB, so large working sets
@@ -383,8 +389,9 @@ class TlbAuto:
     MIN_BLOCKS = 10_000     # a tick with fewer blocks executed was not computing
     WIN = 1.15              # the other mode must do this much better to be kept
 
-    def __init__(self, proc) -> None:
+    def __init__(self, proc, trials: bool = True) -> None:
         self.proc = proc
+        self.trials = trials            # False: cpu mode only, growing its TLB
         self.mode = "cpu"
         self.trial = 0                  # ticks into a trial, 0: none going on
         self.quiet = self.busy = 0
@@ -424,6 +431,8 @@ class TlbAuto:
 
     def step(self, now: float, rate: float, syscalls: bool, computing: bool) -> str | None:
         """One tick: the request for the run loop ("cpu", "virtual", "flush") or None."""
+        if not self.trials:
+            return self._grow()
         quiet = computing and not syscalls
         self.quiet = self.quiet + 1 if quiet else 0
         self.busy = self.busy + 1 if syscalls else 0
@@ -457,8 +466,9 @@ class TlbAuto:
         return self._grow()
 
     def _grow(self) -> str | None:
-        """In virtual mode: flush after 1, 2, 3, 6, 12, 24... ticks."""
-        if self.mode != "virtual":
+        """Flush after 1, 2, 3, 6, 12, 24... ticks: of virtual mode on the stock engine
+        (there cpu mode's stores, not its misses, are what costs), of the run otherwise."""
+        if self.trials and self.mode != "virtual":
             return None
         self.vticks += 1
         v = self.vticks

@@ -20,7 +20,12 @@ workloads
     -O2, N=20000000), syscall-heavy (examples/syscall_heavy.c -O2, 20000 writes to
     /dev/null), ls (``/bin/ls /usr/include``), syscall-0 / syscall-200k
     (syscall_heavy with N=0 and N=200000) for the per-syscall cost, and threads-5k
-    (examples/pingpong.c: 5000 futex round trips between two threads).
+    (examples/pingpong.c: 5000 futex round trips between two threads), and the
+    engine workloads: xz (``xz -6 -c`` of 3 MB of generated text), python3-re
+    (``python3 -c 'import re'``), sqlite3 (10,000 inserts in one transaction into a
+    new database) with cpu and hello-static, each also on both Unicorn libraries
+    (``PYLOADER_ENGINE=stock`` and ``=fast``, pyloader/engine.py; the library each one
+    loaded is printed above the table).
 
 Each runner is run once untimed (warm-up, and to find the runs that fail) and
 then ``--repeat`` times, round robin, so slow drift affects all rows alike.
@@ -117,7 +122,11 @@ RUNNER_LABELS = {
     "py-trace-ldpy": "pyloader, trace to FILE, --ld=python",
     "py-notrace-ldpy": "pyloader, trace off, --ld=python",
     "py-notrace-ldsys": "pyloader, trace off, --ld=system",
+    "py-stock": "pyloader, trace off, stock engine",
+    "py-fast": "pyloader, trace off, fast engine",
 }
+ENGINE_ENV = {"py-stock": "stock", "py-fast": "fast"}      # runner: PYLOADER_ENGINE
+ENGINES = ["qemu", "py-stock", "py-fast"]
 ALL = ["native", "strace", "qemu", "py-trace", "py-notrace"]
 
 
@@ -133,10 +142,38 @@ def command(runner: str, argv: list[str], trace_file: str) -> list[str]:
         ["--ld=system"] if runner.endswith("-ldsys") else []
     if runner.startswith("py-trace"):
         return pyloader_command(["-o", trace_file, *ld, "--", *argv])
+    if runner in ENGINE_ENV:
+        return ["env", f"PYLOADER_ENGINE={ENGINE_ENV[runner]}",
+                *pyloader_command(["-e", "trace=none", "--", *argv])]
     return pyloader_command(["-e", "trace=none", *ld, "--", *argv])
 
 
-def workloads(bins: dict[str, str | None]) -> list[Workload]:
+XZ_BYTES = 3_000_000         # the xz workload's input
+SQLITE_N = 10_000            # rows inserted in the sqlite3 workload
+
+
+def make_inputs(outdir: str) -> dict[str, str]:
+    """The engine workloads' inputs: 3 MB of text xz can compress (words drawn with a
+    fixed seed, so every run compresses the same bytes) and sqlite3's SQL script."""
+    import random
+    rng = random.Random(13)
+    words = [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+             for _ in range(5000)]
+    text = bytearray()
+    while len(text) < XZ_BYTES:
+        text += b" ".join(rng.choices(words, k=12)) + b"\n"
+    xz_in = os.path.join(outdir, "words.txt")
+    Path(xz_in).write_bytes(bytes(text[:XZ_BYTES]))
+    sql = os.path.join(outdir, "insert.sql")
+    with open(sql, "w") as f:
+        f.write("DROP TABLE IF EXISTS t;\nCREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, n INTEGER);\nBEGIN;\n")
+        f.writelines(f"INSERT INTO t(name, n) VALUES ('row{i}', {i * 7 % 1000});\n"
+                     for i in range(SQLITE_N))
+        f.write("COMMIT;\nSELECT count(*), sum(n) FROM t;\n")
+    return {"xz": xz_in, "sql": sql, "db": os.path.join(outdir, "bench.db")}
+
+
+def workloads(bins: dict[str, str | None], inputs: dict[str, str]) -> list[Workload]:
     hello, static = bins["hello_name"], bins["hello_name_static"]
     cpu, heavy = bins["cpu_bound"], bins["syscall_heavy"]
     wl = [
@@ -144,9 +181,16 @@ def workloads(bins: dict[str, str | None]) -> list[Workload]:
                  ALL + ["py-notrace-ldpy", "py-notrace-ldsys", "py-trace-ldpy"]),
         Workload("cxx-dyn", [bins["cxx_demo"]] if bins["cxx_demo"] else [],
                  ["native", "py-notrace-ldpy", "py-notrace-ldsys"]),
-        Workload("hello-static", [static, "bench"] if static else [], ALL),
+        Workload("hello-static", [static, "bench"] if static else [], ALL + ENGINES[1:]),
         # 20M: long enough that the emulator's speed, not start-up, is measured (qemu ~0.7 s)
-        Workload("cpu", [cpu, str(CPU_N)] if cpu else [], ALL),
+        Workload("cpu", [cpu, str(CPU_N)] if cpu else [], ALL + ENGINES[1:]),
+        Workload("xz", [shutil.which("xz") or "xz", "-6", "-c", inputs["xz"]]
+                 if shutil.which("xz") else [], ["native"] + ENGINES),
+        Workload("python3-re", [sys.executable, "-c", "import re"], ["native"] + ENGINES),
+        # -init runs the script (which drops the table first), then stdin (/dev/null) ends it
+        Workload("sqlite3", [shutil.which("sqlite3") or "sqlite3", "-init", inputs["sql"],
+                             inputs["db"]] if shutil.which("sqlite3") else [],
+                 ["native"] + ENGINES),
         Workload("syscall-heavy", [heavy, str(HEAVY_N)] if heavy else [], ALL),
         Workload("ls", ["/bin/ls", "/usr/include"], ALL),
         Workload("syscall-0", [heavy, "0"] if heavy else [],
@@ -297,6 +341,24 @@ def checks(res: dict[str, dict[str, Result]]) -> list[Check]:
                      + (f"{ratio:.2f}x ({fmt_time(cpu)} vs {fmt_time(qemu)})"
                         if ratio else "n/a"), ratio))
 
+    # the fast engine (issue 13): within 2.5x of qemu where the emulator's speed is what is
+    # measured, and no workload slower than on the stock engine
+    for wl in ("xz", "cpu", "python3-re"):
+        fast, qemu = median_of(res, wl, "py-fast"), median_of(res, wl, "qemu")
+        ratio = fast / qemu if fast and qemu else None
+        out.append(Check(verdict(None if ratio is None else ratio <= 2.5),
+                         f"{wl} on the fast engine within 2.5x of qemu-x86_64: "
+                         + (f"{ratio:.2f}x ({fmt_time(fast)} vs {fmt_time(qemu)})"
+                            if ratio else "n/a"), ratio))
+    for wl in ("xz", "cpu", "python3-re", "sqlite3", "hello-static"):
+        fast, stock = median_of(res, wl, "py-fast"), median_of(res, wl, "py-stock")
+        ratio = fast / stock if fast and stock else None
+        # 5% is the noise of a median of a few runs on a shared machine
+        out.append(Check(verdict(None if ratio is None else ratio <= 1.05),
+                         f"{wl}: fast engine no slower than stock: "
+                         + (f"{fmt_time(fast)} vs {fmt_time(stock)} ({ratio:.2f}x)"
+                            if ratio else "n/a"), ratio))
+
     for wl in ("hello-dyn", "cxx-dyn"):      # the Python ld.so reaches main no slower
         sysld = median_of(res, wl, "py-notrace-ldsys")
         pyld = median_of(res, wl, "py-notrace-ldpy")
@@ -317,12 +379,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", action="append", metavar="NAME",
                    help="run only workloads whose name contains NAME (repeatable; "
                         "names: hello-dyn cxx-dyn hello-static cpu syscall-heavy ls syscall-0 "
-                        "syscall-200k; 'syscost' selects the last two)")
+                        "syscall-200k threads-5k xz python3-re sqlite3; 'syscost' selects "
+                        "syscall-0 and syscall-200k)")
     p.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
     p.add_argument("--timeout", type=float, default=30, metavar="SECONDS",
                    help="give up on a single run after SECONDS (default 30)")
     p.add_argument("--strict", action="store_true", help="exit with status 1 if a check FAILs")
     return p.parse_args(argv)
+
+
+def engine_library(name: str) -> str:
+    """The Unicorn library PYLOADER_ENGINE=NAME loads, as `pyloader engine` says it."""
+    p = subprocess.run(["env", f"PYLOADER_ENGINE={name}", sys.executable, "-c",
+                        _BOOT.format(repo=str(REPO)), "engine"],
+                       capture_output=True, text=True, check=False)
+    lines = dict(line.split(": ", 1) for line in p.stdout.splitlines() if ": " in line)
+    if "library" not in lines:
+        out = (p.stdout + p.stderr).strip().splitlines()
+        return out[-1] if out else "(not available)"
+    return f"{lines['library']} ({lines.get('store', '?')})"
 
 
 def selected(name: str, only: list[str] | None) -> bool:
@@ -353,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pyloader-bench.") as tmp:
         bins = build(tmp)
-        for wl in workloads(bins):
+        for wl in workloads(bins, make_inputs(tmp)):
             if not selected(wl.name, a.only):
                 continue
             runners = [r for r in wl.runners if available.get(r, "yes")]
@@ -369,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
           f"Python {platform.python_version()}, median of {a.repeat} run(s), "
           f"wall time incl. process start-up; pyloader rows use the default --ld=python "
           f"unless stated")
+    print()
+    for runner, name in ENGINE_ENV.items():
+        print(f"{RUNNER_LABELS[runner]}: {engine_library(name)}")
     print()
     print_table(all_results)
     results = checks(all_results)

@@ -64,6 +64,7 @@ BUILDS = {
     "shared_sync": ("shared_sync.c", ["-O1", "-pthread"]),
     "dlclose_demo": ("dlclose_demo.c", []),
     "jit": ("jit.c", ["-O2"]),
+    "precise_fault": ("precise_fault.c", ["-O2"]),
     "timed_waits": ("timed_waits.c", ["-O1", "-pthread"]),
 }
 

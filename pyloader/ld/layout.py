@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 
+from ..engine import cache_dir
+
 STRUCTS = ("link_map", "rtld_global", "rtld_global_ro", "pthread")
 CACHE_VERSION = 5
 # ld.so's hidden variables the linker must fill (from the debug file's .symtab)
@@ -82,8 +84,7 @@ def build_id(data: bytes) -> str | None:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pyloader"
+    return Path(cache_dir())
 
 
 SOURCES = ("debuginfo", "learn")
