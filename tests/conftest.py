@@ -87,6 +87,23 @@ def examples() -> dict[str, Path]:
     return {name: build(name) for name in BUILDS}
 
 
+# the engine under test, for runs given an environment of their own
+ENGINE_ENV = {"PYLOADER_ENGINE": os.environ["PYLOADER_ENGINE"]} \
+    if "PYLOADER_ENGINE" in os.environ else {}
+
+
+def fresh_cache(path: Path) -> str:
+    """A directory for XDG_CACHE_HOME whose pyloader cache is empty but for the engine:
+    PATH/pyloader/engine is the real cache's, so the run stays on the engine under test."""
+    from pyloader.engine import cache_dir
+    path.mkdir(parents=True, exist_ok=True)
+    engines = Path(cache_dir()) / "engine"
+    if engines.is_dir():
+        (path / "pyloader").mkdir(exist_ok=True)
+        (path / "pyloader" / "engine").symlink_to(engines)
+    return str(path)
+
+
 def pyloader(*args: str, input: bytes | None = None, timeout: float = 120, cwd=None,
              env=None) -> subprocess.CompletedProcess:
     """Run `python -m pyloader ARGS` the way a user runs the command."""

@@ -154,6 +154,21 @@ def test_engine_build_fails_in_one_line(tmp_path):
     assert after.stdout.startswith(b"engine: stock")
 
 
+def test_engine_build_skips_an_engine_that_is_already_fast(tmp_path):
+    """An installed Unicorn whose stores are already fast (here: the binding pointed at the
+    fast build by LIBUNICORN_PATH, with no pyloader cache): measured, and nothing is built."""
+    version = engine.binding_version()
+    where = engine.fast_dir(version) if version else None
+    if not where or not os.path.exists(os.path.join(where, engine.LIBNAME)):
+        pytest.skip("no fast engine built (pyloader engine build)")
+    env = {**os.environ, "PYLOADER_ENGINE": "auto", "XDG_CACHE_HOME": str(tmp_path),
+           "LIBUNICORN_PATH": where}
+    got = pyloader("engine", "build", env=env)
+    assert got.returncode == 0, got.stderr
+    assert b"already stores on the fast path" in got.stdout and b"nothing to build" in got.stdout
+    assert not (tmp_path / "pyloader").exists()
+
+
 def test_engine_build_needs_a_patch(monkeypatch):
     monkeypatch.setattr(engine, "binding_version", lambda: "9.9.9")
     with pytest.raises(engine_build.BuildError, match=r"no patch for unicorn 9\.9\.9 "

@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import EXAMPLES, native, pyloader
+from conftest import EXAMPLES, fresh_cache, native, pyloader
 from test_ld_debian import debian_root
 
 from pyloader.ld import layout as layout_mod
@@ -140,7 +140,7 @@ PROGRAMS = [("hello_world", []), ("cxx_demo", []), ("dl_api", []), ("tls_dlopen"
 def test_programs_run_with_a_learnt_layout(examples, tmp_path, name, args):
     """--ld=python on layouts learnt from scratch: the same output as the native run, and
     no hand-over to the real ld.so."""
-    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path))
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=fresh_cache(tmp_path))
     prog = str(examples[name])
     want = native(prog, *args)
     got = pyloader("run", "-e", "trace=none", "--ld=python", prog, *args, env=env)
@@ -152,7 +152,7 @@ def test_programs_run_with_a_learnt_layout(examples, tmp_path, name, args):
 @pytest.mark.parametrize("suite", ["trixie", "sid"])
 def test_coreutils_of_other_glibcs_run_with_a_learnt_layout(tmp_path, suite):
     root = debian_root(suite)
-    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path))
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=fresh_cache(tmp_path))
     got = pyloader("run", "-e", "trace=none", "--rootfs", str(root), "--ld=python",
                    "/usr/bin/sort", "/data.txt", env=env)
     assert b"running the real ld.so" not in got.stderr, got.stderr.decode()
@@ -170,7 +170,7 @@ def test_a_program_it_cannot_learn_from_runs_with_the_real_ld_so(tmp_path):
                     "-lnolibc", "-Wl,-rpath,$ORIGIN"], check=True)
     want = native(str(prog))
     assert (want.returncode, want.stdout) == (7, b"no libc here\n")
-    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=fresh_cache(tmp_path / "cache"))
     got = pyloader("run", "-e", "trace=none", str(prog), env=env)
     assert (got.returncode, got.stdout) == (7, b"no libc here\n")
     lines = [x for x in got.stderr.decode().splitlines() if "cannot learn" in x]
@@ -184,7 +184,7 @@ def test_glibc_2_31_without_debug_info_runs_with_the_real_ld_so(tmp_path):
     """2.31's ld.so has no version banner and keeps cpu_features' setup inside dl_main:
     its layout is not learnt. Without its debug info: one line, the real ld.so."""
     root = debian_root("bullseye")
-    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path))
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=fresh_cache(tmp_path))
     got = pyloader("run", "-e", "trace=none", "--rootfs", str(root), "/usr/bin/sort",
                    "/data.txt", env=env)
     assert (got.returncode, got.stdout) == (0, b"apple\nfig\npear\n")
@@ -205,7 +205,7 @@ def test_learning_from_a_program_whose_library_is_missing(tmp_path):
                     "-Wl,--no-as-needed", f"-L{tmp_path}", "-lgone"], check=True)
     lib.unlink()
     want = native(str(prog))
-    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env = dict(os.environ, PYLOADER_LAYOUT="learn", XDG_CACHE_HOME=fresh_cache(tmp_path / "cache"))
     got = pyloader("run", "-e", "trace=none", str(prog), env=env)
     assert got.returncode == want.returncode == 127
     lines = got.stderr.decode().splitlines()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, ld_traces, native, pyloader
+from conftest import ENGINE_ENV, EXAMPLES, fresh_cache, ld_traces, native, pyloader
 
 
 @pytest.fixture()
@@ -80,7 +80,7 @@ def test_without_debug_info_the_layout_is_learnt(examples, tmp_path):
             "from pyloader.cli import main; sys.exit(main(sys.argv[1:]))")
     argv = [sys.executable, "-c", code, "run", "-e", "trace=none", "--ld=python",
             str(examples["hello_name"]), "x"]
-    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    env = {"XDG_CACHE_HOME": fresh_cache(tmp_path), "PATH": "/usr/bin:/bin", **ENGINE_ENV}
     got = subprocess.run(argv, capture_output=True, env=env, check=False, timeout=120)
     assert got.stdout == b"hello, x!\n"
     assert got.stderr == b"+++ exited with 10 +++\n"
@@ -352,7 +352,7 @@ def test_constructor_order_is_glibcs(ctor_libs, ld):
         want = native(exe, *args)
         got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, *args)
         assert got.returncode == want.returncode == 0, got.stderr
-        assert got.stdout == want.stdout
+        assert got.stdout == want.stdout, (want, got.stderr)
     assert want.stdout.startswith(b"init q3\ninit q2\ninit q1\nmain\n")
 
 
@@ -417,7 +417,8 @@ def test_library_search_as_the_real_ld_so(tmp_path):
     subprocess.run(["gcc", "-o", exe, str(EXAMPLES / "search_demo.c"),
                     f"-Wl,--disable-new-dtags,-rpath,/nonexistent-rpath:{tmp_path}/r"], check=True)
     names = ["libr.so", "libl.so", "libneeds.so", "libmissing.so", "libm.so.6", "libr.so"]
-    env = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": f"/nonexistent-llp:{tmp_path}/l:/usr/lib"}
+    env = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": f"/nonexistent-llp:{tmp_path}/l:/usr/lib",
+           **ENGINE_ENV}
     want = native(exe, *names, env=env)
     assert b"libmissing.so: cannot open shared object file" in want.stdout
     runs = {}
@@ -464,7 +465,8 @@ def test_whole_trace_with_runpaths_equals_the_real_ld_sos(tmp_path):
     subprocess.run(["gcc", "-o", exe, str(EXAMPLES / "hello_world.c"), "-w",
                     f"-L{tmp_path}/sub", "-Wl,--no-as-needed", "-lneeds",
                     "-Wl,--enable-new-dtags,-rpath,$ORIGIN/sub:/nonexistent-too"], check=True)
-    env = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": "$ORIGIN/missing:/usr/lib"}
+    env = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": "$ORIGIN/missing:/usr/lib",
+           **ENGINE_ENV}
     traces = {}
     for ld in ("system", "python"):
         got = pyloader("run", f"--ld={ld}", exe, env=env)
