@@ -67,7 +67,7 @@ def fast_dir(version: str) -> str | None:
             data = f.read()
     except OSError:
         return None
-    import zlib         # a checksum is enough for a cache key (hashlib costs 4 ms to import)
+    import zlib  # a checksum is enough for a cache key (hashlib costs 4 ms to import)
     return os.path.join(cache_dir(), "engine", f"unicorn-{version}-{zlib.crc32(data):08x}")
 
 
