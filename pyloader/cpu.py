@@ -204,31 +204,49 @@ class Cpu:
 
     @property
     def blocks(self) -> int:
-        """Translated blocks executed so far (counted by the stop-request hook)."""
+        """Translated blocks executed so far (counted by the stop-request hook; 0 on the
+        fast engine, which needs no hook to stop)."""
         return self._blocks.value
 
     def request_stop(self) -> None:
-        """Stop the emulator from another thread, at the start of the next translated block
-        (unless a nested run of the linker is going on: then at the first block after it).
+        """Stop the emulator from any thread, at the start of the next translated block
+        (unless a nested run of the linker is going on: then at the first block after it
+        that returns to the CPU loop: a system call, a jump not chained, the next request).
         uc_emu_stop from another thread is not safe in Unicorn 2.1.4: the block that was
         about to run is not synced, so rip can point at an instruction whose store already
         happened, which then runs twice."""
         self._stop_words[0] = 1
+        if self._kick is not None:
+            self._kick(self._hv)
+
+    def stop_pending(self) -> bool:
+        """A requested stop not taken yet (one that waited out a nested run)."""
+        return bool(self._stop_words[0])
 
     def set_nested(self, depth: int) -> None:
         """How many linker runs (StubPage.call_guest) are nested in the main run."""
         self._stop_words[1] = depth
 
     def _install_stop_request(self) -> None:
-        """A UC_HOOK_BLOCK on all code whose callback is 11 instructions of machine code, not
-        Python: count the block; if a stop is requested and no nested run is going on, clear
-        the request and tail-call uc_emu_stop(uc). Unicorn syncs rip before a block hook
-        runs, so the stop is exact; the cost is one native call per translated block
-        executed."""
+        """The fast engine takes the request itself: uc_pyloader_stop_words gives it the
+        words, and uc_pyloader_kick makes the running block return to its CPU loop, which
+        stops between two blocks when the request is set and no nested run is going on.
+
+        The stock engine has a UC_HOOK_BLOCK on all code whose callback is 11 instructions
+        of machine code, not Python: count the block; if a stop is requested and no nested
+        run is going on, clear the request and tail-call uc_emu_stop(uc). Unicorn syncs rip
+        before a block hook runs, so the stop is exact; the cost is one native call per
+        translated block executed (a quarter of sqlite3's time)."""
         import mmap
         # [stop requested, nested depth, blocks executed (two words: one 64-bit counter)]
         self._stop_words = (ctypes.c_int * 4)()
         self._blocks = ctypes.c_uint64.from_address(ctypes.addressof(self._stop_words) + 8)
+        self._kick = None
+        if hasattr(_uclib, "uc_pyloader_stop_words"):
+            _uclib.uc_pyloader_stop_words(self._hv, self._stop_words)
+            self._kick = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(
+                ctypes.cast(_uclib.uc_pyloader_kick, ctypes.c_void_p).value)
+            return
         stop = ctypes.cast(_uclib.uc_emu_stop, ctypes.c_void_p).value
         code = bytes.fromhex(
             "48ff4108"          # inc qword [rcx+8]      rcx = user_data = _stop_words
@@ -420,6 +438,8 @@ class TlbAuto:
             want = self.step(now, (b - blocks) / (now - t), args is not last or proc.in_syscall,
                              b - blocks >= self.MIN_BLOCKS)
             blocks, last, t = b, args, now
+            if cpu.stop_pending():      # it waited out a nested run: ask again
+                cpu.request_stop()
             if want is not None:
                 self.decisions.append((now, want))
                 cpu.tlb_request = want
