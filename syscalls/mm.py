@@ -110,7 +110,7 @@ def sys_munmap(t, addr, length, *_):
     return 0
 
 
-@syscall("mprotect", "pkey_mprotect")
+@syscall("mprotect")
 def sys_mprotect(t, addr, length, prot, *_):
     if addr & (PAGE - 1):
         return -errno.EINVAL
@@ -120,6 +120,31 @@ def sys_mprotect(t, addr, length, prot, *_):
                 v.shared for v in t.mem.vmas if v.start < addr + length and v.end > addr):
             t.share_memory()
     return 0
+
+
+# Memory protection keys: the emulated CPU has none (no PKU/OSPKE in CPUID), and the kernel
+# on such a CPU refuses to allocate a key (mm_pkey_alloc: -1 -> ENOSPC); V8 (node) asks and
+# does without.
+PKEY_ACCESS_MASK = 3            # PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE
+
+
+@syscall("pkey_alloc")
+def sys_pkey_alloc(t, flags, access_rights, *_):
+    if flags or access_rights & ~PKEY_ACCESS_MASK:
+        return -errno.EINVAL
+    return -errno.ENOSPC
+
+
+@syscall("pkey_mprotect")
+def sys_pkey_mprotect(t, addr, length, prot, pkey, *_):
+    if sint(pkey) != -1:        # -1: mprotect's own; no other key is ever allocated
+        return -errno.EINVAL
+    return sys_mprotect(t, addr, length, prot)
+
+
+@syscall("pkey_free")
+def sys_pkey_free(t, pkey, *_):
+    return -errno.EINVAL        # not allocated (mm_pkey_free)
 
 
 @syscall("brk")

@@ -44,6 +44,36 @@ def test_system_program_matches_native(argv, ld):
     assert b"not implemented" not in got.stderr
 
 
+NUMPY = ("import numpy; a = numpy.arange(12).reshape(3, 4); "
+         "print(a.sum(), numpy.linalg.inv(numpy.eye(3) * 2)[0], (a @ a.T)[2])")
+NODE_SCRIPT = """const fs = require('fs'), os = require('os');
+console.log(fs.readFileSync('/etc/hostname').length > 0, [3, 1, 2].sort().join(','),
+            os.platform(), JSON.stringify({a: [1, 2]}), Array.from({length: 5}, (_, i) => i * i));
+"""
+
+
+@pytest.mark.parametrize("ld", ["python", "system"])
+@pytest.mark.parametrize("what", ["numpy", "node -e", "node script"])
+def test_big_runtimes_match_native(what, ld, tmp_path):
+    """numpy (extension modules dlopened with RTLD_LOCAL that share a library through their
+    RPATHs) and node (V8: a JIT, threads, protection keys it cannot have)."""
+    if what == "numpy":
+        argv = [shutil.which("python3"), "-c", NUMPY]
+        if native(*argv).returncode != 0:
+            pytest.skip("numpy is not installed")
+    else:
+        if shutil.which("node") is None:
+            pytest.skip("node is not installed")
+        script = tmp_path / "s.js"
+        script.write_text(NODE_SCRIPT)
+        argv = [shutil.which("node"), *(["-e", NODE_SCRIPT] if what == "node -e" else [str(script)])]
+    want = native(*argv)
+    got = pyloader("run", f"--ld={ld}", "-e", "trace=none", *argv, timeout=300)
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout), got.stderr[-2000:]
+    assert b"Traceback" not in got.stderr
+    assert b"not implemented" not in got.stderr
+
+
 def test_gzip_roundtrip(tmp_path):
     data = tmp_path / "data.txt"
     data.write_bytes(b"pyloader " * 1000)

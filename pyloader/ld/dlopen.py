@@ -243,8 +243,12 @@ class DynamicLoader:
         if tls:
             g.new_generation()
         g.append_link_maps(new)
+        # each new object binds in the global scope, then in the dlopened object's search
+        # list (dl_open_worker adds it to their l_scope): its dependencies, also those an
+        # earlier RTLD_LOCAL dlopen loaded
+        root_scope = self.closure(first) if new else []
         saved = r.maps
-        r.maps = r.maps + [m for m in new if m not in r.maps]   # their own scope for binding
+        r.maps = r.maps + [m for m in root_scope if m not in r.maps]
         r.sym_cache.clear()
         try:
             for m in reversed(new):      # dependencies (found later) first
@@ -257,7 +261,7 @@ class DynamicLoader:
             r.sym_cache.clear()
         from . import sort_maps
         for m in sort_maps(new):        # RELRO in relocation (= initialisation) order
-            m.local_scope = self.closure(m)
+            m.local_scope = root_scope
             g.copy_tdata_one(m)
             r.protect_relro(m)
             self.set_scopes(m)

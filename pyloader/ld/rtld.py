@@ -219,13 +219,12 @@ class Rtld:
         nodeflib = bool(requester is not None and requester.flags_1 & 0x800)
         if self.subdirs is None:
             self._init_paths()
-        for what, where, dirs in search.search_dirs(requester, self.main, self.env, self.origin):
+        for what, owner, dirs in search.search_dirs(requester, self.main, self.env, self.origin):
+            where = owner.path if owner is not None else None
             key = (what, where)
             if key in self.dead_paths:
                 continue
-            if what != "LD_LIBRARY_PATH":
-                owner = next(x for x in [requester, self.main] + self.maps
-                             if x is not None and x.path == where)
+            if owner is not None:       # a loader's RPATH: it may not be in self.maps yet
                 self.malloc_decompose(owner, what, owner.runpath if what == "RUNPATH"
                                       else owner.rpath)
             found = self._open_path(name, [self._search_dir(d, what, where) for d in dirs])

@@ -150,23 +150,23 @@ def _cstr(data: bytes, off: int) -> str:
     return data[off:end].decode("utf-8", "surrogateescape")
 
 
-def search_dirs(requester, main, env: dict[str, str], origin_of) -> list[tuple[str, str | None, list[str]]]:
-    """The lists searched before the cache, in glibc's order: (what, where: the object whose
-    RPATH or RUNPATH it is, directories); the system directories follow the cache.
-    origin_of(map): its $ORIGIN."""
-    out: list[tuple[str, str | None, list[str]]] = []
+def search_dirs(requester, main, env: dict[str, str], origin_of) -> list[tuple[str, object, list[str]]]:
+    """The lists searched before the cache, in glibc's order: (what, owner: the link map
+    whose RPATH or RUNPATH it is, or None, directories); the system directories follow the
+    cache. origin_of(map): its $ORIGIN."""
+    out: list[tuple[str, object, list[str]]] = []
     origin = origin_of(requester) if requester is not None else ""
     if requester is not None and requester.runpath is None:
         m = requester
         while m is not None:
             if m.runpath is None and m.rpath:
-                out.append(("RPATH", m.path, split_path(m.rpath, origin_of(m))))
+                out.append(("RPATH", m, split_path(m.rpath, origin_of(m))))
             m = m.loader
         if main is not None and main is not requester and main.rpath and main.runpath is None:
-            out.append(("RPATH", main.path, split_path(main.rpath, origin_of(main))))
+            out.append(("RPATH", main, split_path(main.rpath, origin_of(main))))
     if env.get("LD_LIBRARY_PATH"):      # its $ORIGIN is the program's (_dl_init_paths)
         out.append(("LD_LIBRARY_PATH", None, split_path(env["LD_LIBRARY_PATH"],
                                                         origin_of(main) if main else origin)))
     if requester is not None and requester.runpath:
-        out.append(("RUNPATH", requester.path, split_path(requester.runpath, origin)))
+        out.append(("RUNPATH", requester, split_path(requester.runpath, origin)))
     return out
