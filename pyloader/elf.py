@@ -35,7 +35,7 @@ SHDR = struct.Struct("<IIQQQQIIQQ")
 EHDR_SIZE = 64
 PHDR_SIZE = 56
 
-# the kernel refuses more program headers than fit in 64 KiB (fs/binfmt_elf.c)
+# load_elf_phdrs refuses more program headers than fit in 64 KiB (fs/binfmt_elf.c)
 ELF_MIN_ALIGN = 4096
 MAX_PHDRS_BYTES = 65536
 
@@ -66,9 +66,15 @@ class Phdr:
 
 
 class ElfImage:
-    """The header and program headers of an ELF file, validated against its size."""
+    """The header and program headers of an ELF file, validated against its size.
 
-    def __init__(self, data: bytes, path: str = "?"):
+    kernel=True checks only what load_elf_binary does before it maps anything (the magic,
+    e_type, e_machine, e_phentsize, at most 4 KiB of program headers, all of them in the
+    file): the kernel ignores EI_CLASS and EI_DATA and runs segments that are out of order,
+    overlapping or past the end of the file (binfmt/elf.py then fails or faults as it does).
+    Otherwise the segments are validated too, as the linker wants them."""
+
+    def __init__(self, data: bytes, path: str = "?", kernel: bool = False):
         self.path = path
         self.data = data
         if len(data) < EHDR_SIZE:
@@ -78,7 +84,7 @@ class ElfImage:
          self.e_shstrndx) = EHDR.unpack_from(data)
         if ident[:4] != ELFMAG:
             raise ElfError(f"{path}: not an ELF file")
-        if ident[4] != ELFCLASS64 or ident[5] != ELFDATA2LSB:
+        if not kernel and (ident[4] != ELFCLASS64 or ident[5] != ELFDATA2LSB):
             raise ElfError(f"{path}: not a 64-bit little-endian ELF file")
         if self.e_machine != EM_X86_64:
             raise ElfError(f"{path}: ELF machine {self.e_machine} is not x86-64")
@@ -86,7 +92,8 @@ class ElfImage:
             raise ElfError(f"{path}: ELF type {self.e_type} is not an executable or shared object")
         if phentsize != PHDR_SIZE:
             raise ElfError(f"{path}: bad program header size {phentsize}")
-        if self.e_phnum < 1 or self.e_phnum * PHDR_SIZE > MAX_PHDRS_BYTES:
+        limit = MAX_PHDRS_BYTES
+        if self.e_phnum < 1 or self.e_phnum * PHDR_SIZE > limit:
             raise ElfError(f"{path}: bad program header count {self.e_phnum}")
         end = self.e_phoff + self.e_phnum * PHDR_SIZE
         if end > len(data):
@@ -94,7 +101,8 @@ class ElfImage:
                            f"(0x{self.e_phoff:x}+{self.e_phnum}*{PHDR_SIZE} > {len(data)})")
         self.phdrs = [Phdr(*PHDR.unpack_from(data, self.e_phoff + i * PHDR_SIZE))
                       for i in range(self.e_phnum)]
-        self._validate_segments()
+        if not kernel:
+            self._validate_segments()
 
     def _validate_segments(self) -> None:
         size = len(self.data)

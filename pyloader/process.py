@@ -25,9 +25,10 @@ from syscalls.table import BY_NAME, SYSCALLS
 from syscalls.vfs import FdTable, Root
 
 from . import engine
-from .binfmt import do_execve
+from .binfmt import ExecFatal, do_execve
 from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu, TlbAuto
-from .memory import AddressSpace
+from .elf import ElfError
+from .memory import AddressSpace, Fault
 from .signals import (
     CORE_SIGNALS,
     ERESTART_RESTARTBLOCK,
@@ -257,8 +258,13 @@ class Process(ThreadsMixin):
     def execve(self, filename: str, argv: list[bytes] | None = None,
                envp: list[bytes] | None = None) -> None:
         """Replace the image (raises ExecError before the point of no return)."""
-        bprm = do_execve(self, filename, argv if argv is not None else self.argv,
-                         envp if envp is not None else self.envp)
+        try:
+            bprm = do_execve(self, filename, argv if argv is not None else self.argv,
+                             envp if envp is not None else self.envp)
+        except ExecFatal as e:
+            print(f"pyloader: exec of {filename} failed past the point of no return "
+                  f"({errno.errorcode.get(e.errno, e.errno)}: {e}): SIGSEGV", file=sys.stderr)
+            raise GuestExit(signo=SIGSEGV) from None
         self.bprm = bprm
         self.exe = bprm.interp
         # past the point of no return: what exec clears (the old image's rseq area, robust
@@ -276,11 +282,14 @@ class Process(ThreadsMixin):
                       "running the real ld.so instead", file=sys.stderr)
                 self.ld_mode = "system"
                 self.execve(filename, argv, envp)
-            except LinkError as e:
+            except (LinkError, ElfError) as e:
                 print(f"{filename}: error while loading shared libraries: {e}"
                       if "symbol lookup" not in str(e) and "version" not in str(e)
                       else f"{filename}: {e}", file=sys.stderr)
                 raise GuestExit(127) from None
+            except Fault as e:          # the program's own tables lead outside its memory:
+                print(f"pyloader: ld.so: {e}: SIGSEGV", file=sys.stderr)  # ld.so would fault
+                raise GuestExit(signo=SIGSEGV) from None
         if self.hooks is not None:     # names can be resolved now that everything is mapped
             self.hooks.attach()
 

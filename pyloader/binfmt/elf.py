@@ -4,19 +4,28 @@ With ASLR off (as a reproducible tool should be): an ET_DYN program with PT_INTE
 placed at ELF_ET_DYN_BASE (0x555555554000, aligned down to its largest p_align), the
 interpreter and static-pie images land top-down in the mmap area, brk starts on the page
 after the executable's bss.
+
+Before the point of no return only what the kernel checks is checked (ElfImage(kernel=True),
+PT_INTERP, the interpreter's header); a file that fails there is refused with the kernel's
+errno (ExecError). After it, a mapping the kernel's vm_mmap or vm_brk would refuse, a
+segment past TASK_SIZE or an entry point there ends the process with SIGSEGV (ExecFatal),
+as bprm_execve's force_fatal_sig does; anything else runs, and faults when it runs.
 """
 from __future__ import annotations
 
 import errno
 import os
 
-from ..elf import ET_DYN, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, ElfError, ElfImage
-from ..memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, page_align
-from .exec import ExecError, LinuxBinprm, open_exec
+from ..elf import ELFMAG, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, \
+    ElfError, ElfImage
+from ..memory import MMAP_MIN_ADDR, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, \
+    page_align
+from .exec import ExecError, ExecFatal, LinuxBinprm, open_exec
 from .stack import create_elf_tables, setup_arg_pages
 from .vdso import map_vdso
 
 ELF_ET_DYN_BASE = 0x555555554000   # arch/x86/include/asm/elf.h: 2/3 of TASK_SIZE, with ASLR off
+PATH_MAX = 4096
 
 
 def make_prot(p_flags: int) -> int:
@@ -24,11 +33,36 @@ def make_prot(p_flags: int) -> int:
         | (PROT_EXEC if p_flags & PF_X else 0)
 
 
-def _parse(data: bytes, path: str) -> ElfImage:
+def _parse(data: bytes, path: str, code: int = errno.ENOEXEC) -> ElfImage:
     try:
-        return ElfImage(data, path)
+        return ElfImage(data, path, kernel=True)
     except ElfError as e:
-        raise ExecError(errno.ENOEXEC, str(e)) from None
+        raise ExecError(code, str(e)) from None
+
+
+def interp_path(img: ElfImage) -> str | None:
+    """The first PT_INTERP's path, checked as load_elf_binary reads it."""
+    ph = img.first(PT_INTERP)
+    if ph is None:
+        return None
+    if ph.p_filesz > PATH_MAX or ph.p_filesz < 2:
+        raise ExecError(errno.ENOEXEC, f"{img.path}: bad PT_INTERP size {ph.p_filesz}")
+    if ph.p_offset + ph.p_filesz > len(img.data):
+        raise ExecError(errno.EIO, f"{img.path}: PT_INTERP lies outside the file")  # elf_read
+    raw = img.data[ph.p_offset:ph.p_offset + ph.p_filesz]
+    if raw[-1] != 0:
+        raise ExecError(errno.ENOEXEC, f"{img.path}: PT_INTERP is not NUL-terminated")
+    return raw[:raw.index(b"\0")].decode("utf-8", "surrogateescape")      # a C string
+
+
+def open_interp(task, path: str) -> tuple[bytes, object, ElfImage]:
+    """open_exec of the interpreter and the header checks made before the point of no
+    return: its magic and machine, its program headers (ELIBBAD otherwise)."""
+    host, st, data = open_exec(task, path)
+    if data[:4] != ELFMAG or len(data) < 64 or int.from_bytes(data[18:20], "little") \
+            != EM_X86_64:
+        raise ExecError(errno.ELIBBAD, f"{path}: the interpreter is not an x86-64 ELF file")
+    return host, st, _parse(data, path, errno.ELIBBAD)
 
 
 def mapping_name(task, host_path: bytes) -> str:
@@ -36,96 +70,168 @@ def mapping_name(task, host_path: bytes) -> str:
     return os.fsdecode(task.root.to_guest(os.path.realpath(host_path)))
 
 
-def elf_load(task, img: ElfImage, bias: int, name: str, st) -> None:
-    """Map every PT_LOAD of `img` at `bias`: file pages, a zeroed bss tail, anonymous pages."""
-    mem = task.mem
-    for ph in img.segments(PT_LOAD):
-        prot = make_prot(ph.p_flags)
-        start = (ph.p_vaddr + bias) & ~(PAGE_SIZE - 1)
-        off = ph.p_offset & ~(PAGE_SIZE - 1)
-        file_end = page_align(ph.p_vaddr + bias + ph.p_filesz)
-        mem_end = page_align(ph.p_vaddr + bias + ph.p_memsz)
-        if file_end > start:
-            data = bytearray(img.data[off:off + (file_end - start)])
-            # padzero: the bytes after p_filesz on the last file page belong to the bss
-            if ph.p_memsz > ph.p_filesz:
-                cut = ph.p_vaddr + bias + ph.p_filesz - start
-                data[cut:] = bytes(len(data) - cut)
-            mem.map(start, file_end - start, prot, name=name, offset=off,
-                    dev=st.st_dev, inode=st.st_ino, data=data)
-        if mem_end > file_end:
-            mem.map(file_end, mem_end - file_end, prot)
+def _fatal(what: str, code: int = errno.EINVAL):
+    return ExecFatal(code, what)
 
 
 def total_mapping_size(img: ElfImage) -> int:
-    lo, hi = img.load_bounds()
-    return page_align(hi) - lo
+    """From the lowest PT_LOAD page to the highest segment end, in whole pages (elf_map maps
+    total_size page-aligned)."""
+    loads = img.segments(PT_LOAD)
+    if not loads:
+        return 0
+    lo = min(ph.p_vaddr & ~(PAGE_SIZE - 1) for ph in loads)
+    hi = max(ph.p_vaddr + ph.p_memsz for ph in loads)
+    return page_align(max(0, hi - lo)) & ((1 << 64) - 1)
 
 
-def load_elf_interp(task, path: str) -> tuple[ElfImage, int]:
-    """Map the interpreter in the mmap area; returns its image and load address (AT_BASE)."""
-    host, st, data = open_exec(task, path)
-    img = _parse(data, path)
-    if img.interp is not None:
-        raise ExecError(errno.ELIBBAD, f"{path}: the interpreter has an interpreter itself")
-    lo, _ = img.load_bounds()
+def _vm_map(task, start: int, length: int, prot: int, fixed_noreplace: bool = False,
+            **file) -> None:
+    """vm_mmap/vm_brk at a fixed address, with the kernel's refusals as ExecFatal."""
+    mem = task.mem
+    end = start + length
+    if start < MMAP_MIN_ADDR:
+        raise _fatal(f"mapping at 0x{start:x} below mmap_min_addr", errno.EPERM)
+    if end > TASK_SIZE or end < start:
+        raise _fatal(f"mapping at 0x{start:x} past TASK_SIZE", errno.ENOMEM)
+    if fixed_noreplace and not mem.is_free(start, end):
+        raise _fatal(f"mapping at 0x{start:x} overlaps an existing one", errno.EEXIST)
+    try:
+        mem.map(start, length, prot, **file)
+    except OSError as e:        # the host has no memory for it (vm_brk: -ENOMEM)
+        raise _fatal(f"cannot map 0x{length:x} bytes at 0x{start:x}: {e.strerror}",
+                     e.errno or errno.ENOMEM) from None
+
+
+def elf_load(task, img: ElfImage, bias: int, name: str, st,
+             is_exec: bool = True) -> tuple[int, int]:
+    """Map every PT_LOAD of `img` at `bias`, in program header order, as load_elf_binary's
+    loop does: file pages (elf_map: offset and address must agree within a page; pages past
+    the file's end fault with SIGBUS), the rest of the last file page zeroed (padzero), and
+    anonymous pages for the bss (vm_brk_flags: always writable). The first segment of an
+    ET_EXEC must not replace a mapping (MAP_FIXED_NOREPLACE). Returns (the program headers'
+    address, from the last PT_LOAD holding e_phoff, or 0; the highest segment end)."""
+    data = img.data
+    phdr_addr = 0
+    brk = 0
+    first = True
+    for ph in img.segments(PT_LOAD):
+        prot = make_prot(ph.p_flags)
+        addr = bias + ph.p_vaddr
+        pageoff = ph.p_vaddr & (PAGE_SIZE - 1)
+        start = addr & ~(PAGE_SIZE - 1)
+        if ph.p_filesz:
+            size = page_align(ph.p_filesz + pageoff)
+            off = ph.p_offset - pageoff
+            if off < 0 or off & (PAGE_SIZE - 1):
+                raise _fatal(f"LOAD segment at 0x{ph.p_vaddr:x}: file offset 0x{ph.p_offset:x} "
+                             f"is not page-aligned with it")
+            chunk = bytearray(data[off:off + size]) if off < len(data) else bytearray()
+            if ph.p_memsz > ph.p_filesz and len(chunk) > pageoff + ph.p_filesz:
+                chunk[pageoff + ph.p_filesz:] = bytes(len(chunk) - pageoff - ph.p_filesz)
+            # the file may end before the segment does: the pages after it fault (SIGBUS)
+            eof = start + page_align(len(chunk)) if len(chunk) < size else 0
+            _vm_map(task, start, size, prot, fixed_noreplace=first and is_exec, name=name,
+                    offset=off, dev=st.st_dev, inode=st.st_ino, data=bytes(chunk), eof=eof)
+            pad = start + pageoff + ph.p_filesz         # padzero's clear_user faults there
+            if ph.p_memsz > ph.p_filesz and pad & (PAGE_SIZE - 1) and eof and pad >= eof \
+                    and prot & PROT_WRITE:
+                raise _fatal(f"LOAD segment at 0x{ph.p_vaddr:x}: its bss starts past the end "
+                             f"of the file", errno.EFAULT)
+            zero_start, zero_end = start + pageoff + ph.p_filesz, start + pageoff + ph.p_memsz
+        else:
+            zero_start = start
+            zero_end = start + pageoff + ph.p_memsz
+        if ph.p_memsz > ph.p_filesz:
+            zs, ze = page_align(zero_start), page_align(zero_end)
+            if ze > zs:
+                _vm_map(task, zs, ze - zs, PROT_READ | PROT_WRITE | (prot & PROT_EXEC))
+        first = False
+        if ph.p_offset <= img.e_phoff < ph.p_offset + ph.p_filesz:
+            phdr_addr = img.e_phoff - ph.p_offset + ph.p_vaddr
+        k = ph.p_vaddr
+        if k >= TASK_SIZE or ph.p_filesz > ph.p_memsz or ph.p_memsz > TASK_SIZE or \
+                TASK_SIZE - ph.p_memsz < k:
+            raise _fatal(f"LOAD segment at 0x{k:x} of 0x{ph.p_memsz:x} bytes cannot fit")
+        brk = max(brk, k + ph.p_memsz)
+    return phdr_addr, brk
+
+
+def _dyn_bias(task, img: ElfImage, want: int | None) -> int:
+    """The load bias of an ET_DYN image: ELF_PAGESTART(want - the first PT_LOAD's p_vaddr)
+    when it has a fixed place, else where the mmap area has room for its whole span."""
+    loads = img.segments(PT_LOAD)
+    vaddr = loads[0].p_vaddr if loads else 0
+    if want is not None:
+        return (want - vaddr) & ~(PAGE_SIZE - 1)
     size = total_mapping_size(img)
-    base = task.mem.get_unmapped_area(size) if img.e_type == ET_DYN else 0
-    bias = base - lo if img.e_type == ET_DYN else 0
-    elf_load(task, img, bias, mapping_name(task, host), st)
+    if not size:
+        raise _fatal("the image spans no memory")
+    try:
+        return task.mem.get_unmapped_area(size) - (vaddr & ~(PAGE_SIZE - 1))
+    except OSError:
+        raise _fatal(f"no room for 0x{size:x} bytes", errno.ENOMEM) from None
+
+
+def load_elf_interp(task, path: str, opened=None) -> tuple[ElfImage, int]:
+    """Map the interpreter in the mmap area; returns its image and load bias (AT_BASE is
+    its first page). `opened`: what open_interp returned before the point of no return."""
+    host, st, img = opened if opened is not None else open_interp(task, path)
+    if img.e_type not in (ET_EXEC, ET_DYN):
+        raise _fatal(f"{path}: the interpreter is not an executable or shared object")
+    bias = _dyn_bias(task, img, None) if img.e_type == ET_DYN else 0
+    elf_load(task, img, bias, mapping_name(task, host), st, is_exec=False)
+    entry = img.e_entry + bias
+    if entry >= TASK_SIZE:
+        raise _fatal(f"{path}: entry point 0x{entry:x} past TASK_SIZE")
     return img, bias
 
 
 def load_elf_binary(task, bprm: LinuxBinprm) -> int:
-    if bprm.buf[:4] != b"\x7fELF":
+    if bprm.buf[:4] != ELFMAG:
         return -errno.ENOEXEC
     img = _parse(bprm.data, bprm.interp)
-    interp_path = img.interp
-    interp_img = None
-    interp_data = b""
-    if interp_path is not None:
-        # checked before the point of no return, as the kernel opens it early
-        interp_data = open_exec(task, interp_path)[2]
+    interp = interp_path(img)
+    opened = open_interp(task, interp) if interp is not None else None
 
     # --- point of no return: the old image goes ---------------------------------------------
     task.flush_old_exec()
-    mem = task.mem
+    sp = setup_arg_pages(task, img.gnu_stack_exec())
     if img.e_type == ET_DYN:
-        lo, _ = img.load_bounds()
         align = img.max_align()
-        if interp_path is not None or align > PAGE_SIZE:
-            load_bias = (ELF_ET_DYN_BASE & ~(align - 1)) - lo
+        if interp is not None or align > PAGE_SIZE:
+            load_bias = _dyn_bias(task, img, ELF_ET_DYN_BASE & ~(align - 1))
         else:  # static-pie without large alignment: the mmap area decides
-            load_bias = mem.get_unmapped_area(total_mapping_size(img)) - lo
+            load_bias = _dyn_bias(task, img, None)
     else:
         load_bias = 0
-    elf_load(task, img, load_bias, mapping_name(task, bprm.host_path), bprm.st)
+    phdr, brk = elf_load(task, img, load_bias, mapping_name(task, bprm.host_path), bprm.st,
+                         is_exec=img.e_type == ET_EXEC)
     bprm.load_bias = load_bias
-
     # brk: the page after the highest segment end (start_brk == brk with ASLR off)
-    _, hi = img.load_bounds()
-    mem.set_brk_start(page_align(hi + load_bias))
+    task.mem.set_brk_start(page_align(brk + load_bias))
 
     entry = img.e_entry + load_bias
-    use_real_interp = interp_path is not None and task.ld_mode == "system"
+    use_real_interp = interp is not None and task.ld_mode == "system"
     if use_real_interp:
-        interp_img, interp_bias = load_elf_interp(task, interp_path)
-        bprm.interp_base = interp_bias + interp_img.load_bounds()[0]
+        interp_img, interp_bias = load_elf_interp(task, interp, opened)
+        bprm.interp_base = interp_bias + (interp_img.segments(PT_LOAD)[0].p_vaddr
+                                          & ~(PAGE_SIZE - 1))
         bprm.entry = interp_img.e_entry + interp_bias
-        bprm.steps.append(f"PT_INTERP {interp_path} mapped at 0x{bprm.interp_base:x}")
+        bprm.steps.append(f"PT_INTERP {interp} mapped at 0x{bprm.interp_base:x}")
     else:
+        if entry >= TASK_SIZE:
+            raise _fatal(f"entry point 0x{entry:x} past TASK_SIZE")
         bprm.entry = entry
-    bprm.interp_path = interp_path
+    bprm.interp_path = interp
     if task.use_vdso:
         # ARCH_SETUP_ADDITIONAL_PAGES, after the interpreter; when the Python linker will
         # map ld.so later, leave it the room the kernel would have given it, above
-        later = total_mapping_size(_parse(interp_data, interp_path)) \
-            if interp_path is not None and not use_real_interp else 0
+        later = total_mapping_size(opened[2]) if opened is not None and not use_real_interp \
+            else 0
         task.vdso = map_vdso(task, later)
-    phdr = img.phdr_vaddr()
-    sp = setup_arg_pages(task, img.gnu_stack_exec())
-    bprm.sp = create_elf_tables(task, bprm, sp, phdr=(phdr + load_bias) if phdr is not None else 0,
-                                phnum=img.e_phnum, entry=entry)
+    bprm.sp = create_elf_tables(task, bprm, sp, phdr=phdr + load_bias, phnum=img.e_phnum,
+                                entry=entry)
     bprm.image = img
     task.start_thread(bprm.entry, bprm.sp)
     return 0

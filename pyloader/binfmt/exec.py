@@ -24,6 +24,15 @@ class ExecError(Exception):
         self.errno = code
 
 
+class ExecFatal(Exception):
+    """exec failed after the point of no return: the old image is gone, and the kernel
+    kills the process with SIGSEGV (bprm_execve: force_fatal_sig). errno: the reason."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.errno = code
+
+
 class LinuxBinprm:
     """struct linux_binprm: what is being executed, and what the handlers learned. (A plain
     class: see memory.Vma.)"""

@@ -80,7 +80,8 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     lo, hi = img.load_bounds()
     rt.map_start, rt.map_end = lo + bias, hi + bias
     r.rtld = rt
-    main = LinkMap(bprm.filename, bprm.filename, bprm.data, l_addr=bprm.load_bias)
+    main = LinkMap(bprm.filename, bprm.filename, bprm.data, l_addr=bprm.load_bias,
+                   mapped_by_kernel=True)
     main.is_main = True
     lo, hi = main.img.load_bounds()
     main.map_start, main.map_end = lo + main.l_addr, hi + main.l_addr

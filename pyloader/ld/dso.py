@@ -124,7 +124,8 @@ class LinkMap:
     """A loaded object: its file image, its place in memory (l_addr) and its tables. (A
     plain class: see memory.Vma. Objects compare by identity.)"""
 
-    def __init__(self, name: str, path: str, data: bytes, l_addr: int = 0):
+    def __init__(self, name: str, path: str, data: bytes, l_addr: int = 0,
+                 mapped_by_kernel: bool = False):
         self.name = name                # the name it was asked for (DT_NEEDED or a path)
         self.path = path                # the guest path it was loaded from
         self.data = data
@@ -139,7 +140,9 @@ class LinkMap:
         self.dev = self.ino = -1
         # start-up only: ld.so's blocks for it (_dl_new_object's, the found path, l_origin)
         self.blocks: tuple[int, int, int] | None = None
-        self.img = ElfImage(self.data, self.path)
+        # the program was mapped by exec, whose checks are the kernel's: ld.so takes its
+        # program headers as they are (libraries it validates as glibc's open_verify does)
+        self.img = ElfImage(self.data, self.path, kernel=mapped_by_kernel)
         self.dyn: dict[int, list[int]] = {}
         self.dyn_vaddr = 0
         dyn = self.img.first(PT_DYNAMIC)
