@@ -217,3 +217,39 @@ def test_guest_proc_self_maps():
 def test_proc_self_exe_is_the_guest():
     got = pyloader("run", "-e", "trace=none", "/bin/readlink", "/proc/self/exe")
     assert got.stdout == b"/usr/bin/readlink\n"
+
+
+@pytest.mark.parametrize("line", [b"#!/bin/echo\0hidden\n", b"#!/bin/echo \0arg\n",
+                                  b"#!/bin/echo\tone two  \n", b"#! \t/bin/echo\n"])
+def test_script_line_as_the_kernel_splits_it(tmp_path, line):
+    """The interpreter and its one argument are C strings: a NUL ends them (after a space,
+    the argument is then empty, and still passed)."""
+    script = tmp_path / "s"
+    script.write_bytes(line + b"echo body\n")
+    script.chmod(0o755)
+    want = native(str(script))
+    got = pyloader("run", "-e", "trace=none", str(script))
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout), got.stderr
+    assert b"Traceback" not in got.stderr and b"internal error" not in got.stderr
+
+
+@pytest.mark.parametrize("size", [254, 255, 256])
+def test_interpreter_name_filling_binprm_buf(tmp_path, size):
+    """No newline in a script of SIZE bytes whose #! name runs to its end: a name that ends
+    before the buffer's last byte runs (the rest of the buffer is zeros); one that fills
+    all 256 bytes is cut, and the kernel refuses it (ENOEXEC)."""
+    prefix = str(tmp_path) + "/"
+    interp = prefix + "e" * (size - 2 - len(prefix))
+    os.symlink("/bin/echo", interp)
+    script = tmp_path / "s"
+    script.write_bytes(b"#!" + interp.encode())
+    script.chmod(0o755)
+    assert script.stat().st_size == size
+    err = native_errno(str(script))
+    got = pyloader("run", "-e", "trace=none", str(script))
+    if err:
+        assert err == errno.ENOEXEC and got.returncode == 126
+        assert len(got.stderr.decode().strip().splitlines()) == 1, got.stderr
+    else:
+        assert got.returncode == 0 and got.stdout == native(str(script)).stdout
+    assert b"Traceback" not in got.stderr and b"internal error" not in got.stderr

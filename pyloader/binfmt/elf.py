@@ -16,10 +16,28 @@ from __future__ import annotations
 import errno
 import os
 
-from ..elf import ELFMAG, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, \
-    ElfError, ElfImage
-from ..memory import MMAP_MIN_ADDR, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, \
-    page_align
+from ..elf import (
+    ELFMAG,
+    EM_X86_64,
+    ET_DYN,
+    ET_EXEC,
+    PF_R,
+    PF_W,
+    PF_X,
+    PT_INTERP,
+    PT_LOAD,
+    ElfError,
+    ElfImage,
+)
+from ..memory import (
+    MMAP_MIN_ADDR,
+    PAGE_SIZE,
+    PROT_EXEC,
+    PROT_READ,
+    PROT_WRITE,
+    TASK_SIZE,
+    page_align,
+)
 from .exec import ExecError, ExecFatal, LinuxBinprm, open_exec
 from .stack import create_elf_tables, setup_arg_pages
 from .vdso import map_vdso
