@@ -349,7 +349,7 @@ def test_constructor_order_is_glibcs(ctor_libs, ld):
     destructors in the reverse order; a dlopened library's dependencies likewise."""
     exe = str(ctor_libs / "ctor_main")
     for args in ([], [str(ctor_libs / "libq4.so")]):
-        want = native(exe, *args)
+        want = native(exe, *args, output_expected=True)
         got = pyloader("run", f"--ld={ld}", "-e", "trace=none", exe, *args)
         assert got.returncode == want.returncode == 0, got.stderr
         assert got.stdout == want.stdout, (want, got.stderr)
@@ -375,7 +375,7 @@ def test_dlclose_unloads(examples, ctor_libs, ld):
     needed run their destructors (in glibc's order) and leave /proc/self/maps; opened again
     they are loaded and initialised again."""
     args = [str(examples["dlclose_demo"]), str(ctor_libs / "libq4.so"), str(ctor_libs / "libq5.so")]
-    want = native(*args)
+    want = native(*args, output_expected=True)
     got = pyloader("run", f"--ld={ld}", "-e", "trace=none", *args)
     assert got.returncode == want.returncode == 0, got.stderr
     assert got.stdout == want.stdout
