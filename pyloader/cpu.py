@@ -202,6 +202,10 @@ class Cpu:
             self.tlb = want
         self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
 
+    # pyloader's patch is in the loaded library (engine.py): stores stay fast in cpu mode and
+    # the engine takes stop requests itself, so no block hook counts blocks
+    patched_engine = hasattr(_uclib, "uc_pyloader_stop_words")
+
     @property
     def blocks(self) -> int:
         """Translated blocks executed so far (counted by the stop-request hook; 0 on the
@@ -242,7 +246,7 @@ class Cpu:
         self._stop_words = (ctypes.c_int * 4)()
         self._blocks = ctypes.c_uint64.from_address(ctypes.addressof(self._stop_words) + 8)
         self._kick = None
-        if hasattr(_uclib, "uc_pyloader_stop_words"):
+        if self.patched_engine:
             _uclib.uc_pyloader_stop_words(self._hv, self._stop_words)
             self._kick = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(
                 ctypes.cast(_uclib.uc_pyloader_kick, ctypes.c_void_p).value)

@@ -69,7 +69,7 @@ class ElfImage:
     """The header and program headers of an ELF file, validated against its size.
 
     kernel=True checks only what load_elf_binary does before it maps anything (the magic,
-    e_type, e_machine, e_phentsize, at most 4 KiB of program headers, all of them in the
+    e_type, e_machine, e_phentsize, at most 64 KiB of program headers, all of them in the
     file): the kernel ignores EI_CLASS and EI_DATA and runs segments that are out of order,
     overlapping or past the end of the file (binfmt/elf.py then fails or faults as it does).
     Otherwise the segments are validated too, as the linker wants them."""
@@ -92,8 +92,7 @@ class ElfImage:
             raise ElfError(f"{path}: ELF type {self.e_type} is not an executable or shared object")
         if phentsize != PHDR_SIZE:
             raise ElfError(f"{path}: bad program header size {phentsize}")
-        limit = MAX_PHDRS_BYTES
-        if self.e_phnum < 1 or self.e_phnum * PHDR_SIZE > limit:
+        if self.e_phnum < 1 or self.e_phnum * PHDR_SIZE > MAX_PHDRS_BYTES:
             raise ElfError(f"{path}: bad program header count {self.e_phnum}")
         end = self.e_phoff + self.e_phnum * PHDR_SIZE
         if end > len(data):

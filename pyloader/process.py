@@ -24,7 +24,6 @@ from syscalls import dispatch_table, procfs
 from syscalls.table import BY_NAME, SYSCALLS
 from syscalls.vfs import FdTable, Root
 
-from . import engine
 from .binfmt import ExecFatal, do_execve
 from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu, TlbAuto
 from .elf import ElfError
@@ -148,7 +147,8 @@ class Process(ThreadsMixin):
         self.timeout = timeout
         self.rng = random.Random(seed) if seed is not None else None
         self.cpu = Cpu(tlb)
-        self.tlb_auto = TlbAuto(self, trials=engine.chosen != "fast") if tlb == "auto" \
+        # the trials compare blocks per second, which only the stock engine's hook counts
+        self.tlb_auto = TlbAuto(self, trials=not self.cpu.patched_engine) if tlb == "auto" \
             else None
         self.mem = AddressSpace(self.cpu)
         self.fds = FdTable()
@@ -633,7 +633,7 @@ class Process(ThreadsMixin):
         if getattr(self, "_old_handlers", None):
             self._start_signal_watcher()
         if self.tlb_auto is not None:   # threads do not survive fork: the child's own
-            self.tlb_auto = TlbAuto(self, self.tlb_auto.trials)
+            self.tlb_auto = TlbAuto(self, trials=self.tlb_auto.trials)
             self.tlb_auto.start()
         if stack:
             self.cpu.set_reg("rsp", stack)

@@ -305,11 +305,22 @@ def median_of(res: dict[str, dict[str, Result]], wl: str, runner: str) -> float 
     return r.median if r else None
 
 
+def verdict(ok: bool | None) -> str:
+    return "SKIP" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def ratio_check(res: dict[str, dict[str, Result]], wl: str, runner: str, ref: str,
+                limit: float, text: str) -> Check:
+    """PASS when RUNNER's median on WL is at most LIMIT times REF's."""
+    got, base = median_of(res, wl, runner), median_of(res, wl, ref)
+    ratio = got / base if got and base else None
+    return Check(verdict(None if ratio is None else ratio <= limit),
+                 f"{text}: " + (f"{ratio:.2f}x ({fmt_time(got)} vs {fmt_time(base)})"
+                                if ratio else "n/a"), ratio)
+
+
 def checks(res: dict[str, dict[str, Result]]) -> list[Check]:
     out: list[Check] = []
-
-    def verdict(ok: bool | None) -> str:
-        return "SKIP" if ok is None else ("PASS" if ok else "FAIL")
 
     hello = median_of(res, "hello-dyn", "py-notrace")
     out.append(Check(verdict(None if hello is None else hello < 0.100),
@@ -334,30 +345,17 @@ def checks(res: dict[str, dict[str, Result]]) -> list[Check]:
             "INFO" if us is not None else "SKIP")
         out.append(Check(status, text, us))
 
-    cpu, qemu = median_of(res, "cpu", "py-notrace"), median_of(res, "cpu", "qemu")
-    ratio = cpu / qemu if cpu and qemu else None
-    out.append(Check(verdict(None if ratio is None else ratio <= 2.5),
-                     "CPU-bound within 2.5x of qemu-x86_64 (pyloader, trace off): "
-                     + (f"{ratio:.2f}x ({fmt_time(cpu)} vs {fmt_time(qemu)})"
-                        if ratio else "n/a"), ratio))
-
-    # the fast engine (issue 13): within 2.5x of qemu where the emulator's speed is what is
-    # measured, and no workload slower than on the stock engine
+    out.append(ratio_check(res, "cpu", "py-notrace", "qemu", 2.5,
+                           "CPU-bound within 2.5x of qemu-x86_64 (pyloader, trace off)"))
+    # the fast engine: within 2.5x of qemu where the emulator's speed is what is measured,
+    # and no workload slower than on the stock engine (5%: the noise of a median of a few
+    # runs on a shared machine)
     for wl in ("xz", "cpu", "python3-re"):
-        fast, qemu = median_of(res, wl, "py-fast"), median_of(res, wl, "qemu")
-        ratio = fast / qemu if fast and qemu else None
-        out.append(Check(verdict(None if ratio is None else ratio <= 2.5),
-                         f"{wl} on the fast engine within 2.5x of qemu-x86_64: "
-                         + (f"{ratio:.2f}x ({fmt_time(fast)} vs {fmt_time(qemu)})"
-                            if ratio else "n/a"), ratio))
+        out.append(ratio_check(res, wl, "py-fast", "qemu", 2.5,
+                               f"{wl} on the fast engine within 2.5x of qemu-x86_64"))
     for wl in ("xz", "cpu", "python3-re", "sqlite3", "hello-static"):
-        fast, stock = median_of(res, wl, "py-fast"), median_of(res, wl, "py-stock")
-        ratio = fast / stock if fast and stock else None
-        # 5% is the noise of a median of a few runs on a shared machine
-        out.append(Check(verdict(None if ratio is None else ratio <= 1.05),
-                         f"{wl}: fast engine no slower than stock: "
-                         + (f"{fmt_time(fast)} vs {fmt_time(stock)} ({ratio:.2f}x)"
-                            if ratio else "n/a"), ratio))
+        out.append(ratio_check(res, wl, "py-fast", "py-stock", 1.05,
+                               f"{wl}: fast engine no slower than stock"))
 
     for wl in ("hello-dyn", "cxx-dyn"):      # the Python ld.so reaches main no slower
         sysld = median_of(res, wl, "py-notrace-ldsys")

@@ -18,7 +18,6 @@ import os
 
 from ..elf import (
     ELFMAG,
-    EM_X86_64,
     ET_DYN,
     ET_EXEC,
     PF_R,
@@ -59,37 +58,26 @@ def _parse(data: bytes, path: str, code: int = errno.ENOEXEC) -> ElfImage:
 
 
 def interp_path(img: ElfImage) -> str | None:
-    """The first PT_INTERP's path, checked as load_elf_binary reads it."""
-    ph = img.first(PT_INTERP)
-    if ph is None:
-        return None
-    if ph.p_filesz > PATH_MAX or ph.p_filesz < 2:
-        raise ExecError(errno.ENOEXEC, f"{img.path}: bad PT_INTERP size {ph.p_filesz}")
-    if ph.p_offset + ph.p_filesz > len(img.data):
-        raise ExecError(errno.EIO, f"{img.path}: PT_INTERP lies outside the file")  # elf_read
-    raw = img.data[ph.p_offset:ph.p_offset + ph.p_filesz]
-    if raw[-1] != 0:
-        raise ExecError(errno.ENOEXEC, f"{img.path}: PT_INTERP is not NUL-terminated")
-    return raw[:raw.index(b"\0")].decode("utf-8", "surrogateescape")      # a C string
+    """The first PT_INTERP's path (ElfImage.interp), refused with the kernel's errno: EIO
+    when the file ends before it (elf_read), else ENOEXEC."""
+    try:
+        return img.interp
+    except ElfError as e:
+        ph = img.first(PT_INTERP)
+        short = 2 <= ph.p_filesz <= PATH_MAX and ph.p_offset + ph.p_filesz > len(img.data)
+        raise ExecError(errno.EIO if short else errno.ENOEXEC, str(e)) from None
 
 
 def open_interp(task, path: str) -> tuple[bytes, object, ElfImage]:
     """open_exec of the interpreter and the header checks made before the point of no
-    return: its magic and machine, its program headers (ELIBBAD otherwise)."""
+    return: its magic, machine and program headers (ELIBBAD otherwise)."""
     host, st, data = open_exec(task, path)
-    if data[:4] != ELFMAG or len(data) < 64 or int.from_bytes(data[18:20], "little") \
-            != EM_X86_64:
-        raise ExecError(errno.ELIBBAD, f"{path}: the interpreter is not an x86-64 ELF file")
     return host, st, _parse(data, path, errno.ELIBBAD)
 
 
 def mapping_name(task, host_path: bytes) -> str:
     """The name /proc/self/maps shows: the file's real path, as the guest sees it."""
     return os.fsdecode(task.root.to_guest(os.path.realpath(host_path)))
-
-
-def _fatal(what: str, code: int = errno.EINVAL):
-    return ExecFatal(code, what)
 
 
 def total_mapping_size(img: ElfImage) -> int:
@@ -100,7 +88,7 @@ def total_mapping_size(img: ElfImage) -> int:
         return 0
     lo = min(ph.p_vaddr & ~(PAGE_SIZE - 1) for ph in loads)
     hi = max(ph.p_vaddr + ph.p_memsz for ph in loads)
-    return page_align(max(0, hi - lo)) & ((1 << 64) - 1)
+    return page_align(max(0, hi - lo))
 
 
 def _vm_map(task, start: int, length: int, prot: int, fixed_noreplace: bool = False,
@@ -109,16 +97,16 @@ def _vm_map(task, start: int, length: int, prot: int, fixed_noreplace: bool = Fa
     mem = task.mem
     end = start + length
     if start < MMAP_MIN_ADDR:
-        raise _fatal(f"mapping at 0x{start:x} below mmap_min_addr", errno.EPERM)
+        raise ExecFatal(errno.EPERM, f"mapping at 0x{start:x} below mmap_min_addr")
     if end > TASK_SIZE or end < start:
-        raise _fatal(f"mapping at 0x{start:x} past TASK_SIZE", errno.ENOMEM)
+        raise ExecFatal(errno.ENOMEM, f"mapping at 0x{start:x} past TASK_SIZE")
     if fixed_noreplace and not mem.is_free(start, end):
-        raise _fatal(f"mapping at 0x{start:x} overlaps an existing one", errno.EEXIST)
+        raise ExecFatal(errno.EEXIST, f"mapping at 0x{start:x} overlaps an existing one")
     try:
         mem.map(start, length, prot, **file)
     except OSError as e:        # the host has no memory for it (vm_brk: -ENOMEM)
-        raise _fatal(f"cannot map 0x{length:x} bytes at 0x{start:x}: {e.strerror}",
-                     e.errno or errno.ENOMEM) from None
+        raise ExecFatal(e.errno or errno.ENOMEM,
+                        f"cannot map 0x{length:x} bytes at 0x{start:x}: {e.strerror}") from None
 
 
 def elf_load(task, img: ElfImage, bias: int, name: str, st,
@@ -138,30 +126,27 @@ def elf_load(task, img: ElfImage, bias: int, name: str, st,
         addr = bias + ph.p_vaddr
         pageoff = ph.p_vaddr & (PAGE_SIZE - 1)
         start = addr & ~(PAGE_SIZE - 1)
+        zero_start = start          # where the bss begins: after the file bytes, if any
         if ph.p_filesz:
             size = page_align(ph.p_filesz + pageoff)
             off = ph.p_offset - pageoff
             if off < 0 or off & (PAGE_SIZE - 1):
-                raise _fatal(f"LOAD segment at 0x{ph.p_vaddr:x}: file offset 0x{ph.p_offset:x} "
-                             f"is not page-aligned with it")
+                raise ExecFatal(errno.EINVAL, f"LOAD segment at 0x{ph.p_vaddr:x}: file offset "
+                                f"0x{ph.p_offset:x} is not page-aligned with it")
             chunk = bytearray(data[off:off + size]) if off < len(data) else bytearray()
-            if ph.p_memsz > ph.p_filesz and len(chunk) > pageoff + ph.p_filesz:
-                chunk[pageoff + ph.p_filesz:] = bytes(len(chunk) - pageoff - ph.p_filesz)
+            zero_start = start + pageoff + ph.p_filesz
+            if ph.p_memsz > ph.p_filesz and len(chunk) > zero_start - start:    # padzero
+                chunk[zero_start - start:] = bytes(len(chunk) - (zero_start - start))
             # the file may end before the segment does: the pages after it fault (SIGBUS)
             eof = start + page_align(len(chunk)) if len(chunk) < size else 0
             _vm_map(task, start, size, prot, fixed_noreplace=first and is_exec, name=name,
-                    offset=off, dev=st.st_dev, inode=st.st_ino, data=bytes(chunk), eof=eof)
-            pad = start + pageoff + ph.p_filesz         # padzero's clear_user faults there
-            if ph.p_memsz > ph.p_filesz and pad & (PAGE_SIZE - 1) and eof and pad >= eof \
-                    and prot & PROT_WRITE:
-                raise _fatal(f"LOAD segment at 0x{ph.p_vaddr:x}: its bss starts past the end "
-                             f"of the file", errno.EFAULT)
-            zero_start, zero_end = start + pageoff + ph.p_filesz, start + pageoff + ph.p_memsz
-        else:
-            zero_start = start
-            zero_end = start + pageoff + ph.p_memsz
+                    offset=off, dev=st.st_dev, inode=st.st_ino, data=chunk, eof=eof)
+            if ph.p_memsz > ph.p_filesz and zero_start & (PAGE_SIZE - 1) and eof \
+                    and zero_start >= eof and prot & PROT_WRITE:   # padzero's clear_user faults
+                raise ExecFatal(errno.EFAULT, f"LOAD segment at 0x{ph.p_vaddr:x}: its bss "
+                                "starts past the end of the file")
         if ph.p_memsz > ph.p_filesz:
-            zs, ze = page_align(zero_start), page_align(zero_end)
+            zs, ze = page_align(zero_start), page_align(start + pageoff + ph.p_memsz)
             if ze > zs:
                 _vm_map(task, zs, ze - zs, PROT_READ | PROT_WRITE | (prot & PROT_EXEC))
         first = False
@@ -170,7 +155,8 @@ def elf_load(task, img: ElfImage, bias: int, name: str, st,
         k = ph.p_vaddr
         if k >= TASK_SIZE or ph.p_filesz > ph.p_memsz or ph.p_memsz > TASK_SIZE or \
                 TASK_SIZE - ph.p_memsz < k:
-            raise _fatal(f"LOAD segment at 0x{k:x} of 0x{ph.p_memsz:x} bytes cannot fit")
+            raise ExecFatal(errno.EINVAL,
+                            f"LOAD segment at 0x{k:x} of 0x{ph.p_memsz:x} bytes cannot fit")
         brk = max(brk, k + ph.p_memsz)
     return phdr_addr, brk
 
@@ -184,24 +170,22 @@ def _dyn_bias(task, img: ElfImage, want: int | None) -> int:
         return (want - vaddr) & ~(PAGE_SIZE - 1)
     size = total_mapping_size(img)
     if not size:
-        raise _fatal("the image spans no memory")
+        raise ExecFatal(errno.EINVAL, "the image spans no memory")
     try:
         return task.mem.get_unmapped_area(size) - (vaddr & ~(PAGE_SIZE - 1))
     except OSError:
-        raise _fatal(f"no room for 0x{size:x} bytes", errno.ENOMEM) from None
+        raise ExecFatal(errno.ENOMEM, f"no room for 0x{size:x} bytes") from None
 
 
-def load_elf_interp(task, path: str, opened=None) -> tuple[ElfImage, int]:
+def load_elf_interp(task, path: str, opened: tuple) -> tuple[ElfImage, int]:
     """Map the interpreter in the mmap area; returns its image and load bias (AT_BASE is
     its first page). `opened`: what open_interp returned before the point of no return."""
-    host, st, img = opened if opened is not None else open_interp(task, path)
-    if img.e_type not in (ET_EXEC, ET_DYN):
-        raise _fatal(f"{path}: the interpreter is not an executable or shared object")
+    host, st, img = opened
     bias = _dyn_bias(task, img, None) if img.e_type == ET_DYN else 0
     elf_load(task, img, bias, mapping_name(task, host), st, is_exec=False)
     entry = img.e_entry + bias
     if entry >= TASK_SIZE:
-        raise _fatal(f"{path}: entry point 0x{entry:x} past TASK_SIZE")
+        raise ExecFatal(errno.EINVAL, f"{path}: entry point 0x{entry:x} past TASK_SIZE")
     return img, bias
 
 
@@ -239,9 +223,10 @@ def load_elf_binary(task, bprm: LinuxBinprm) -> int:
         bprm.steps.append(f"PT_INTERP {interp} mapped at 0x{bprm.interp_base:x}")
     else:
         if entry >= TASK_SIZE:
-            raise _fatal(f"entry point 0x{entry:x} past TASK_SIZE")
+            raise ExecFatal(errno.EINVAL, f"entry point 0x{entry:x} past TASK_SIZE")
         bprm.entry = entry
     bprm.interp_path = interp
+    bprm.interp_file = opened
     if task.use_vdso:
         # ARCH_SETUP_ADDITIONAL_PAGES, after the interpreter; when the Python linker will
         # map ld.so later, leave it the room the kernel would have given it, above

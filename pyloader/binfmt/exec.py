@@ -55,6 +55,9 @@ class LinuxBinprm:
         self.entry = 0              # where the CPU starts (ld.so's entry when it runs)
         self.interp_base = 0        # AT_BASE
         self.interp_path: str | None = None
+        # (host path, stat, ElfImage) of PT_INTERP, opened and checked before the point of
+        # no return: the Python linker maps and reads ld.so from it, not from the file again
+        self.interp_file: tuple | None = None
         self.sp = 0
         self.image: object = None   # the executable's ElfImage
         self.auxv: list = []        # [(AT_*, value)] as placed on the stack

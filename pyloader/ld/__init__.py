@@ -42,9 +42,8 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     With list_only, stop once every object is mapped (what `ldd` shows)."""
     from ..binfmt.elf import load_elf_interp
     interp = bprm.interp_path
-    host = task.root.host_path(interp.encode())
-    with open(host, "rb") as f:
-        rtld_data = f.read()
+    host, _, rtld_img = bprm.interp_file        # binfmt read and checked it
+    rtld_data = rtld_img.data
     # may raise LayoutError: nothing done yet (learning runs the real ld.so in a process
     # of its own)
     env = guest_env(bprm.envp)
@@ -73,7 +72,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     r.stack_top = r.scratch - 0x1000
 
     # the interpreter is mapped as the kernel would have mapped it (no syscalls)
-    img, bias = load_elf_interp(task, interp)
+    img, bias = load_elf_interp(task, interp, bprm.interp_file)
     r.stubs = StubPage(task)      # after ld.so, which then lands where the kernel puts it
     rt.l_addr = bias
     rt.is_rtld = True
