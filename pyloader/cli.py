@@ -113,11 +113,15 @@ def find_program(name: str, env: dict[str, str], root: str) -> str | None:
     """A name without '/' is looked up in $PATH inside the guest root, as strace does."""
     if "/" in name:
         return name
-    for d in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":"):
-        cand = os.path.join(d or ".", name)
-        host = os.path.join(root, cand.lstrip("/")) if root != "/" else cand
-        if os.path.isfile(host) and os.access(host, os.X_OK):
-            return cand
+    from syscalls.vfs import Root
+    r = Root(root)
+    try:
+        for d in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":"):
+            cand = os.path.join(d or ".", name)
+            if r.executable(cand):
+                return cand
+    finally:
+        r.close()
     return None
 
 

@@ -16,7 +16,7 @@ def where(task, addr: int) -> str:
     sym = ""
     if vma.inode:
         try:
-            sym = symbolize(task.root.host_path(vma.name.encode()), off)
+            sym = symbolize(task.root.read(vma.name), vma.name, off)
         except (OSError, ElfError):
             sym = ""
     return f"{vma.name}+{off:#x}" + (f" ({sym})" if sym else "")

@@ -191,11 +191,10 @@ SYM = struct.Struct("<IBBHQQ")
 STT_FUNC, STT_OBJECT = 2, 1
 
 
-def symbolize(path: bytes | str, offset: int) -> str:
-    """name+0xN of the function or object containing file-relative address `offset`."""
-    with open(path, "rb") as f:
-        data = f.read()
-    img = ElfImage(data, str(path))
+def symbolize(data: bytes, name: str, offset: int) -> str:
+    """name+0xN of the function or object containing file-relative address `offset` in
+    the ELF file `data` (called `name` in messages)."""
+    img = ElfImage(data, name)
     lo = img.load_bounds()[0] if img.is_dyn else 0
     addr = offset + lo if img.is_dyn else offset
     best = None

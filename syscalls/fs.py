@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import contextmanager
 
 from . import procfs, syscall
 from .host import buffer, from_bytes, host_read, host_syscall, host_write
 from .table import BY_NAME
-from .vfs import AT_FDCWD, err
+from .vfs import (
+    AT_FDCWD,
+    ENTRY,
+    FOLLOW,
+    NOFOLLOW,
+    O_PATH,
+    RESOLVE_BENEATH,
+    RESOLVE_NO_MAGICLINKS,
+    err,
+)
 
 POLLIN, POLLOUT = 1, 4
 NR = {name: sc.nr for name, sc in BY_NAME.items()}
@@ -22,6 +32,8 @@ IO_CHUNK = 1 << 24          # largest single host read we allocate for
 
 O_ACCMODE, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_TMPFILE = 3, 0o100, 0o200000, \
     0o400000, 0o2000000, 0o20200000
+VALID_OPEN_FLAGS = 0o37777703
+O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC
 AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x100, 0x200, 0x400, 0x1000
 F_DUPFD, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 1, 2, 1030
 FD_CLOEXEC = 1
@@ -37,6 +49,16 @@ def slong(v: int) -> int:
     return v - (1 << 64) if v & (1 << 63) else v
 
 
+def as_path(hdir: int, hpath: bytes) -> bytes:
+    """at_path's pair as one path, for host calls that take no dirfd."""
+    return hpath if hdir == AT_FDCWD else b"/proc/self/fd/%d/%s" % (hdir, hpath)
+
+
+def how_of(flags: int) -> str:
+    """The lookup of an *at call's last component by its AT_SYMLINK_NOFOLLOW flag."""
+    return NOFOLLOW if flags & AT_SYMLINK_NOFOLLOW else FOLLOW
+
+
 def read_path(t, ptr: int) -> bytes:
     path = t.mem.read_cstr(ptr, PATH_MAX + 1)
     if len(path) > PATH_MAX:
@@ -44,22 +66,58 @@ def read_path(t, ptr: int) -> bytes:
     return path
 
 
-def at_path(t, dirfd: int, path: bytes, follow: bool = True) -> tuple[int, bytes]:
-    """(host dirfd, host path) for a guest (dirfd, path) pair."""
+@contextmanager
+def at_path(t, dirfd: int, path: bytes, how: str = FOLLOW, empty: bool = False):
+    """(host dirfd, host path) for a guest (dirfd, path) pair, for one host *at call made
+    inside the with-block; descriptors the lookup opened are closed after it. how: FOLLOW,
+    NOFOLLOW or ENTRY (vfs.py). empty: an empty path names dirfd itself (AT_EMPTY_PATH)."""
     dirfd = sint(dirfd)
-    if path.startswith(procfs.PREFIXES):
-        rest = procfs.split(t, path, follow)
+    if not path:
+        if not empty:
+            raise err(errno.ENOENT)
+        yield (AT_FDCWD if dirfd == AT_FDCWD else t.fds.host(dirfd)), b""
+        return
+    root = t.root
+    rest = procfs.split(t, path, how == FOLLOW) if path.startswith(procfs.PREFIXES) else None
+    if root.is_host:
         # /proc/self/exe and /proc/self/fd/N are symlinks: only followed when asked to
-        if rest is not None and (follow or (rest != b"/exe" and not rest.startswith(b"/fd/"))):
-            return AT_FDCWD, procfs.host_path(t, rest)
-    if t.root.is_host:
-        if path.startswith(b"/") or dirfd == AT_FDCWD:
-            return AT_FDCWD, path
-        return t.fds.host(dirfd), path
-    dir_path = None
-    if not path.startswith(b"/") and dirfd != AT_FDCWD:
-        dir_path = t.fds.get(dirfd).path or b"/"
-    return AT_FDCWD, t.root.resolve(path, dir_path, follow)
+        if rest is not None and (how == FOLLOW or (rest != b"/exe"
+                                                   and not rest.startswith(b"/fd/"))):
+            yield AT_FDCWD, procfs.host_path(t, rest)
+        elif path.startswith(b"/") or dirfd == AT_FDCWD:
+            yield AT_FDCWD, path
+        else:
+            yield t.fds.host(dirfd), path
+        return
+    opened: list[int] = []
+    try:
+        if rest is None:
+            yield root.lookup(path, None if path.startswith(b"/") or dirfd == AT_FDCWD
+                              else t.fds.host(dirfd), how, opened)
+        else:
+            yield proc_lookup(t, rest, how, opened)
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def proc_lookup(t, rest: bytes, how: str, opened: list[int]) -> tuple[int, bytes]:
+    """The guest's own /proc/self/<rest> with a rootfs. Its magic links lead to what they
+    name inside the root (the walk goes on from there); other entries are the host's
+    /proc/self, walked beneath it and without its magic links (they lead to pyloader's)."""
+    target, obj, tail = procfs.magic(t, rest)
+    if (target is not None or obj is not None) and not tail and how != FOLLOW:
+        return AT_FDCWD, procfs.host_path(t, rest)      # the link itself (lstat, unlink)
+    if obj is not None:
+        if tail:
+            raise err(errno.ENOTDIR)
+        return AT_FDCWD, b"/proc/self/fd/%d" % obj      # exactly the guest's open file
+    if target is not None:
+        return t.root.lookup(target + tail, None, how, opened)
+    base = os.open(b"/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC)
+    opened.append(base)
+    return t.root.lookup(rest.lstrip(b"/") or b".", None, how, opened, base=base,
+                         resolve=RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
 
 
 def guest_fd_path(t, dirfd: int, path: bytes) -> bytes:
@@ -76,19 +134,33 @@ def do_open(t, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
     if not path:
         return -errno.ENOENT
     flags &= 0xFFFFFFFF
+    cloexec = bool(flags & O_CLOEXEC)
     rest = procfs.split(t, path) if path.startswith(procfs.PREFIXES) else None
     if rest is not None:
         data = procfs.content(t, rest)
         if data is not None:
-            return t.fds.install(procfs.memfd(data), path, bool(flags & O_CLOEXEC))
+            return t.fds.install(procfs.memfd(data), path, cloexec)
         fd = procfs.fd_dir(t, rest)
         if fd is not None:
-            return t.fds.install(fd, os.path.normpath(path), bool(flags & O_CLOEXEC))
-    hdir, hpath = at_path(t, dirfd, path, follow=not flags & O_NOFOLLOW)
-    fd = host_syscall(NR["openat"], hdir, hpath, flags | O_CLOEXEC, mode & 0o7777)
-    if fd < 0:
-        return fd
-    return t.fds.install(fd, guest_fd_path(t, dirfd, path), bool(flags & O_CLOEXEC))
+            return t.fds.install(fd, procfs.clean(path), cloexec)
+        if rest == b"/mem":
+            return t.fds.install(procfs.memfd(b"", "mem"), path, cloexec, file=procfs.ProcMem())
+    if t.root.is_host or rest is not None:
+        with at_path(t, dirfd, path, NOFOLLOW if flags & O_NOFOLLOW else FOLLOW) as (hd, hp):
+            fd = host_syscall(NR["openat"], hd, hp, flags | O_CLOEXEC, mode & 0o7777)
+        if fd < 0:
+            return fd
+    else:
+        # open(2)'s build_open_how: unknown flags dropped, O_PATH keeps only its own, the
+        # mode only with O_CREAT/O_TMPFILE (openat2 refuses what open ignores)
+        flags &= VALID_OPEN_FLAGS
+        if flags & O_PATH:
+            flags &= O_PATH_FLAGS
+        mode = mode & 0o7777 if flags & (O_CREAT | O_TMPFILE & ~O_DIRECTORY) else 0
+        d = sint(dirfd)
+        full = t.root.absolute(path, None if d == AT_FDCWD else t.fds.host(d))
+        fd = t.root.openat2(full, flags, mode)
+    return t.fds.install(fd, guest_fd_path(t, dirfd, path), cloexec)
 
 
 @syscall("openat")
@@ -162,6 +234,8 @@ def sys_write(t, fd, buf, count, *_):
     f = t.fds.files.get(fd)
     if f is None:
         return -errno.EBADF
+    if isinstance(f.file, procfs.ProcMem):
+        return f.file.write(t, f.host_fd, buf, count)
     data = t.mem.read(buf, min(count, MAX_RW_COUNT))
     r = host_write(f.host_fd, data) if not t.threads else None
     if r == -errno.EINTR:
@@ -173,16 +247,25 @@ def sys_write(t, fd, buf, count, *_):
 
 @syscall("pread64")
 def sys_pread64(t, fd, buf, count, off, *_):
-    h = t.fds.host(sint(fd))
-    data = os.pread(h, min(count, MAX_RW_COUNT, IO_CHUNK), slong(off))
+    f = t.fds.get(sint(fd))
+    count = min(count, MAX_RW_COUNT, IO_CHUNK)
+    if isinstance(f.file, procfs.ProcMem):
+        data = f.file.pread(t, off, count)    # the offset is an address: unsigned
+        if isinstance(data, int):
+            return data
+    else:
+        data = os.pread(f.host_fd, count, slong(off))
     t.mem.write(buf, data)
     return len(data)
 
 
 @syscall("pwrite64")
 def sys_pwrite64(t, fd, buf, count, off, *_):
-    h = t.fds.host(sint(fd))
-    return os.pwrite(h, t.mem.read(buf, min(count, MAX_RW_COUNT)), slong(off))
+    f = t.fds.get(sint(fd))
+    data = t.mem.read(buf, min(count, MAX_RW_COUNT))
+    if isinstance(f.file, procfs.ProcMem):
+        return f.file.pwrite(t, off, data)
+    return os.pwrite(f.host_fd, data, slong(off))
 
 
 def read_iovec(t, iov: int, cnt: int) -> list[tuple[int, int]]:
@@ -290,8 +373,8 @@ def sys_newfstatat(t, dirfd, path_ptr, statbuf, flags, *_):
         fd = sint(dirfd)
         hfd = AT_FDCWD if fd == AT_FDCWD else t.fds.host(fd)
         return struct_call(t, "newfstatat", 144, statbuf, hfd, b"", flags, at=2)
-    hdir, hpath = at_path(t, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
-    return struct_call(t, "newfstatat", 144, statbuf, hdir, hpath, flags, at=2)
+    with at_path(t, dirfd, path, how_of(flags)) as (hdir, hpath):
+        return struct_call(t, "newfstatat", 144, statbuf, hdir, hpath, flags, at=2)
 
 
 @syscall("stat")
@@ -314,14 +397,14 @@ def sys_statx(t, dirfd, path_ptr, flags, mask, buf, *_):
     path = read_path(t, path_ptr)
     if not path and flags & AT_EMPTY_PATH and sint(dirfd) != AT_FDCWD:
         return struct_call(t, "statx", 256, buf, t.fds.host(sint(dirfd)), b"", flags, mask)
-    hdir, hpath = at_path(t, dirfd, path or b".", follow=not flags & AT_SYMLINK_NOFOLLOW)
-    return struct_call(t, "statx", 256, buf, hdir, hpath, flags & ~AT_EMPTY_PATH, mask)
+    with at_path(t, dirfd, path or b".", how_of(flags)) as (hdir, hpath):
+        return struct_call(t, "statx", 256, buf, hdir, hpath, flags & ~AT_EMPTY_PATH, mask)
 
 
 @syscall("statfs")
 def sys_statfs(t, path_ptr, buf, *_):
-    _, hpath = at_path(t, AT_FDCWD, read_path(t, path_ptr))
-    return struct_call(t, "statfs", 120, buf, hpath)
+    with at_path(t, AT_FDCWD, read_path(t, path_ptr)) as (hdir, hpath):
+        return struct_call(t, "statfs", 120, buf, as_path(hdir, hpath))
 
 
 @syscall("fstatfs")
@@ -331,8 +414,8 @@ def sys_fstatfs(t, fd, buf, *_):
 
 def access_at(t, dirfd, path_ptr, mode, flags):
     path = read_path(t, path_ptr)
-    hdir, hpath = at_path(t, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
-    return host_syscall(NR["faccessat2"], hdir, hpath, mode, flags)
+    with at_path(t, dirfd, path, how_of(flags), empty=bool(flags & AT_EMPTY_PATH)) as (d, p):
+        return host_syscall(NR["faccessat2"], d, p, mode, flags)
 
 
 @syscall("access")
@@ -359,10 +442,8 @@ def readlink_at(t, dirfd, path_ptr, buf, size):
     if rest is not None:
         target = procfs.link(t, rest)
     if target is None:
-        hdir, hpath = at_path(t, dirfd, path, follow=False)
-        target = os.readlink(hpath, dir_fd=None if hdir == AT_FDCWD else hdir)
-        if not t.root.is_host and target.startswith(t.root.root):
-            target = t.root.to_guest(target)
+        with at_path(t, dirfd, path, NOFOLLOW, empty=True) as (hdir, hpath):
+            target = os.readlink(hpath, dir_fd=None if hdir == AT_FDCWD else hdir)
     target = target[:size]
     t.mem.write(buf, target)
     return len(target)
@@ -522,61 +603,66 @@ def sys_getcwd(t, buf, size, *_):
 
 @syscall("chdir")
 def sys_chdir(t, path_ptr, *_):
-    _, hpath = at_path(t, AT_FDCWD, read_path(t, path_ptr))
-    os.chdir(hpath)
+    with at_path(t, AT_FDCWD, read_path(t, path_ptr)) as (hdir, hpath):
+        fd = os.open(hpath, O_PATH | O_DIRECTORY | O_CLOEXEC,
+                     dir_fd=None if hdir == AT_FDCWD else hdir)
+    try:
+        t.root.chdir(fd)
+    finally:
+        os.close(fd)
     return 0
 
 
 @syscall("fchdir")
 def sys_fchdir(t, fd, *_):
-    os.fchdir(t.fds.host(sint(fd)))
+    t.root.chdir(t.fds.host(sint(fd)))
     return 0
 
 
-def path_call(t, name, dirfd, path_ptr, *rest, follow=True):
-    hdir, hpath = at_path(t, dirfd, read_path(t, path_ptr), follow=follow)
-    return host_syscall(NR[name], hdir, hpath, *rest)
+def path_call(t, name, dirfd, path_ptr, *rest, how=FOLLOW, empty=False):
+    with at_path(t, dirfd, read_path(t, path_ptr), how, empty) as (hdir, hpath):
+        return host_syscall(NR[name], hdir, hpath, *rest)
 
 
 @syscall("mkdirat")
 def sys_mkdirat(t, dirfd, path, mode, *_):
-    return path_call(t, "mkdirat", dirfd, path, mode, follow=False)
+    return path_call(t, "mkdirat", dirfd, path, mode, how=ENTRY)
 
 
 @syscall("mkdir")
 def sys_mkdir(t, path, mode, *_):
-    return path_call(t, "mkdirat", AT_FDCWD, path, mode, follow=False)
+    return path_call(t, "mkdirat", AT_FDCWD, path, mode, how=ENTRY)
 
 
 @syscall("mknodat")
 def sys_mknodat(t, dirfd, path, mode, dev, *_):
-    return path_call(t, "mknodat", dirfd, path, mode, dev, follow=False)
+    return path_call(t, "mknodat", dirfd, path, mode, dev, how=ENTRY)
 
 
 @syscall("mknod")
 def sys_mknod(t, path, mode, dev, *_):
-    return path_call(t, "mknodat", AT_FDCWD, path, mode, dev, follow=False)
+    return path_call(t, "mknodat", AT_FDCWD, path, mode, dev, how=ENTRY)
 
 
 @syscall("unlinkat")
 def sys_unlinkat(t, dirfd, path, flags, *_):
-    return path_call(t, "unlinkat", dirfd, path, flags, follow=False)
+    return path_call(t, "unlinkat", dirfd, path, flags, how=ENTRY)
 
 
 @syscall("unlink")
 def sys_unlink(t, path, *_):
-    return path_call(t, "unlinkat", AT_FDCWD, path, 0, follow=False)
+    return path_call(t, "unlinkat", AT_FDCWD, path, 0, how=ENTRY)
 
 
 @syscall("rmdir")
 def sys_rmdir(t, path, *_):
-    return path_call(t, "unlinkat", AT_FDCWD, path, AT_REMOVEDIR, follow=False)
+    return path_call(t, "unlinkat", AT_FDCWD, path, AT_REMOVEDIR, how=ENTRY)
 
 
-def two_paths(t, name, olddir, oldp, newdir, newp, *rest, follow_old=False):
-    od, op = at_path(t, olddir, read_path(t, oldp), follow=follow_old)
-    nd, np_ = at_path(t, newdir, read_path(t, newp), follow=False)
-    return host_syscall(NR[name], od, op, nd, np_, *rest)
+def two_paths(t, name, olddir, oldp, newdir, newp, *rest, old_how=ENTRY, empty=False):
+    with at_path(t, olddir, read_path(t, oldp), old_how, empty) as (od, op), \
+            at_path(t, newdir, read_path(t, newp), ENTRY) as (nd, np_):
+        return host_syscall(NR[name], od, op, nd, np_, *rest)
 
 
 @syscall("renameat2")
@@ -597,19 +683,20 @@ def sys_rename(t, oldp, newp, *_):
 @syscall("linkat")
 def sys_linkat(t, olddir, oldp, newdir, newp, flags, *_):
     return two_paths(t, "linkat", olddir, oldp, newdir, newp, flags,
-                     follow_old=bool(flags & AT_SYMLINK_FOLLOW))
+                     old_how=FOLLOW if flags & AT_SYMLINK_FOLLOW else NOFOLLOW,
+                     empty=bool(flags & AT_EMPTY_PATH))
 
 
 @syscall("link")
 def sys_link(t, oldp, newp, *_):
-    return two_paths(t, "linkat", AT_FDCWD, oldp, AT_FDCWD, newp, 0)
+    return two_paths(t, "linkat", AT_FDCWD, oldp, AT_FDCWD, newp, 0, old_how=NOFOLLOW)
 
 
 @syscall("symlinkat")
 def sys_symlinkat(t, target, newdir, linkpath, *_):
     tgt = read_path(t, target)
-    nd, np_ = at_path(t, newdir, read_path(t, linkpath), follow=False)
-    return host_syscall(NR["symlinkat"], tgt, nd, np_)
+    with at_path(t, newdir, read_path(t, linkpath), ENTRY) as (nd, np_):
+        return host_syscall(NR["symlinkat"], tgt, nd, np_)
 
 
 @syscall("symlink")
@@ -634,8 +721,8 @@ def sys_fchmod(t, fd, mode, *_):
 
 @syscall("fchownat")
 def sys_fchownat(t, dirfd, path, uid, gid, flags, *_):
-    return path_call(t, "fchownat", dirfd, path, uid, gid, flags,
-                     follow=not flags & AT_SYMLINK_NOFOLLOW)
+    return path_call(t, "fchownat", dirfd, path, uid, gid, flags, how=how_of(flags),
+                     empty=bool(flags & AT_EMPTY_PATH))
 
 
 @syscall("chown")
@@ -645,7 +732,7 @@ def sys_chown(t, path, uid, gid, *_):
 
 @syscall("lchown")
 def sys_lchown(t, path, uid, gid, *_):
-    return path_call(t, "fchownat", AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW, follow=False)
+    return path_call(t, "fchownat", AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW, how=NOFOLLOW)
 
 
 @syscall("fchown")
@@ -666,14 +753,14 @@ def sys_utimensat(t, dirfd, path_ptr, times, flags, *_):
     tbuf = from_bytes(t.mem.read(times, 32)) if times else None
     if not path_ptr:      # futimens: the descriptor itself
         return host_syscall(NR["utimensat"], t.fds.host(sint(dirfd)), None, tbuf, flags)
-    hdir, hpath = at_path(t, dirfd, read_path(t, path_ptr), follow=not flags & AT_SYMLINK_NOFOLLOW)
-    return host_syscall(NR["utimensat"], hdir, hpath, tbuf, flags)
+    return path_call(t, "utimensat", dirfd, path_ptr, tbuf, flags, how=how_of(flags),
+                     empty=bool(flags & AT_EMPTY_PATH))
 
 
 @syscall("truncate")
 def sys_truncate(t, path, length, *_):
-    _, hpath = at_path(t, AT_FDCWD, read_path(t, path))
-    return host_syscall(NR["truncate"], hpath, length)
+    with at_path(t, AT_FDCWD, read_path(t, path)) as (hdir, hpath):
+        return host_syscall(NR["truncate"], as_path(hdir, hpath), length)
 
 
 @syscall("ftruncate")
@@ -713,7 +800,13 @@ def sys_readahead(t, fd, *_):
 
 
 # --- extended attributes: passed to the host (the guest's files are the host's) -------------------
-def _xattr_get(t, nr_name, target, name, value, size, follow=True):
+def xattr_how(t) -> str:
+    """getxattr follows the last symlink, lgetxattr (and the other l* calls) does not."""
+    return NOFOLLOW if t.current_name in ("lgetxattr", "llistxattr", "lsetxattr",
+                                          "lremovexattr") else FOLLOW
+
+
+def _xattr_get(t, nr_name, target, name, value, size):
     attr = t.mem.read_cstr(name, 256)
     size = min(size, 1 << 16)
     buf = buffer(max(size, 1))
@@ -725,8 +818,8 @@ def _xattr_get(t, nr_name, target, name, value, size, follow=True):
 
 @syscall("getxattr", "lgetxattr")
 def sys_getxattr(t, path, name, value, size, *_):
-    _, hpath = at_path(t, AT_FDCWD, read_path(t, path), follow=t.current_name == "getxattr")
-    return _xattr_get(t, t.current_name, hpath, name, value, size)
+    with at_path(t, AT_FDCWD, read_path(t, path), xattr_how(t)) as (hdir, hpath):
+        return _xattr_get(t, t.current_name, as_path(hdir, hpath), name, value, size)
 
 
 @syscall("fgetxattr")
@@ -745,8 +838,8 @@ def _xattr_list(t, nr_name, target, lst, size):
 
 @syscall("listxattr", "llistxattr")
 def sys_listxattr(t, path, lst, size, *_):
-    _, hpath = at_path(t, AT_FDCWD, read_path(t, path), follow=t.current_name == "listxattr")
-    return _xattr_list(t, t.current_name, hpath, lst, size)
+    with at_path(t, AT_FDCWD, read_path(t, path), xattr_how(t)) as (hdir, hpath):
+        return _xattr_list(t, t.current_name, as_path(hdir, hpath), lst, size)
 
 
 @syscall("flistxattr")
@@ -759,28 +852,25 @@ def sys_setxattr(t, target, name, value, size, flags, *_):
     attr = t.mem.read_cstr(name, 256)
     data = from_bytes(t.mem.read(value, min(size, 1 << 16)))
     if t.current_name == "fsetxattr":
-        host = t.fds.host(sint(target))
-    else:
-        host = at_path(t, AT_FDCWD, read_path(t, target), follow=t.current_name == "setxattr")[1]
-    return host_syscall(t.current_nr, host, attr, data, size, flags)
+        return host_syscall(t.current_nr, t.fds.host(sint(target)), attr, data, size, flags)
+    with at_path(t, AT_FDCWD, read_path(t, target), xattr_how(t)) as (hdir, hpath):
+        return host_syscall(t.current_nr, as_path(hdir, hpath), attr, data, size, flags)
 
 
 @syscall("removexattr", "lremovexattr", "fremovexattr")
 def sys_removexattr(t, target, name, *_):
     attr = t.mem.read_cstr(name, 256)
     if t.current_name == "fremovexattr":
-        host = t.fds.host(sint(target))
-    else:
-        host = at_path(t, AT_FDCWD, read_path(t, target),
-                       follow=t.current_name == "removexattr")[1]
-    return host_syscall(t.current_nr, host, attr)
+        return host_syscall(t.current_nr, t.fds.host(sint(target)), attr)
+    with at_path(t, AT_FDCWD, read_path(t, target), xattr_how(t)) as (hdir, hpath):
+        return host_syscall(t.current_nr, as_path(hdir, hpath), attr)
 
 
 # --- the older time-setting calls: timevals (or a utimbuf) turned into utimensat's timespecs -----
 def _utimens(t, dirfd: int, path_ptr: int, times: bytes | None, flags: int = 0) -> int:
     tbuf = from_bytes(times) if times is not None else None
-    hdir, hpath = at_path(t, dirfd, read_path(t, path_ptr), follow=True)
-    return host_syscall(NR["utimensat"], hdir, hpath, tbuf, flags)
+    with at_path(t, dirfd, read_path(t, path_ptr)) as (hdir, hpath):
+        return host_syscall(NR["utimensat"], hdir, hpath, tbuf, flags)
 
 
 def _timevals(t, ptr: int) -> bytes | None:

@@ -5,8 +5,9 @@ import errno
 import os
 
 from . import syscall
-from .fs import NR, at_path, read_path, sint, struct_call
+from .fs import NR, as_path, at_path, read_path, sint, struct_call
 from .host import from_bytes, host_syscall
+from .vfs import AT_FDCWD, FOLLOW, NOFOLLOW
 
 GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 
@@ -76,10 +77,9 @@ def sys_inotify_add_watch(t, fd, path, mask, *_):
     if f.path != INOTIFY_PATH:
         return -errno.EINVAL            # not an inotify descriptor: checked before the path
     h = f.host_fd
-    dirfd, hpath = at_path(t, -100, read_path(t, path), follow=not mask & IN_DONT_FOLLOW)
-    if dirfd != -100:
-        hpath = b"/proc/self/fd/%d/%s" % (dirfd, hpath)
-    return host_syscall(NR["inotify_add_watch"], h, hpath, mask & 0xFFFFFFFF)
+    with at_path(t, AT_FDCWD, read_path(t, path),
+                 NOFOLLOW if mask & IN_DONT_FOLLOW else FOLLOW) as (dirfd, hpath):
+        return host_syscall(NR["inotify_add_watch"], h, as_path(dirfd, hpath), mask & 0xFFFFFFFF)
 
 
 @syscall("inotify_rm_watch")

@@ -218,8 +218,7 @@ def _dropped_pages(t, vma, start: int, end: int) -> bytes:
     data = b""
     if vma.inode:
         try:
-            fd = os.open(t.root.host_path(vma.name.encode("utf-8", "surrogateescape")),
-                         os.O_RDONLY | os.O_CLOEXEC)
+            fd = t.root.open(vma.name.encode("utf-8", "surrogateescape"))
             try:
                 if os.fstat(fd).st_ino == vma.inode:
                     data = os.pread(fd, end - start, vma.offset + (start - vma.start))

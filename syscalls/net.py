@@ -6,10 +6,12 @@ import errno
 import os
 import stat
 import struct
+from contextlib import contextmanager
 
 from . import syscall
-from .fs import NR, sint
+from .fs import NR, as_path, sint
 from .host import buffer, from_bytes, host_syscall
+from .vfs import ENTRY, FOLLOW
 
 SOCK_CLOEXEC = 0o2000000
 MSG_DONTWAIT = 0x40
@@ -51,22 +53,80 @@ def sys_socketpair(t, domain, type_, proto, sv, *_):
     return 0
 
 
-def addr_in(t, addr: int, length: int):
-    return from_bytes(t.mem.read(addr, min(length, 128))) if addr else None
+AF_UNIX = 1
+SOCKADDR_MAX = 128                      # sizeof(struct sockaddr_storage)
+
+
+@contextmanager
+def addr_in(t, addr: int, length: int, how: str = FOLLOW):
+    """(host buffer, length) for a guest socket address. With a rootfs, a unix socket's
+    path name is looked up inside the root: a bind creates the name in the directory found
+    there (ENTRY), the other calls reach the socket found there (FOLLOW); the host gets
+    it as a /proc/self/fd name, which its own walk cannot take out of the root."""
+    if not addr:
+        yield None, 0
+        return
+    opened: list[int] = []
+    try:
+        raw = unix_in(t, t.mem.read(addr, min(length, SOCKADDR_MAX)), how, opened)
+        yield from_bytes(raw), len(raw) if opened else length
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def is_unix_path(raw: bytes) -> bool:
+    return len(raw) > 2 and raw[:2] == AF_UNIX.to_bytes(2, "little") and raw[2] != 0
+
+
+def unix_in(t, raw: bytes, how: str, opened: list[int]) -> bytes:
+    """addr_in's address bytes; descriptors the lookup opens go to `opened`."""
+    if t.root.is_host or not is_unix_path(raw):      # not a path name (unnamed, abstract)
+        return raw
+    path = raw[2:].split(b"\0", 1)[0]
+    host = as_path(*t.root.lookup(path, None, how, opened))
+    if len(host) >= 108:                # sizeof sun_path, with its NUL
+        raise OSError(errno.ENAMETOOLONG, "socket path too long with --rootfs")
+    if how == ENTRY:
+        t.root.sun_paths[host] = path
+    return raw[:2] + host + b"\0"
+
+
+def addr_out(t, raw: bytes) -> bytes:
+    """A socket address from the host as the guest names it: a unix socket bound inside
+    the root by its guest name (for a bind this process made: the name it gave)."""
+    if t.root.is_host or not is_unix_path(raw):
+        return raw
+    host = raw[2:].split(b"\0", 1)[0]
+    guest = t.root.sun_paths.get(host) or t.root.to_guest(host)
+    return raw[:2] + guest + b"\0"
+
+
+def put_addr(t, addr: int, lenp: int, room: int, raw: bytes) -> None:
+    """Store an address the guest asked for: what fits in its `room` bytes, and the
+    address's whole length, as move_addr_to_user does."""
+    t.mem.write(addr, raw[:room])
+    t.mem.write(lenp, len(raw).to_bytes(4, "little"))
 
 
 @syscall("bind")
 def sys_bind(t, fd, addr, length, *_):
-    return host_syscall(NR["bind"], t.fds.host(sint(fd)), addr_in(t, addr, length), length)
+    h = t.fds.host(sint(fd))
+    with addr_in(t, addr, length, ENTRY) as (a, hlen):
+        return host_syscall(NR["bind"], h, a, hlen)
 
 
 @syscall("connect")
 def sys_connect(t, fd, addr, length, *_):
     """A connect that must wait for the peer parks only its thread: made non-blocking on the
     host, it is completed when the socket turns writable (SO_ERROR is then its result)."""
-    import fcntl
     h = t.fds.host(sint(fd))
-    a = addr_in(t, addr, length)
+    with addr_in(t, addr, length) as (a, hlen):
+        return _connect(t, h, a, hlen)
+
+
+def _connect(t, h: int, a, length: int) -> int:
+    import fcntl
     if not (t.threads and t.other_threads_alive()):
         return t.blocking(host_syscall, NR["connect"], h, a, length)
     flags = fcntl.fcntl(h, fcntl.F_GETFL)
@@ -98,12 +158,13 @@ def addr_out_call(t, nr, fd, addr, lenp, *extra):
     if not addr:
         return host_syscall(nr, t.fds.host(sint(fd)), None, None, *extra)
     ln = int.from_bytes(t.mem.read(lenp, 4), "little")
-    abuf, lbuf = buffer(max(ln, 1)), from_bytes(ln.to_bytes(4, "little"))
+    if sint(ln) < 0:
+        return -errno.EINVAL
+    abuf, lbuf = buffer(SOCKADDR_MAX), from_bytes(SOCKADDR_MAX.to_bytes(4, "little"))
     r = host_syscall(nr, t.fds.host(sint(fd)), abuf, lbuf, *extra)
     if r >= 0:
         out = int.from_bytes(lbuf.raw[:4], "little")
-        t.mem.write(addr, abuf.raw[:min(ln, out)])
-        t.mem.write(lenp, lbuf.raw[:4])
+        put_addr(t, addr, lenp, ln, addr_out(t, abuf.raw[:min(out, SOCKADDR_MAX)]))
     return r
 
 
@@ -129,8 +190,9 @@ def sys_accept4(t, fd, addr, lenp, flags=0, *_):
 def sys_sendto(t, fd, buf, length, flags, addr, alen):
     data = from_bytes(t.mem.read(buf, length))
     h = t.fds.host(sint(fd))
-    return t.blocking(host_syscall, NR["sendto"], h, data, length, flags,
-                      addr_in(t, addr, alen), alen if addr else 0, **waits(h, flags, POLLOUT))
+    with addr_in(t, addr, alen) as (a, hlen):
+        return t.blocking(host_syscall, NR["sendto"], h, data, length, flags, a, hlen,
+                          **waits(h, flags, POLLOUT))
 
 
 @syscall("recvfrom")
@@ -139,7 +201,7 @@ def sys_recvfrom(t, fd, buf, length, flags, addr, lenp):
     data = buffer(max(length, 1))
     if addr:
         ln = int.from_bytes(t.mem.read(lenp, 4), "little")
-        abuf, lbuf = buffer(max(ln, 1)), from_bytes(ln.to_bytes(4, "little"))
+        abuf, lbuf = buffer(SOCKADDR_MAX), from_bytes(SOCKADDR_MAX.to_bytes(4, "little"))
     else:
         abuf = lbuf = None
     h = t.fds.host(sint(fd))
@@ -150,8 +212,8 @@ def sys_recvfrom(t, fd, buf, length, flags, addr, lenp):
     if r >= 0:
         t.mem.write(buf, data.raw[:r])
         if addr:
-            t.mem.write(addr, abuf.raw[:ln])
-            t.mem.write(lenp, lbuf.raw[:4])
+            out = int.from_bytes(lbuf.raw[:4], "little")
+            put_addr(t, addr, lenp, ln, addr_out(t, abuf.raw[:min(out, SOCKADDR_MAX)]))
     return r
 
 
@@ -214,17 +276,31 @@ class _HostMsg:
         self.hiov = (ctypes.c_uint64 * (2 * self.iovlen or 1))()
         for i, (hb, (_, ln)) in enumerate(zip(self.hbufs, self.vecs)):
             self.hiov[2 * i], self.hiov[2 * i + 1] = ctypes.addressof(hb), ln
-        self.hname = (buffer(max(self.namelen, 1)) if receiving else
-                      from_bytes(t.mem.read(self.name, self.namelen))) if self.name else None
+        self.opened: list[int] = []     # descriptors of a unix name's lookup: close()
+        if not self.name:
+            self.hname = None
+        elif receiving:
+            self.hname = buffer(SOCKADDR_MAX)
+        else:
+            raw = t.mem.read(self.name, min(self.namelen, SOCKADDR_MAX))
+            self.hname = from_bytes(unix_in(t, raw, FOLLOW, self.opened))
+            if self.opened:
+                self.namelen = len(self.hname.raw)
         clen = min(self.controllen, 1 << 16)
         if self.control and not receiving:
             self.hcontrol = from_bytes(_scm_rights(t.mem.read(self.control, clen), t.fds.host))
         else:
             self.hcontrol = buffer(max(clen, 1)) if self.control else None
         self.hdr = from_bytes(MSGHDR.pack(
-            ctypes.addressof(self.hname) if self.hname else 0, self.namelen,
+            ctypes.addressof(self.hname) if self.hname else 0,
+            SOCKADDR_MAX if receiving and self.name else self.namelen,
             ctypes.addressof(self.hiov), self.iovlen,
             ctypes.addressof(self.hcontrol) if self.hcontrol else 0, clen, self.flags))
+
+    def close(self) -> None:
+        for fd in self.opened:
+            os.close(fd)
+        self.opened.clear()
 
     def copy_back(self, n: int) -> None:
         t = self.t
@@ -237,7 +313,9 @@ class _HostMsg:
             left -= k
         (_, namelen, _, _, _, controllen, flags) = MSGHDR.unpack(self.hdr.raw[:MSGHDR.size])
         if self.hname:
-            t.mem.write(self.name, self.hname.raw[:min(namelen, self.namelen)])
+            name = addr_out(t, self.hname.raw[:min(namelen, SOCKADDR_MAX)])
+            t.mem.write(self.name, name[:self.namelen])
+            namelen = len(name)
         if self.hcontrol and controllen:
             cloexec = bool(self.recv_flags & MSG_CMSG_CLOEXEC)
             got = _scm_rights(self.hcontrol.raw[:controllen],
@@ -252,7 +330,11 @@ class _HostMsg:
 def sys_sendmsg(t, fd, msg, flags, *_):
     h = sock(t, fd)
     m = _HostMsg(t, msg, receiving=False)
-    return t.blocking(host_syscall, NR["sendmsg"], h, m.hdr, flags, **waits(h, flags, POLLOUT))
+    try:
+        return t.blocking(host_syscall, NR["sendmsg"], h, m.hdr, flags,
+                          **waits(h, flags, POLLOUT))
+    finally:
+        m.close()
 
 
 @syscall("recvmsg")
@@ -282,8 +364,11 @@ def sys_sendmmsg(t, fd, vec, vlen, flags, *_):
     for i in range(min(vlen, 1024)):            # UIO_MAXIOV
         addr = vec + MMSGHDR_SIZE * i
         m = _HostMsg(t, addr, receiving=False)
-        r = t.blocking(host_syscall, NR["sendmsg"], h, m.hdr, flags,
-                       **waits(h, flags | (MSG_DONTWAIT if sent else 0), POLLOUT))
+        try:
+            r = t.blocking(host_syscall, NR["sendmsg"], h, m.hdr, flags,
+                           **waits(h, flags | (MSG_DONTWAIT if sent else 0), POLLOUT))
+        finally:
+            m.close()
         if not isinstance(r, int):
             return r
         if r < 0:

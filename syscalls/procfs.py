@@ -4,8 +4,10 @@ Other /proc paths are the host's (there is one host process per guest, so /proc/
 and friends are close to true)."""
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 
 _SELF = re.compile(rb"^/proc/(self|thread-self|\d+)(/task/\d+)?(/.*)?$")
 
@@ -21,21 +23,28 @@ _DEV_FD = re.compile(rb"^/dev/fd(/.*)?$")
 _DEV_STD = {b"/dev/stdin": b"/fd/0", b"/dev/stdout": b"/fd/1", b"/dev/stderr": b"/fd/2"}
 
 
+def clean(path: bytes) -> bytes:
+    """Repeated slashes and "." dropped; ".." kept: after a magic link (/proc/self/fd/N/..)
+    it is a step up from the link's target, which only the walk can take."""
+    return b"/" + b"/".join(p for p in path.split(b"/") if p not in (b"", b"."))
+
+
 def split(t, path: bytes, follow: bool = True) -> bytes | None:
     """The part after /proc/self for the guest's own /proc entry (or /dev/fd/N, and
     /dev/stdin... when followed), else None."""
+    path = clean(path)
     if path.startswith(b"/dev/"):
-        path = os.path.normpath(path)
         m = _DEV_FD.match(path)
         if m:
             return b"/fd" + (m.group(1) or b"")
         return _DEV_STD.get(path) if follow else None
     if not path.startswith(b"/proc/"):
         return None
-    m = _SELF.match(os.path.normpath(path))
+    m = _SELF.match(path)
     if m is None or not _own(t, m.group(1)):
         return None
-    return m.group(3) or b""
+    rest = m.group(3) or b""
+    return None if rest == b"/.." or rest.startswith(b"/../") else rest
 
 
 def content(t, rest: bytes) -> bytes | None:
@@ -61,7 +70,7 @@ def content(t, rest: bytes) -> bytes | None:
 def link(t, rest: bytes) -> bytes | None:
     """readlink of /proc/self/<rest> as the guest sees it, or None if not ours."""
     if rest == b"/exe":
-        return t.root.to_guest(os.path.realpath(t.root.host_path(os.fsencode(t.exe))))
+        return t.root.realpath(t.exe)
     if rest == b"/cwd":
         return t.root.guest_cwd()
     if rest == b"/root":
@@ -70,6 +79,79 @@ def link(t, rest: bytes) -> bytes | None:
     if m:
         return t.fd_path(int(m.group(1)))
     return None
+
+
+MAGIC = re.compile(rb"^/(root|cwd|exe|fd/\d+)(/.*)?$")
+
+
+def magic(t, rest: bytes) -> tuple[bytes | None, int | None, bytes]:
+    """For /proc/self/<rest> through one of the guest's magic links (root, cwd, exe, fd/N):
+    (guest path of the link's target, or None; host descriptor of a target that has no
+    path to walk (a pipe, a socket, a file: only itself), or None; what follows the link)."""
+    m = MAGIC.match(rest)
+    if m is None:
+        return None, None, rest
+    name, tail = m.group(1), m.group(2) or b""
+    if name == b"root":
+        return b"/", None, tail
+    if name == b"cwd":
+        return t.root.guest_cwd(), None, tail
+    if name == b"exe":
+        return t.root.realpath(t.exe), None, tail
+    h = t.fds.host(int(name[3:]))
+    if stat.S_ISDIR(os.fstat(h).st_mode):
+        return t.root.guest_dir(h), None, tail
+    return None, h, tail
+
+
+class ProcMem:
+    """/proc/self/mem: the guest's memory at the file offset (the host's file would be
+    pyloader's). As access_remote_vm: a transfer stops at the first page that is not
+    mapped (EIO when that is the first one), and writes ignore the pages' protection.
+    The host descriptor behind it is an empty memfd, which keeps the file offset."""
+    PAGE = 4096
+
+    @staticmethod
+    def mapped(t, addr: int) -> bool:
+        return t.mem.find(addr) is not None and not t.mem.past_eof(addr)
+
+    def pread(self, t, off: int, count: int) -> bytes | int:
+        out = []
+        addr, end = off, off + count
+        while addr < end:
+            n = min(end, (addr // self.PAGE + 1) * self.PAGE) - addr
+            if not self.mapped(t, addr):
+                break
+            out.append(t.mem.read(addr, n))
+            addr += n
+        return b"".join(out) if out or not count else -errno.EIO
+
+    def pwrite(self, t, off: int, data: bytes) -> int:
+        done = 0
+        while done < len(data):
+            addr = off + done
+            n = min(len(data) - done, (addr // self.PAGE + 1) * self.PAGE - addr)
+            if not self.mapped(t, addr):
+                break
+            t.mem.write(addr, data[done:done + n])
+            done += n
+        return done if done or not data else -errno.EIO
+
+    def read(self, t, host_fd: int, buf: int, count: int) -> int:
+        pos = os.lseek(host_fd, 0, os.SEEK_CUR)
+        data = self.pread(t, pos, min(count, 1 << 24))
+        if isinstance(data, int):
+            return data
+        t.mem.write(buf, data)
+        os.lseek(host_fd, pos + len(data), os.SEEK_SET)
+        return len(data)
+
+    def write(self, t, host_fd: int, buf: int, count: int) -> int:
+        pos = os.lseek(host_fd, 0, os.SEEK_CUR)
+        n = self.pwrite(t, pos, t.mem.read(buf, min(count, 1 << 24)))
+        if n > 0:
+            os.lseek(host_fd, pos + n, os.SEEK_SET)
+        return n
 
 
 _fd_dirs: dict[int, str] = {}          # pid -> this process's private directory
@@ -97,13 +179,14 @@ def fd_dir(t, rest: bytes) -> int | None:
 
 
 def host_path(t, rest: bytes) -> bytes:
-    """Where on the host an entry of the guest's /proc/self is (for open/stat)."""
+    """Where on the host an entry of the guest's /proc/self is, with the host root (its
+    cwd and root are the host's): for open/stat."""
     m = re.fullmatch(rb"/fd/(\d+)(/.*)?", rest)
     if m:
         f = t.fds.get(int(m.group(1)))
         return f"/proc/self/fd/{f.host_fd}".encode() + (m.group(2) or b"")
     if rest == b"/exe":
-        return t.root.host_path(os.fsencode(t.exe))
+        return os.fsencode(t.exe)
     return b"/proc/self" + rest
 
 

@@ -1,17 +1,28 @@
 """The guest's view of files: the root policy and the file descriptor table.
 
-Guest paths reach the host only through `Root.resolve`. With the host root ("/") paths pass
-through unchanged (dirfd-relative calls use the host dirfd). With `--rootfs DIR` every path
-is resolved component by component inside DIR, following symlinks as the kernel's
-path walk does but with DIR as "/", so neither ".." nor a symlink can climb out.
+With the host root ("/") guest paths pass through unchanged (dirfd-relative calls use the
+host dirfd). With `--rootfs DIR` the guest is chrooted to DIR: every lookup is made by the
+host kernel with openat2(RESOLVE_IN_ROOT) on a descriptor of DIR, so "..", symlinks and
+renames racing with the walk resolve inside DIR exactly as chroot(2) would, and the guest's
+cwd is a descriptor too (never the host process's cwd). What the host does next with the
+object is done through a descriptor, never by a path the host would walk again.
 """
 from __future__ import annotations
 
 import errno
 import os
+import stat
+import struct
+
+from .host import host_syscall
 
 AT_FDCWD = -100
-MAXSYMLINKS = 40
+O_PATH = 0o10000000
+NR_OPENAT2 = 437
+RESOLVE_NO_MAGICLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x02, 0x08, 0x10
+# how a lookup treats its last component (the kernel's LOOKUP_FOLLOW, or a call on the
+# directory entry itself: lstat, readlink, or one that creates or removes the name)
+FOLLOW, NOFOLLOW, ENTRY = "follow", "nofollow", "entry"
 NR_OPEN_DEFAULT = 1024   # RLIMIT_NOFILE soft limit the guest sees
 
 
@@ -98,23 +109,27 @@ class FdTable:
 
 
 class Root:
-    """Where guest "/" is on the host, and how guest paths become host paths."""
+    """Where guest "/" is on the host, the guest's cwd, and guest path lookups."""
 
     def __init__(self, root: str = "/"):
-        self.root = os.path.realpath(root).encode()
+        self.root = os.fsencode(os.path.realpath(root))
         self.is_host = self.root == b"/"
-
-    # The guest's cwd is the host process's cwd (chdir goes to the host), shown relative
-    # to the root.
-    def guest_cwd(self) -> bytes:
-        cwd = os.getcwdb()
+        self.fd = self.cwd = -1
+        self.sun_paths: dict[bytes, bytes] = {}   # host sun_path of a bind -> guest's
         if self.is_host:
-            return cwd
-        if cwd == self.root:
-            return b"/"
-        if cwd.startswith(self.root + b"/"):
-            return cwd[len(self.root):]
-        return b"/"
+            return
+        self.fd = os.open(self.root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        # chroot(8) starts in the new "/": the host cwd is kept only when it is inside
+        cwd = os.getcwdb()
+        inside = cwd == self.root or cwd.startswith(self.root + b"/")
+        self.cwd = os.open(cwd if inside else self.root,
+                           os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    def close(self) -> None:
+        for fd in (self.fd, self.cwd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.cwd = -1
 
     def to_guest(self, host_path: bytes) -> bytes:
         """A host path inside the root as the guest names it."""
@@ -126,42 +141,112 @@ class Root:
             return host_path[len(self.root):]
         return host_path
 
-    def resolve(self, path: bytes, dir_path: bytes | None = None, follow: bool = True) -> bytes:
-        """A guest path (relative to guest dir `dir_path`, else to the cwd) -> host path.
+    # --- the guest's cwd ------------------------------------------------------------------
+    def guest_cwd(self) -> bytes:
+        if self.is_host:
+            return os.getcwdb()
+        return self.guest_dir(self.cwd)
 
-        Only used with a rootfs; with the host root the callers pass paths straight on."""
+    def chdir(self, host_fd: int) -> None:
+        """Make the directory open as host_fd (the caller keeps its own) the cwd."""
+        if not stat.S_ISDIR(os.fstat(host_fd).st_mode):
+            raise err(errno.ENOTDIR)
+        if not os.access(b"/proc/self/fd/%d" % host_fd, os.X_OK):    # MAY_EXEC|MAY_CHDIR
+            raise err(errno.EACCES)
+        if self.is_host:
+            os.fchdir(host_fd)
+            return
+        old, self.cwd = self.cwd, os.dup(host_fd)
+        os.close(old)
+
+    # --- lookups (with a rootfs) -------------------------------------------------------------
+    def guest_dir(self, host_fd: int) -> bytes:
+        """The guest path of a directory open on the host: what a relative lookup starts
+        from (the kernel's d_path, so a directory renamed since it was opened is found)."""
+        if host_fd != self.cwd and not stat.S_ISDIR(os.fstat(host_fd).st_mode):
+            raise err(errno.ENOTDIR)
+        target = os.readlink(b"/proc/self/fd/%d" % host_fd)
+        if target.endswith(b" (deleted)") and os.fstat(host_fd).st_nlink == 0:
+            raise err(errno.ENOENT)
+        guest = self.to_guest(target)
+        if guest is target:          # moved out of the root by the host: nothing to walk
+            raise err(errno.ENOENT)
+        return guest
+
+    def absolute(self, path: bytes, dir_fd: int | None = None) -> bytes:
+        """A guest path made absolute: relative to host directory dir_fd, else the cwd."""
+        if path.startswith(b"/"):
+            return path
+        return self.guest_dir(self.cwd if dir_fd is None else dir_fd) + b"/" + path
+
+    def openat2(self, path: bytes, flags: int, mode: int = 0, base: int | None = None,
+                resolve: int = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) -> int:
+        """A host descriptor for guest path `path` (absolute, or relative to `base`, which is
+        then the root of the walk), looked up by the host kernel inside the root."""
+        how = struct.pack("<QQQ", flags | os.O_CLOEXEC, mode, resolve)
+        for _ in range(8):
+            fd = host_syscall(NR_OPENAT2, self.fd if base is None else base, path, how, 24)
+            if fd != -errno.EAGAIN:      # a rename or mount raced with the walk: again
+                break
+        if fd < 0:
+            raise err(-fd)
+        return fd
+
+    def lookup(self, path: bytes, dir_fd: int | None, how: str, opened: list[int],
+               base: int | None = None, resolve: int = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+               ) -> tuple[int, bytes]:
+        """(host dirfd, name) for a host *at call on guest path `path`. FOLLOW: the object
+        itself, found inside the root, as its /proc/self/fd magic link (the host follows it
+        to exactly that object); otherwise the directory found inside the root and the last
+        name, which the host call does not follow. Descriptors it opens go to `opened`."""
+        full = path if base is not None else self.absolute(path, dir_fd)
+        if how == FOLLOW or (how == NOFOLLOW and path.endswith(b"/")):  # "name/" follows
+            fd = self.openat2(full, O_PATH, base=base, resolve=resolve)
+            opened.append(fd)
+            return AT_FDCWD, b"/proc/self/fd/%d" % fd
+        parent, _, name = full.rstrip(b"/").rpartition(b"/")
+        if name in (b"", b".", b".."):     # never a symlink: the directory itself, as "."
+            fd = self.openat2(full, O_PATH | os.O_DIRECTORY, base=base, resolve=resolve)
+            opened.append(fd)
+            return fd, b"."
+        if base is None:
+            parent = parent or b"/"
+        fd = self.openat2(parent or b".", O_PATH | os.O_DIRECTORY, base=base, resolve=resolve)
+        opened.append(fd)
+        return fd, name + (b"/" if full.endswith(b"/") else b"")
+
+    # --- the loader's own opens ----------------------------------------------------------------
+    def open(self, path: bytes | str, flags: int = os.O_RDONLY) -> int:
+        """A host descriptor for an absolute guest path (or one relative to the cwd), as
+        the guest's open would find it: the program, its interpreter, libraries."""
+        path = os.fsencode(path)
+        if self.is_host:
+            return os.open(path, flags | os.O_CLOEXEC)
         if not path:
             raise err(errno.ENOENT)
-        if path.startswith(b"/"):
-            base = b"/"
-        else:
-            base = dir_path if dir_path is not None else self.guest_cwd()
-        parts = [p for p in (base + b"/" + path).split(b"/") if p]
-        trailing_slash = path.endswith(b"/")
-        done: list[bytes] = []
-        links = 0
-        while parts:
-            name = parts.pop(0)
-            if name == b".":
-                continue
-            if name == b"..":
-                if done:
-                    done.pop()
-                continue
-            host = self.root + b"/" + b"/".join(done + [name])
-            last = not parts
-            if (not last or follow or trailing_slash) and os.path.islink(host):
-                links += 1
-                if links > MAXSYMLINKS:
-                    raise err(errno.ELOOP)
-                target = os.readlink(host)
-                if target.startswith(b"/"):
-                    done = []
-                parts = [p for p in target.split(b"/") if p] + parts
-                continue
-            done.append(name)
-        return self.root + b"/" + b"/".join(done) if done else self.root
+        return self.openat2(self.absolute(path), flags)
 
-    def host_path(self, guest_path: bytes) -> bytes:
-        """Absolute guest path -> host path (for the loader's own opens)."""
-        return guest_path if self.is_host else self.resolve(guest_path)
+    def read(self, path: bytes | str) -> bytes:
+        """The whole file at a guest path (as open finds it)."""
+        with open(self.open(path), "rb") as f:
+            return f.read()
+
+    def realpath(self, path: bytes | str) -> bytes:
+        """The guest's canonical name of a path (symlinks and ".." resolved inside the root)."""
+        fd = self.open(path, O_PATH)
+        try:
+            return self.to_guest(os.readlink(b"/proc/self/fd/%d" % fd))
+        finally:
+            os.close(fd)
+
+    def executable(self, path: bytes | str) -> bool:
+        """Is there a regular file the caller may execute at this guest path?"""
+        try:
+            fd = self.open(path, O_PATH)
+        except OSError:
+            return False
+        try:
+            return (stat.S_ISREG(os.fstat(fd).st_mode)
+                    and os.access(b"/proc/self/fd/%d" % fd, os.X_OK))
+        finally:
+            os.close(fd)

@@ -66,6 +66,7 @@ BUILDS = {
     "jit": ("jit.c", ["-O2"]),
     "precise_fault": ("precise_fault.c", ["-O2"]),
     "timed_waits": ("timed_waits.c", ["-O1", "-pthread"]),
+    "rootfs_escape": ("rootfs_escape.c", ["-O1", "-w", "-static"]),
 }
 
 
@@ -106,10 +107,12 @@ def fresh_cache(path: Path) -> str:
 
 def pyloader(*args: str, input: bytes | None = None, timeout: float = 120, cwd=None,
              env=None) -> subprocess.CompletedProcess:
-    """Run `python -m pyloader ARGS` the way a user runs the command."""
+    """Run `python -m pyloader ARGS` the way a user runs the command (this checkout's
+    pyloader, from any cwd)."""
+    env = dict(env if env is not None else os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "pyloader", *args], check=False, input=input,
-                          capture_output=True, timeout=timeout, cwd=cwd,
-                          env=env if env is not None else os.environ.copy())
+                          capture_output=True, timeout=timeout, cwd=cwd, env=env)
 
 
 def native(*args: str, input: bytes | None = None, timeout: float = 60, cwd=None,

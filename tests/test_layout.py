@@ -20,15 +20,15 @@ RTLD = b"/lib64/ld-linux-x86-64.so.2"
 
 def _learn_and_truth(root_dir: str, program: str):
     root = Root(root_dir)
-    host = root.host_path(RTLD)
-    with open(host, "rb") as f:
-        data = f.read()
+    data = root.read(RTLD)
     bid = layout_mod.build_id(data)
-    debug = root.host_path(f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug".encode())
-    if not os.path.exists(debug):
+    debug = layout_mod.debug_file(root, bid)
+    if debug is None:
         pytest.skip(f"no debug info for {root_dir}'s glibc to check against (libc6-dbg)")
     learnt = learn_layout(data, root, program, glibc_minor(data))
-    truth = {"structs": layout_mod._read_dwarf(debug), "symbols": layout_mod._read_symbols(debug)}
+    with debug:
+        truth = {"structs": layout_mod._read_dwarf(debug),
+                 "symbols": layout_mod._read_symbols(debug)}
     return learnt, truth
 
 
@@ -228,7 +228,8 @@ def test_learn_command_prints_the_layout(examples):
     debug = f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug".encode()
     lines = got.stdout.splitlines()
     if os.path.exists(debug):
-        truth = layout_mod._read_dwarf(debug)
+        with open(debug, "rb") as f:
+            truth = layout_mod._read_dwarf(f)
         assert f"struct link_map ({truth['link_map']['size']} bytes)" in lines
         off = truth["pthread"]["members"]["tid"][0]
         assert any(ln.split()[:2] == [f"0x{off:04x}", "tid"] for ln in lines)

@@ -11,6 +11,8 @@ import errno
 import os
 import stat
 
+from syscalls.vfs import O_PATH
+
 BINPRM_BUF_SIZE = 256
 MAX_REWRITES = 5          # exec_binprm: "for (depth = 0;; depth++) if (depth > 5) -ELOOP"
 MAX_ARG_STRLEN = 32 * 4096
@@ -64,24 +66,30 @@ class LinuxBinprm:
 
 
 def open_exec(task, path: str) -> tuple[bytes, os.stat_result, bytes]:
-    """Find and read an executable as open_exec does; ENOENT/EACCES/ENOEXEC as the kernel."""
+    """Find and read an executable as open_exec does; ENOENT/EACCES/ENOEXEC as the kernel.
+    Returns the file's canonical host path (for its name), its stat and its bytes, all of
+    the one file the lookup found (no second lookup by name)."""
     if not path:
         raise ExecError(errno.ENOENT)
     try:
-        host = task.root.host_path(os.fsencode(path))
-        st = os.stat(host)
+        fd = task.root.open(path, O_PATH)
     except OSError as e:
         raise ExecError(e.errno or errno.ENOENT) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ExecError(errno.EACCES, f"{path}: Permission denied (not a regular file)")
-    if not os.access(host, os.X_OK):
-        raise ExecError(errno.EACCES)
     try:
-        with open(host, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise ExecError(e.errno or errno.EACCES) from None
-    return host, st, data
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ExecError(errno.EACCES, f"{path}: Permission denied (not a regular file)")
+        here = b"/proc/self/fd/%d" % fd
+        if not os.access(here, os.X_OK):
+            raise ExecError(errno.EACCES)
+        try:
+            with open(here, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise ExecError(e.errno or errno.EACCES) from None
+        return os.readlink(here), st, data
+    finally:
+        os.close(fd)
 
 
 def prepare_binprm(task, bprm: LinuxBinprm) -> None:

@@ -109,10 +109,10 @@ def layout_for(ldso_data: bytes, root, program: str | None = None,
         data = _cached(bid, "debuginfo")
         if data is not None:
             return Layout(data)
-        debug = next((p for p in (root.host_path(f"{d}/{bid[:2]}/{bid[2:]}.debug".encode())
-                                  for d in DEBUG_ROOTS) if os.path.exists(p)), None)
+        debug = debug_file(root, bid)
         if debug is not None:
-            data = {"structs": _read_dwarf(debug), "symbols": _read_symbols(debug)}
+            with debug:
+                data = {"structs": _read_dwarf(debug), "symbols": _read_symbols(debug)}
             source = "debuginfo"
     if data is None and "learn" in sources:
         data = _cached(bid, "learn")
@@ -159,43 +159,51 @@ def write_cache(name: str, data: dict) -> None:
         pass
 
 
-def _read_symbols(path: bytes) -> dict[str, int]:
+def debug_file(root, bid: str):
+    """The separate debug file of build-id `bid` in the guest's root, open, or None."""
+    for d in DEBUG_ROOTS:
+        try:
+            return open(root.open(f"{d}/{bid[:2]}/{bid[2:]}.debug"), "rb")
+        except OSError:
+            pass
+    return None
+
+
+def _read_symbols(f) -> dict[str, int]:
     from elftools.elf.elffile import ELFFile
-    with open(path, "rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
-        if symtab is None:
-            return {}
-        return {s.name: s["st_value"] for s in symtab.iter_symbols() if s.name in HIDDEN_SYMBOLS}
+    symtab = ELFFile(f).get_section_by_name(".symtab")
+    if symtab is None:
+        return {}
+    return {s.name: s["st_value"] for s in symtab.iter_symbols() if s.name in HIDDEN_SYMBOLS}
 
 
 # --- DWARF ---------------------------------------------------------------------------------------
-def _read_dwarf(path: bytes) -> dict:
+def _read_dwarf(f) -> dict:
     from elftools.elf.elffile import ELFFile
-    with open(path, "rb") as f:
-        dwarf = ELFFile(f).get_dwarf_info()
-        found: dict = {}
-        # rtld.c's unit has them all up to 2.33; before 2.34 (libpthread apart) struct
-        # pthread is only in the TLS code's units, so those are read when it is missing
-        for wanted in (b"rtld.c", b"dl-tls.c", b"dl-tls_init_tp.c"):
-            if all(s in found for s in STRUCTS):
-                break
-            for cu in dwarf.iter_CUs():
-                name = cu.get_top_DIE().attributes.get("DW_AT_name")
-                if name is None or not name.value.endswith(wanted):
-                    continue
-                for die in cu.iter_DIEs():
-                    if die.tag == "DW_TAG_structure_type" and "DW_AT_byte_size" in \
-                            die.attributes:
-                        n = die.attributes.get("DW_AT_name")
-                        if n is not None and n.value.decode() in STRUCTS:
-                            found.setdefault(n.value.decode(), die)
-                break
-        missing = [s for s in STRUCTS if s not in found]
-        if missing:
-            raise LayoutError(f"debug info lacks struct {', '.join(missing)}")
-        return {name: {"size": die.attributes["DW_AT_byte_size"].value,
-                       "members": dict(_flatten(die, "", 0, 0))}
-                for name, die in found.items()}
+    dwarf = ELFFile(f).get_dwarf_info()
+    found: dict = {}
+    # rtld.c's unit has them all up to 2.33; before 2.34 (libpthread apart) struct
+    # pthread is only in the TLS code's units, so those are read when it is missing
+    for wanted in (b"rtld.c", b"dl-tls.c", b"dl-tls_init_tp.c"):
+        if all(s in found for s in STRUCTS):
+            break
+        for cu in dwarf.iter_CUs():
+            name = cu.get_top_DIE().attributes.get("DW_AT_name")
+            if name is None or not name.value.endswith(wanted):
+                continue
+            for die in cu.iter_DIEs():
+                if die.tag == "DW_TAG_structure_type" and "DW_AT_byte_size" in \
+                        die.attributes:
+                    n = die.attributes.get("DW_AT_name")
+                    if n is not None and n.value.decode() in STRUCTS:
+                        found.setdefault(n.value.decode(), die)
+            break
+    missing = [s for s in STRUCTS if s not in found]
+    if missing:
+        raise LayoutError(f"debug info lacks struct {', '.join(missing)}")
+    return {name: {"size": die.attributes["DW_AT_byte_size"].value,
+                   "members": dict(_flatten(die, "", 0, 0))}
+            for name, die in found.items()}
 
 
 def _strip(die):

@@ -167,9 +167,9 @@ class Learner:
                 m.is_vdso = True
             else:
                 path = name.decode() if name else proc.bprm.interp
-                with open(proc.root.host_path(os.fsencode(path)), "rb") as f:
+                with open(proc.root.open(path), "rb") as f:
                     m = LinkMap(os.path.basename(path), path, f.read(), l_addr=l_addr)
-                st = os.stat(proc.root.host_path(os.fsencode(path)))
+                    st = os.fstat(f.fileno())
                 m.dev, m.ino = st.st_dev, st.st_ino
             m.is_main = not self.maps
             m.is_rtld = l_addr == self.rt.l_addr
@@ -843,14 +843,11 @@ def main(args: list[str]) -> int:
         return 2
     r = Root(root)
     try:
-        with open(r.host_path(os.fsencode(args[0])), "rb") as f:
-            interp = ElfImage(f.read(), args[0]).interp
+        interp = ElfImage(r.read(args[0]), args[0]).interp
         if interp is None:
             raise LayoutError("not a dynamic program: no ld.so to learn from")
-        host = r.host_path(os.fsencode(interp))
-        with open(host, "rb") as f:
-            data = f.read()
-        got = learn_layout(data, r, args[0], glibc_minor(data, host))
+        data = r.read(interp)
+        got = learn_layout(data, r, args[0], glibc_minor(data, r.root + r.realpath(interp)))
     except (OSError, ElfError, LayoutError) as e:
         print(f"learn: {args[0]}: {e.strerror if isinstance(e, OSError) else e}",
               file=sys.stderr)

@@ -175,8 +175,7 @@ class _Objects:
             if vdso is not None and name == "linux-vdso.so.1":    # no file: its image
                 data = vdso.image
             else:
-                with open(proc.root.host_path(os.fsencode(path)), "rb") as f:
-                    data = f.read()
+                data = proc.root.read(path)
             m = LinkMap(os.path.basename(path), path, data,
                         l_addr=mem.read_u64(lm + L.off("link_map", "l_addr")))
             m.map_start = mem.read_u64(lm + L.off("link_map", "l_map_start"))
@@ -228,8 +227,7 @@ def snapshot(proc) -> Snapshot:
     """What the linker left at the entry point (see the module's docstring)."""
     mem = proc.mem
     interp = proc.bprm.interp_path
-    with open(proc.root.host_path(os.fsencode(interp)), "rb") as f:
-        rtld_data = f.read()
+    rtld_data = proc.root.read(interp)
     L = layout_for(rtld_data, proc.root, proc.bprm.interp)
     base = _interp_base(proc)
     rt = LinkMap("ld.so", interp, rtld_data, l_addr=base)

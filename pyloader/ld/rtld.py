@@ -259,8 +259,7 @@ class Rtld:
             return os.path.dirname(m.path)
         if self.main_origin is None:
             t = self.task
-            real = os.path.realpath(t.root.host_path(os.fsencode(t.exe)))
-            self.main_origin = os.path.dirname(os.fsdecode(t.root.to_guest(real)))
+            self.main_origin = os.path.dirname(os.fsdecode(t.root.realpath(t.exe)))
         return self.main_origin
 
     def set_main_origin(self, origin: str) -> None:
@@ -505,11 +504,8 @@ class Rtld:
         realname, self.realname_block = self.realname_block, 0
         block = self.new_object_block(name)
         origin = self.malloc(len(os.fsencode(path)) + 1) if path.startswith("/") else 0
-        host = self.task.root.host_path(os.fsencode(path))
         try:
-            with open(host, "rb") as f:
-                data = f.read()
-            lm = LinkMap(name, path, data)
+            lm = LinkMap(name, path, self.task.root.read(path))
         except (OSError, ElfError) as e:
             raise LinkError(f"{path}: {e}") from None
         lm.dev, lm.ino = dev, ino

@@ -71,8 +71,7 @@ class FaultTracer:
                 obj = self.objects[vma.name] = ObjectPages(os.path.basename(vma.name), base)
             if vma.name not in files:
                 try:
-                    with open(self.task.root.host_path(vma.name.encode()), "rb") as f:
-                        files[vma.name] = f.read()
+                    files[vma.name] = self.task.root.read(vma.name)
                 except OSError:
                     files[vma.name] = b""
             data = files[vma.name]

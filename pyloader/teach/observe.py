@@ -356,7 +356,7 @@ def exec_facts(proc, bprm) -> dict:
 
 def _first_bytes(proc, path: str, n: int = 16) -> str:
     try:
-        with open(proc.root.host_path(path.encode()), "rb") as f:
+        with open(proc.root.open(path), "rb") as f:
             return f.read(n).hex(" ")
     except OSError:
         return ""
