@@ -17,6 +17,8 @@ import struct
 import sys
 from dataclasses import dataclass
 
+from syscalls.uapi import GLIBC_SIGACTION
+
 from .elf import SHDR
 from .hooks import Call, Hook, Hooks
 from .ltrace_protos import PROTOS, returns
@@ -434,7 +436,8 @@ class LTracer:
             try:
                 if t == "sigset_t*":
                     return _sigset(int.from_bytes(mem.read(v, 8), "little"))
-                handler, mask, flags, restorer = struct.unpack("<Q8s120xI4xQ", mem.read(v, 152))
+                handler, mask, flags, restorer = GLIBC_SIGACTION.unpack(
+                    mem.read(v, GLIBC_SIGACTION.size))
             except OSError:
                 return f"0x{v:x}"
             return (f"{{ {self.value('addr', handler, call)}, "

@@ -8,6 +8,7 @@ import struct
 from . import syscall
 from .fs import NR, sint, struct_call
 from .host import buffer, from_bytes, host_syscall
+from .uapi import SIGCHLD
 
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
 PR_SET_NAME, PR_GET_NAME = 15, 16
@@ -420,7 +421,6 @@ def sys_capget(t, hdr, data, *_):
 CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
 CLONE_CHILD_SETTID = 0x1000000
-SIGCHLD = 17
 WNOHANG = 1
 MAX_ARG_STRINGS = 0x7FFFFFFF
 

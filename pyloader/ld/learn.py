@@ -21,6 +21,8 @@ import os
 import struct
 import sys
 
+from syscalls.table import BY_NAME
+
 from ..binfmt.elf import make_prot
 from ..binfmt.stack import AT_BASE, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD
@@ -45,7 +47,7 @@ ADDED = {"_dl_minsigstacksize": 34, "rseq_area": 35, "_dl_find_object": 35,
          "l_ld_readonly": 35, "_dl_dso_sort_algo": 35, "l_tls_in_slotinfo": 41,
          "_dl_vdso_getrandom": 41, "_dl_rtld_map": -41,
          "_dl_stack_flags": -43, "_dl_readonly_area": 43}
-SYSCALLS = {218: "set_tid_address", 273: "set_robust_list", 334: "rseq"}
+RECORDED = ("set_tid_address", "set_robust_list", "rseq")   # their first arguments: addresses
 TCBHEAD = {"header.tcb": 0, "header.dtv": 8, "header.self": 16, "header.stack_guard": 40,
            "header.pointer_guard": 48}   # tcbhead_t: the x86-64 ABI (%fs:0x28 is the guard)
 VDSO_FIELDS = ("clock_gettime64", "gettimeofday", "time", "getcpu", "clock_getres_time64")
@@ -743,7 +745,8 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
             os.dup2(null, 1)
             os.dup2(null, 2)
         proc = Process([program], env, root=os.fsdecode(root.root), ld="system")
-        for nr, name in SYSCALLS.items():
+        for name in RECORDED:
+            nr = BY_NAME[name].nr
             real = proc._handlers[nr]
 
             def record(p, *args, _real=real, _name=name):

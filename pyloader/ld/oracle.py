@@ -22,6 +22,8 @@ import struct
 import sys
 from dataclasses import dataclass, field
 
+from syscalls.table import BY_NAME
+
 from .dso import DT_PLTGOT, STT_TLS, LinkMap
 from .layout import Layout, layout_for
 from .rtld import R_32, R_32S, R_COPY, R_PC32, R_SIZE32, R_TLSDESC, RELOC_NAMES
@@ -137,7 +139,7 @@ def run_to_exit(argv: list[str], ld: str, env: dict[str, str] | None = None, roo
 
     def stop(*_):
         raise GuestExit(0)
-    proc._handlers[231] = stop          # exit_group
+    proc._handlers[BY_NAME["exit_group"].nr] = stop
     proc.run(argv[0])
     if proc.ld_mode != ld:
         raise RuntimeError(f"--ld={ld} was not used (see the line above)")

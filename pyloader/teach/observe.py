@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from unicorn import UC_HOOK_CODE
 from unicorn import x86_const as X
 
+from syscalls.table import BY_NAME
+
 from ..binfmt.stack import AT_NAMES, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_TLS
 from ..memory import STACK_TOP
@@ -29,6 +31,7 @@ from ..trace.strace import Tracer
 
 R_JUMP_SLOT, R_GLOB_DAT, R_RELATIVE = 7, 6, 8
 STT_GNU_IFUNC = 10
+OPENAT = BY_NAME["openat"].nr
 MAX_PLT_CALLS = 1000        # calls through the PLT remembered (for "where did 13 come from")
 MAX_OUTPUT = 64 << 10            # bytes of the program's stdout/stderr kept
 MAX_LINES, MAX_TAIL = 5000, 200   # trace lines kept: the start of a long run and its end
@@ -85,7 +88,7 @@ class Recorder(Tracer):
         return sum(self.kinds.values())
 
     def syscall(self, task, nr, args, ret):
-        if nr == 257 and ret is not None:            # openat: which path, which result
+        if nr == OPENAT and ret is not None:         # which path, which result
             try:
                 path = task.mem.read_cstr(args[1]).decode(errors="replace")
             except OSError:
