@@ -318,6 +318,7 @@ class Hooks:
         self.call_trap = 0
         self._bypass = -1
         self._symtabs: dict[int, dict[str, list[int]]] = {}
+        self._main = None               # a static program's LinkMap (_static_main)
         self._cb = _CODE_CB(self._on_code)
         n = len(ENTRY_REGS)
         self._ids = (ctypes.c_int * n)(*ENTRY_REGS)
@@ -467,7 +468,7 @@ class Hooks:
     @property
     def rtld(self):
         """The Python ld.so that linked the current image (None: static, or --ld=system)."""
-        r = getattr(self.task, "rtld", None)
+        r = self.task.rtld
         return r if r is not None and r.bprm is self.task.bprm else None
 
     def maps(self) -> list:
@@ -478,7 +479,7 @@ class Hooks:
 
     def _static_main(self):
         """A statically linked program: its own image is the only object."""
-        m = getattr(self, "_main", None)
+        m = self._main
         if m is None:
             from .ld.dso import LinkMap
             b = self.task.bprm
@@ -807,7 +808,7 @@ def _hook_failed(e: Exception) -> HookError:
 
 
 def hooks_of(task) -> Hooks:
-    h = getattr(task, "hooks", None)
+    h = task.hooks
     if h is None:
         h = task.hooks = Hooks(task)
     return h

@@ -249,13 +249,13 @@ class LTracer:
     def _thread(self) -> int | None:
         """The running thread's id, or None when it is not traced."""
         t = self.task
-        tid = getattr(t, "tid", t.pid)
-        if not self.follow and (tid != t.pid or getattr(t, "forked", False)):
+        tid = t.tid
+        if not self.follow and (tid != t.pid or t.forked):
             return None
         return tid
 
     def _pid(self) -> str:
-        return f"[pid {getattr(self.task, 'tid', self.task.pid)}] " if self.follow else ""
+        return f"[pid {self.task.tid}] " if self.follow else ""
 
     def _enter(self, call: Call) -> None:
         tid = self._thread()

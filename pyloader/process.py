@@ -219,6 +219,12 @@ class Process(ThreadsMixin):
         self.hooks = None              # pyloader.hooks.Hooks, made by the first hook()
         self.use_vdso = True           # map a vDSO at exec (--no-vdso: every clock call a syscall)
         self.vdso = None               # binfmt.vdso.Vdso of the current image
+        self.rtld = None               # ld.rtld.Rtld: the Python ld.so that linked the image
+        self.ld_debug: set[str] = set()    # --ld-debug categories (LD_DEBUG's)
+        self.on_bind = None            # callback for each lazy binding (see Rtld.on_bind)
+        self.rseq = 0                  # the registered rseq area
+        self.next_tid: int | None = None   # the last guest tid given (threads.new_tid)
+        self._old_handlers: dict | None = None     # host signal handlers to restore
 
     # --- services for binfmt and the syscall handlers ---------------------------------------
     def random_bytes(self, n: int) -> bytes:
@@ -229,7 +235,7 @@ class Process(ThreadsMixin):
         for vma in list(self.mem.vmas):
             self.mem.unmap(vma.start, vma.end - vma.start)
         self.mem = AddressSpace(self.cpu)
-        rtld = getattr(self, "rtld", None)
+        rtld = self.rtld
         if rtld is not None:            # the Python linker's stub page belonged to the old image
             rtld.stubs.close()
             self.rtld = None
@@ -638,7 +644,7 @@ class Process(ThreadsMixin):
             self.threads = {}
             self.thread = None
         self.host_sigq.clear()
-        if getattr(self, "_old_handlers", None):
+        if self._old_handlers:
             self._start_signal_watcher()
         if self.tlb_auto is not None:   # threads do not survive fork: the child's own
             self.tlb_auto = TlbAuto(self, trials=self.tlb_auto.trials)
@@ -1040,7 +1046,7 @@ class Process(ThreadsMixin):
     def _restore_host_signals(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if not getattr(self, "_old_handlers", None):
+        if not self._old_handlers:
             return
         for s, h in self._old_handlers.items():
             signal.signal(s, h)

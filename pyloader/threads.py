@@ -130,7 +130,9 @@ POLLED_WAITS = ("io", "child", "signal")    # waits that end without another thr
 
 
 def new_tid(process) -> int:
-    process.next_tid = getattr(process, "next_tid", TID_BASE + (os.getpid() % 1000) * 1000) + 1
+    if process.next_tid is None:
+        process.next_tid = TID_BASE + (os.getpid() % 1000) * 1000
+    process.next_tid += 1
     return process.next_tid
 
 

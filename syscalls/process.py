@@ -155,7 +155,7 @@ def sys_rseq(t, rseq, length, flags, sig, *_):
         return 0
     if length < 32 or rseq & 31:
         return -errno.EINVAL
-    if getattr(t, "rseq", 0):
+    if t.rseq:
         return -errno.EBUSY
     # the kernel fills cpu_id_start, cpu_id, node_id, mm_cid on registration: one CPU, 0
     t.mem.write(rseq, bytes(8))
@@ -187,7 +187,7 @@ def sys_prctl(t, option, a2, a3, a4, a5, *_):
         t.set_comm(t.mem.read_cstr(a2, 15))
         return 0
     if option == PR_GET_NAME:
-        name = getattr(t, "comm", None) or os.path.basename(os.fsencode(t.exe))[:15]
+        name = t.comm or os.path.basename(os.fsencode(t.exe))[:15]
         t.mem.write(a2, name + b"\0")
         return 0
     if option in (3, 4, 1, 2, 36, 37, 38, 39):

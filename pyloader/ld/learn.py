@@ -733,7 +733,7 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
                        quiet: bool = True):
     """A Process that ran the real ld.so on `program` up to the program's entry point,
     silently (the guest's stdout and stderr go to /dev/null meanwhile), with the addresses
-    ld.so gave set_tid_address/set_robust_list/rseq (and their results) in `proc.calls`."""
+    ld.so gave set_tid_address/set_robust_list/rseq (and their results): (proc, calls)."""
     from ..process import GuestExit, Process
     calls: dict[str, int] = {}
     saved = [os.dup(1), os.dup(2)]
@@ -755,7 +755,6 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
                 calls.setdefault(_name + " =", ret)
                 return ret
             proc._handlers[nr] = record
-        proc.calls = calls
         try:
             proc.execve(program)
             entry = proc.bprm.load_bias + proc.bprm.image.e_entry
@@ -767,7 +766,7 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
         if proc.cpu.pc != entry:
             raise LayoutError(f"cannot {what}: the real ld.so did not reach the program's "
                               "entry")
-        yield proc
+        yield proc, calls
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -785,9 +784,10 @@ def learn_layout(rtld_data: bytes, root, program: str, minor: int,
         raise LayoutError("cannot learn the layout of a glibc older than 2.33: install its "
                           "debug info (libc6-dbg)")
     env = {"LD_LIBRARY_PATH": library_path} if library_path else {}
-    with real_ldso_at_entry(root, program, env, "learn this glibc's layout", quiet) as proc:
+    with real_ldso_at_entry(root, program, env, "learn this glibc's layout", quiet) as (proc,
+                                                                                      calls):
         try:
-            return Learner(proc, rtld_data, minor, proc.calls).learn()
+            return Learner(proc, rtld_data, minor, calls).learn()
         except (Fault, ValueError, KeyError, IndexError, struct.error) as e:
             # a state unlike any glibc's the learner knows: not understood, said in a line
             raise _unlearnt(f"{type(e).__name__}: {e}") \
@@ -814,7 +814,7 @@ def cpu_state(rtld_data: bytes, root, program: str, layout, tunables: str | None
     env = {"LD_LIBRARY_PATH": library_path} if library_path else {}
     if tunables is not None:
         env["GLIBC_TUNABLES"] = tunables
-    with real_ldso_at_entry(root, program, env, "read this CPU's cpu_features") as proc:
+    with real_ldso_at_entry(root, program, env, "read this CPU's cpu_features") as (proc, _):
         rt = LinkMap("ld.so", proc.bprm.interp_path, rtld_data,
                      l_addr=dict(proc.bprm.auxv)[AT_BASE])
         ro = rt.l_addr + rt.syms[rt.by_name["_rtld_global_ro"][0]].value

@@ -173,7 +173,7 @@ class _Objects:
         while lm:
             name = mem.read_cstr(mem.read_u64(lm + L.off("link_map", "l_name"))).decode()
             path = name or proc.bprm.filename
-            vdso = getattr(proc, "vdso", None)
+            vdso = proc.vdso
             if vdso is not None and name == "linux-vdso.so.1":    # no file: its image
                 data = vdso.image
             else:
@@ -187,7 +187,7 @@ class _Objects:
             self.maps.append(m)
             lm = mem.read_u64(lm + L.off("link_map", "l_next"))
         # the Python linker's stubs, by the name of the Python function serving them
-        stubs = getattr(getattr(proc, "rtld", None), "stubs", None)
+        stubs = proc.rtld.stubs if proc.rtld is not None else None
         self.stubs = {a: getattr(f, "__name__", "?") for a, f in stubs.funcs.items()} \
             if stubs is not None else {}
 

@@ -152,7 +152,7 @@ class Observer:
         f.elf = elf_facts(bprm)
         f.stack = stack_facts(proc, bprm)
         f.maps["entry"] = proc.mem.maps_text()
-        r = getattr(proc, "rtld", None)
+        r = proc.rtld
         if r is not None:
             f.ld = ld_facts(r, self.rec.opened)
             f.plt = plt_facts(proc, r)
@@ -458,8 +458,7 @@ def ld_facts(r, opened: list) -> dict:
     from ..ld.rtld import RELOC_NAMES
     objs = []
     for m in r.namespace():        # the link map's order: the vDSO right after the program
-        counts = {RELOC_NAMES.get(t, str(t)): n for t, n in sorted(getattr(m, "reloc_counts",
-                                                                          {}).items())}
+        counts = {RELOC_NAMES.get(t, str(t)): n for t, n in sorted(m.reloc_counts.items())}
         nrelr = len(m.relr())
         if nrelr:
             counts["R_X86_64_RELATIVE (RELR)"] = nrelr
@@ -610,7 +609,7 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
     if obs.faults is not None:
         facts.faults = {"objects": obs.faults.as_data(), "events": obs.faults.events,
                         "summary": obs.faults.summary()}
-    if getattr(proc, "rtld", None) is None and proc.bprm is not None and \
+    if proc.rtld is None and proc.bprm is not None and \
             proc.bprm.interp_path is not None:
         facts.error = "the Python ld.so could not link this program (see the message above)"
     return facts
