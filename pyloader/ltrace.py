@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from syscalls.uapi import GLIBC_SIGACTION
 
+from .cpu import XMM
 from .elf import SHDR
 from .hooks import Call, Hook, Hooks
 from .ltrace_protos import PROTOS, returns
@@ -473,5 +474,4 @@ class LTracer:
 
 
 def _xmm_raw(call: Call, i: int) -> int:
-    from .hooks import XMM
     return call.hooks.uc.reg_read(XMM[i]) & 0xFFFFFFFFFFFFFFFF

@@ -59,6 +59,7 @@ from syscalls.vfs import FdTable, Root
 from .binfmt import ExecFatal, do_execve
 from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu, TlbAuto
 from .elf import ElfError
+from .exit import GuestExit
 from .memory import AddressSpace, Fault
 from .signals import (
     CORE_SIGNALS,
@@ -101,14 +102,6 @@ class Creds:
 
     def __init__(self, uid: int, euid: int, gid: int, egid: int):
         self.uid, self.euid, self.gid, self.egid = uid, euid, gid, egid
-
-
-class GuestExit(Exception):
-    """The guest is finished: exited with a status or killed by a signal."""
-
-    def __init__(self, status: int = 0, signo: int = 0, core: bool = False):
-        super().__init__(status, signo)
-        self.status, self.signo, self.core = status, signo, core
 
 
 SHARE_SLICE = 0.01      # seconds of guest code before another sharing process gets a turn

@@ -48,6 +48,8 @@ from syscalls.uapi import (
     pack_siginfo,
 )
 
+from .cpu import XMM
+
 # default actions (signal(7))
 DEFAULT_IGNORE = {SIGCHLD, SIGCONT, SIGURG, SIGWINCH}
 CORE_SIGNALS = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ,
@@ -75,7 +77,6 @@ FRAME_SIZE = FRAME_INFO + SIGINFO_SIZE
 FXSAVE_SIZE = 512
 UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS = 2, 4
 EFLAGS_DF, EFLAGS_TF = 0x400, 0x100
-XMM = [getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)]
 
 
 class SigAction:

@@ -26,7 +26,9 @@ from syscalls.table import BY_NAME
 from ..binfmt.elf import make_prot
 from ..binfmt.stack import AT_BASE, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD
+from ..exit import GuestExit
 from ..memory import Fault
+from ..process import Process
 from .dso import DT_GNU_HASH, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_VERSYM, LinkMap
 from .glibc import (
     ALLOCATE_GUARD_USER,
@@ -734,7 +736,6 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
     """A Process that ran the real ld.so on `program` up to the program's entry point,
     silently (the guest's stdout and stderr go to /dev/null meanwhile), with the addresses
     ld.so gave set_tid_address/set_robust_list/rseq (and their results): (proc, calls)."""
-    from ..process import GuestExit, Process
     calls: dict[str, int] = {}
     saved = [os.dup(1), os.dup(2)]
     null = os.open(os.devnull, os.O_WRONLY)

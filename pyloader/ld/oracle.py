@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from syscalls.table import BY_NAME
 
+from ..exit import GuestExit
+from ..process import Process
 from .dso import DT_PLTGOT, STT_TLS, LinkMap
 from .layout import Layout, layout_for
 from .rtld import R_32, R_32S, R_COPY, R_PC32, R_SIZE32, R_TLSDESC, RELOC_NAMES
@@ -134,7 +136,6 @@ def legitimate_reason(key: str) -> str | None:
 def run_to_exit(argv: list[str], ld: str, env: dict[str, str] | None = None, root: str = "/"):
     """A Process that ran argv to its exit_group (not made: the state stays to be read,
     after dlopens and lazy bindings)."""
-    from ..process import GuestExit, Process
     proc = Process(argv, env if env is not None else {"PATH": "/usr/bin:/bin"}, root=root, ld=ld)
 
     def stop(*_):
@@ -149,7 +150,6 @@ def run_to_exit(argv: list[str], ld: str, env: dict[str, str] | None = None, roo
 def run_to_entry(argv: list[str], ld: str, env: dict[str, str] | None = None,
                  root: str = "/"):
     """A Process that has exec'd argv[0] with `ld` and stopped at the program's entry."""
-    from ..process import Process
     proc = Process(argv, env if env is not None else {"PATH": "/usr/bin:/bin"}, root=root, ld=ld)
     proc.execve(argv[0])
     if proc.ld_mode != ld:          # the Python linker handed over: nothing to compare

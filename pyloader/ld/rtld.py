@@ -14,7 +14,6 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from ..binfmt.elf import make_prot
 from ..elf import PT_LOAD, ElfError
@@ -32,10 +31,6 @@ from .dso import (
 )
 from .glibc import new_object_size
 from .search import SearchDir
-
-if TYPE_CHECKING:
-    from .dlopen import DynamicLoader
-    from .stubs import StubPage
 
 AT_FDCWD = -100 & 0xFFFFFFFFFFFFFFFF
 O_RDONLY_CLOEXEC = 0o2000000
@@ -135,7 +130,7 @@ class Rtld:
         # as it happens (`--trace-bindings`, `explain`); set on the task like ld_debug
         self.on_bind = task.on_bind
         # set by link_program as dl_main goes
-        self.stubs: StubPage | None = None      # Python functions callable from guest code
+        self.stubs = None                       # stubs.StubPage: Python functions for guest code
         self.scratch = (bprm.sp - 0x2000) & ~0xFFF      # a page for the syscalls' arguments
         self.stack_top: int | None = self.scratch - 0x1000  # start-up's guest calls run here
         self.pending_ifuncs: list[tuple[LinkMap, list]] = []    # IRELATIVE/ifunc slots to fill
@@ -144,7 +139,7 @@ class Rtld:
         self.extra_inits: list[LinkMap] = []    # initialised since (dlopen, hooks' libraries)
         self.set_symbol: Callable[[str, int, int], None] | None = None  # ld.so's variables
         self.argc = self.argv = self.envp = 0   # what the initialisers were called with
-        self.dl: DynamicLoader | None = None    # dlopen & co., once the program is linked
+        self.dl = None                          # dlopen.DynamicLoader, once the program is linked
 
     # --- LD_DEBUG output (elf/dl-misc.c _dl_debug_printf: "%5d:\t") ----------------------
     def dbg(self, category: str, message: str) -> None:

@@ -27,6 +27,7 @@ from syscalls.table import BY_NAME
 from ..binfmt.stack import AT_NAMES, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_TLS
 from ..memory import STACK_TOP
+from ..startup import EXIT_NOT_FOUND, exec_status, find_program
 from ..trace.strace import Tracer
 
 R_JUMP_SLOT, R_GLOB_DAT, R_RELATIVE = 7, 6, 8
@@ -550,7 +551,6 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
             timeout: float | None = 60) -> Facts:
     """Run argv[0] once under the Python ld.so and return what was observed."""
     from ..binfmt import ExecError
-    from ..cli import EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, find_program
     from ..process import Process
     path = find_program(argv[0], env, root)
     facts = Facts(argv=list(argv))
@@ -571,7 +571,7 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
     except ExecError as e:
         msg = str(e)
         facts.error = msg
-        status = EXIT_NOT_FOUND if e.errno == 2 else EXIT_CANNOT_EXEC
+        status = exec_status(e.errno)
         msg = msg if argv[0] in msg else f"{argv[0]}: {msg}"
         if e.errno == 8 and _first_bytes(proc, path, 2) != "23 21":   # ENOEXEC, no #!
             msg += " (binfmt_script: no '#!'; binfmt_elf: refused; no handler left: ENOEXEC)"
