@@ -1,7 +1,7 @@
 """Process: one guest program = address space + CPU + kernel state (fds, cwd, creds).
 
-This is the "task" the syscall handlers receive (see syscalls/task.py for the interface
-they may use) and the object the binfmt loaders fill in.
+This is the "task" the syscall handlers receive (they use its attributes and methods by
+name: syscalls/ never imports pyloader) and the object the binfmt loaders fill in.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ to it (kill from another guest, a child's exit, alarm, Ctrl-C) arrive for real. 
 blocked in every host thread and read with their siginfo from a signalfd by a watcher
 thread, which queues them and stops the emulator.
 
-Delivery (`deliver`) happens when the emulator is stopped: the default action, or an
+Delivery (`Process.deliver_signals`) happens when the emulator is stopped: the default action, or an
 `rt_sigframe` built on the guest stack (or the alternate stack) exactly as x86-64 Linux lays
 it out (return address = sa_restorer, ucontext with the saved registers and mask, siginfo,
 and an FXSAVE area for the SSE state), and the handler runs with rdi/rsi/rdx = signo,
