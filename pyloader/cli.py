@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-EXIT_NOT_FOUND, EXIT_CANNOT_EXEC, EXIT_USAGE = 127, 126, 2
+from .startup import EXIT_NOT_FOUND, EXIT_USAGE, exec_status, find_program, guest_env
 
 
 def _run_parser(sub) -> argparse.ArgumentParser:
@@ -95,34 +95,6 @@ def _teach_parsers(sub) -> None:
     p.add_argument("-o", dest="output", default="report.html", metavar="FILE",
                    help="the HTML file to write (default report.html)")
     common(p)
-
-
-def guest_env(items: list[str]) -> dict[str, str]:
-    """Our environment with -E VAR=VAL set and -E VAR removed."""
-    env = dict(os.environ)
-    for item in items:
-        k, eq, v = item.partition("=")
-        if eq:
-            env[k] = v
-        else:
-            env.pop(k, None)
-    return env
-
-
-def find_program(name: str, env: dict[str, str], root: str) -> str | None:
-    """A name without '/' is looked up in $PATH inside the guest root, as strace does."""
-    if "/" in name:
-        return name
-    from syscalls.vfs import Root
-    r = Root(root)
-    try:
-        for d in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":"):
-            cand = os.path.join(d or ".", name)
-            if r.executable(cand):
-                return cand
-    finally:
-        r.close()
-    return None
 
 
 def _trace_selection(exprs: list[str]):
@@ -215,7 +187,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         msg = str(e)
         print(f"pyloader: {a.program}: {msg}" if a.program not in msg else f"pyloader: {msg}",
               file=sys.stderr)
-        return EXIT_NOT_FOUND if e.errno == 2 else EXIT_CANNOT_EXEC
+        return exec_status(e.errno)
     except hook_error as e:
         if ltracer is not None:
             ltracer.break_line()

@@ -9,6 +9,7 @@ the address and access kind.
 from __future__ import annotations
 
 import ctypes
+import struct
 
 from unicorn import (
     UC_ARCH_X86,
@@ -62,6 +63,30 @@ FAULT_ERRORS = {
     UCC.UC_ERR_WRITE_UNALIGNED: ("write", "unaligned"),
     UCC.UC_ERR_FETCH_UNALIGNED: ("exec", "unaligned"),
 }
+
+# registers of the System V x86-64 ABI: xmm0..xmm7 carry float and double arguments (and
+# xmm0 the result); a signal frame saves all 16
+XMM = [getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)]
+FLOAT_ARG_REGS = XMM[:8]
+
+
+class FloatArgs:
+    """xmm0..xmm7 as doubles (the float and double arguments, in order): what the registers
+    hold now, so the arguments at entry (enter and replace hooks)."""
+    __slots__ = ("_uc",)
+
+    def __init__(self, uc):
+        self._uc = uc
+
+    def __getitem__(self, i: int) -> float:
+        raw = self._uc.reg_read(FLOAT_ARG_REGS[i]) & 0xFFFFFFFFFFFFFFFF
+        return struct.unpack("<d", raw.to_bytes(8, "little"))[0]
+
+    def __setitem__(self, i: int, value: float) -> None:
+        self._uc.reg_write(FLOAT_ARG_REGS[i], struct.unpack("<Q", struct.pack("<d", value))[0])
+
+    def __len__(self) -> int:
+        return len(FLOAT_ARG_REGS)
 
 
 class Cpu:

@@ -1,9 +1,12 @@
 """One line that says where a guest crashed: address, object+offset, symbol, instruction."""
 from __future__ import annotations
 
+from syscalls.uapi import SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP
+
 from .elf import ElfError, symbolize
 
-SIGNAMES = {4: "SIGILL", 5: "SIGTRAP", 7: "SIGBUS", 8: "SIGFPE", 11: "SIGSEGV"}
+SIGNAMES = {SIGILL: "SIGILL", SIGTRAP: "SIGTRAP", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE",
+            SIGSEGV: "SIGSEGV"}
 
 
 def where(task, addr: int) -> str:
@@ -38,7 +41,7 @@ def describe_crash(task, signo: int, code: int, addr: int, access: str) -> str:
     pc = task.cpu.pc
     name = SIGNAMES.get(signo, str(signo))
     insn = disassemble(task, pc)
-    what = f"{access} of {addr:#x}{' (past the end of the mapped file)' if signo == 7 else ''}: " \
-        if signo in (7, 11) and addr else ""
+    what = f"{access} of {addr:#x}{' (past the end of the mapped file)' if signo == SIGBUS else ''}: " \
+        if signo in (SIGBUS, SIGSEGV) and addr else ""
     return (f"pyloader: {name}: {what}pc {pc:#x} in {where(task, pc)}"
             + (f": {insn}" if insn else ""))

@@ -34,16 +34,16 @@ from typing import NamedTuple
 from unicorn import UC_HOOK_CODE, UcError
 from unicorn import x86_const as X
 
-from .cpu import _uclib
+from .cpu import FloatArgs, _uclib
 from .elf import SHDR
-from .process import GuestExit
+from .exit import GuestExit
+from .printf import format_call
 
 ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RCX,
             X.UC_X86_REG_R8, X.UC_X86_REG_R9)
 # read at every hooked call, in one batch: the six argument registers, rsp, rax (al is the
 # number of vector registers a varargs call uses)
 ENTRY_REGS = ARG_REGS + (X.UC_X86_REG_RSP, X.UC_X86_REG_RAX)
-XMM = [getattr(X, f"UC_X86_REG_XMM{i}") for i in range(8)]
 MASK = 0xFFFFFFFFFFFFFFFF
 SHT_SYMTAB = 2
 STT_FUNC, STT_GNU_IFUNC = 2, 10
@@ -124,25 +124,6 @@ class Args:
 
     def __repr__(self) -> str:
         return repr(self._call.regs[:6])
-
-
-class FloatArgs:
-    """xmm0..xmm7 as doubles (the float and double arguments, in order): what the registers
-    hold now, so the arguments at entry (enter and replace hooks)."""
-    __slots__ = ("_uc",)
-
-    def __init__(self, uc):
-        self._uc = uc
-
-    def __getitem__(self, i: int) -> float:
-        raw = self._uc.reg_read(XMM[i]) & MASK
-        return struct.unpack("<d", raw.to_bytes(8, "little"))[0]
-
-    def __setitem__(self, i: int, value: float) -> None:
-        self._uc.reg_write(XMM[i], struct.unpack("<Q", struct.pack("<d", value))[0])
-
-    def __len__(self) -> int:
-        return 8
 
 
 class Call:
@@ -234,7 +215,6 @@ class Call:
         """What a printf-family call would print: its format decoded with the guest's varargs
         (or its va_list, for the v* functions). The format's position is known for the libc
         printf family; give `fmt_index` for other functions."""
-        from .printf import format_call
         return format_call(self, fmt_index)
 
     # --- the real function -----------------------------------------------------------------------
@@ -318,6 +298,7 @@ class Hooks:
         self.call_trap = 0
         self._bypass = -1
         self._symtabs: dict[int, dict[str, list[int]]] = {}
+        self._main = None               # a static program's LinkMap (_static_main)
         self._cb = _CODE_CB(self._on_code)
         n = len(ENTRY_REGS)
         self._ids = (ctypes.c_int * n)(*ENTRY_REGS)
@@ -467,7 +448,7 @@ class Hooks:
     @property
     def rtld(self):
         """The Python ld.so that linked the current image (None: static, or --ld=system)."""
-        r = getattr(self.task, "rtld", None)
+        r = self.task.rtld
         return r if r is not None and r.bprm is self.task.bprm else None
 
     def maps(self) -> list:
@@ -478,7 +459,7 @@ class Hooks:
 
     def _static_main(self):
         """A statically linked program: its own image is the only object."""
-        m = getattr(self, "_main", None)
+        m = self._main
         if m is None:
             from .ld.dso import LinkMap
             b = self.task.bprm
@@ -807,7 +788,7 @@ def _hook_failed(e: Exception) -> HookError:
 
 
 def hooks_of(task) -> Hooks:
-    h = getattr(task, "hooks", None)
+    h = task.hooks
     if h is None:
         h = task.hooks = Hooks(task)
     return h

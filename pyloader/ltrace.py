@@ -17,6 +17,9 @@ import struct
 import sys
 from dataclasses import dataclass
 
+from syscalls.uapi import GLIBC_SIGACTION
+
+from .cpu import XMM
 from .elf import SHDR
 from .hooks import Call, Hook, Hooks
 from .ltrace_protos import PROTOS, returns
@@ -247,13 +250,13 @@ class LTracer:
     def _thread(self) -> int | None:
         """The running thread's id, or None when it is not traced."""
         t = self.task
-        tid = getattr(t, "tid", t.pid)
-        if not self.follow and (tid != t.pid or getattr(t, "forked", False)):
+        tid = t.tid
+        if not self.follow and (tid != t.pid or t.forked):
             return None
         return tid
 
     def _pid(self) -> str:
-        return f"[pid {getattr(self.task, 'tid', self.task.pid)}] " if self.follow else ""
+        return f"[pid {self.task.tid}] " if self.follow else ""
 
     def _enter(self, call: Call) -> None:
         tid = self._thread()
@@ -434,7 +437,8 @@ class LTracer:
             try:
                 if t == "sigset_t*":
                     return _sigset(int.from_bytes(mem.read(v, 8), "little"))
-                handler, mask, flags, restorer = struct.unpack("<Q8s120xI4xQ", mem.read(v, 152))
+                handler, mask, flags, restorer = GLIBC_SIGACTION.unpack(
+                    mem.read(v, GLIBC_SIGACTION.size))
             except OSError:
                 return f"0x{v:x}"
             return (f"{{ {self.value('addr', handler, call)}, "
@@ -470,5 +474,4 @@ class LTracer:
 
 
 def _xmm_raw(call: Call, i: int) -> int:
-    from .hooks import XMM
     return call.hooks.uc.reg_read(XMM[i]) & 0xFFFFFFFFFFFFFFFF

@@ -40,10 +40,9 @@ class VaArgs:
     @classmethod
     def of_call(cls, call, named: int) -> VaArgs:
         """The varargs after `named` integer arguments of a hooked call (at its entry)."""
-        from .hooks import FloatArgs
         al = call.regs[7] & 0xFF
-        fargs = FloatArgs(call.hooks.uc)
-        fp = [fargs[i] for i in range(min(al, 8))]
+        fargs = call.fargs
+        fp = [fargs[i] for i in range(min(al, len(fargs)))]
         return cls(call.hooks.mem, list(call.regs[named:6]), fp,
                    call.sp + 8 + 8 * max(0, named - 6))
 

@@ -1,7 +1,7 @@
 """Process: one guest program = address space + CPU + kernel state (fds, cwd, creds).
 
-This is the "task" the syscall handlers receive (see syscalls/task.py for the interface
-they may use) and the object the binfmt loaders fill in.
+This is the "task" the syscall handlers receive (they use its attributes and methods by
+name: syscalls/ never imports pyloader) and the object the binfmt loaders fill in.
 """
 from __future__ import annotations
 
@@ -22,22 +22,19 @@ from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 
 from syscalls import dispatch_table, procfs
 from syscalls.table import BY_NAME, SYSCALLS
-from syscalls.vfs import FdTable, Root
-
-from .binfmt import ExecFatal, do_execve
-from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu, TlbAuto
-from .elf import ElfError
-from .memory import AddressSpace, Fault
-from .signals import (
-    CORE_SIGNALS,
+from syscalls.uapi import (
+    BUS_ADRERR,
     ERESTART_RESTARTBLOCK,
     ERESTARTNOHAND,
     ERESTARTNOINTR,
     ERESTARTSYS,
-    NO_RESTART,
+    FPE_INTDIV,
+    ILL_ILLOPN,
     SA_NODEFER,
     SA_RESETHAND,
     SA_RESTART,
+    SEGV_ACCERR,
+    SEGV_MAPERR,
     SI_KERNEL,
     SI_TKILL,
     SI_USER,
@@ -49,18 +46,31 @@ from .signals import (
     SIGILL,
     SIGKILL,
     SIGPIPE,
+    SIGRTMIN,
     SIGSEGV,
     SIGSTOP,
     SIGTRAP,
+    UNBLOCKABLE,
+    pack_siginfo,
+    sigmask,
+)
+from syscalls.vfs import FdTable, Root
+
+from .binfmt import ExecFatal, do_execve
+from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu, TlbAuto
+from .elf import ElfError
+from .exit import GuestExit
+from .memory import AddressSpace, Fault
+from .signals import (
+    CORE_SIGNALS,
+    NO_RESTART,
     STOP_SIGNALS,
     SYNCHRONOUS,
     SigAction,
-    bit,
     default_action,
     from_signalfd,
     restore_sigframe,
     setup_rt_frame,
-    siginfo,
 )
 from .threads import (
     BLOCKED,
@@ -72,13 +82,12 @@ from .threads import (
     nonblocking,
 )
 
-# si_codes of faults (include/uapi/asm-generic/siginfo.h)
-ILL_ILLOPN, FPE_INTDIV, SEGV_MAPERR, SEGV_ACCERR, TRAP_BRKPT, BUS_ADRERR = 2, 1, 1, 2, 1, 2
 WAKE = signal.SIGRTMAX          # ours: interrupts a blocking host call (never the guest's)
 # host signals that are the guest's: all but the host's own faults, SIGPIPE (raised by us on
 # EPIPE), glibc's two internal signals and WAKE
-FORWARDED = [s for s in range(1, 64) if s not in (SIGKILL, SIGSTOP, SIGSEGV, 7, SIGFPE, SIGILL,
-                                                    SIGTRAP, SIGPIPE, 32, 33)]
+FORWARDED = [s for s in range(1, 64) if s not in (SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE,
+                                                    SIGILL, SIGTRAP, SIGPIPE, SIGRTMIN,
+                                                    SIGRTMIN + 1)]
 MSG_NOSIGNAL = 0x4000
 # calls that raise SIGPIPE with EPIPE (pipe_write, sock_sendmsg without MSG_NOSIGNAL)
 SIGPIPE_CALLS = {BY_NAME[n].nr for n in ("write", "writev", "pwrite64", "pwritev", "pwritev2",
@@ -93,14 +102,6 @@ class Creds:
 
     def __init__(self, uid: int, euid: int, gid: int, egid: int):
         self.uid, self.euid, self.gid, self.egid = uid, euid, gid, egid
-
-
-class GuestExit(Exception):
-    """The guest is finished: exited with a status or killed by a signal."""
-
-    def __init__(self, status: int = 0, signo: int = 0, core: bool = False):
-        super().__init__(status, signo)
-        self.status, self.signo, self.core = status, signo, core
 
 
 SHARE_SLICE = 0.01      # seconds of guest code before another sharing process gets a turn
@@ -211,6 +212,12 @@ class Process(ThreadsMixin):
         self.hooks = None              # pyloader.hooks.Hooks, made by the first hook()
         self.use_vdso = True           # map a vDSO at exec (--no-vdso: every clock call a syscall)
         self.vdso = None               # binfmt.vdso.Vdso of the current image
+        self.rtld = None               # ld.rtld.Rtld: the Python ld.so that linked the image
+        self.ld_debug: set[str] = set()    # --ld-debug categories (LD_DEBUG's)
+        self.on_bind = None            # callback for each lazy binding (see Rtld.on_bind)
+        self.rseq = 0                  # the registered rseq area
+        self.next_tid: int | None = None   # the last guest tid given (threads.new_tid)
+        self._old_handlers: dict | None = None     # host signal handlers to restore
 
     # --- services for binfmt and the syscall handlers ---------------------------------------
     def random_bytes(self, n: int) -> bytes:
@@ -221,7 +228,7 @@ class Process(ThreadsMixin):
         for vma in list(self.mem.vmas):
             self.mem.unmap(vma.start, vma.end - vma.start)
         self.mem = AddressSpace(self.cpu)
-        rtld = getattr(self, "rtld", None)
+        rtld = self.rtld
         if rtld is not None:            # the Python linker's stub page belonged to the old image
             rtld.stubs.close()
             self.rtld = None
@@ -394,7 +401,7 @@ class Process(ThreadsMixin):
         """A signal the guest sends itself (kill, tgkill, raise, SIGPIPE)."""
         if code == SI_TKILL and tid is None:
             tid = self.tid
-        self.queue_signal(signo, siginfo(signo, code, pid=self.pid, uid=self.creds.uid), tid)
+        self.queue_signal(signo, pack_siginfo(signo, code, pid=self.pid, uid=self.creds.uid), tid)
 
     def queue_signal(self, signo: int, info: bytes, tid: int | None = None) -> None:
         """Pending for the process, or for thread `tid` (tgkill)."""
@@ -430,7 +437,7 @@ class Process(ThreadsMixin):
         mask = self.sigmask if mask is None else mask
         for queue in (self.tsigqueue, self.sigqueue):
             for i, (signo, _) in enumerate(queue):
-                if signo in SYNCHRONOUS or signo == SIGKILL or not mask & bit(signo):
+                if signo in SYNCHRONOUS or signo == SIGKILL or not mask & sigmask(signo):
                     return queue, i
         return None
 
@@ -438,7 +445,7 @@ class Process(ThreadsMixin):
         """Would this signal do anything now (so it should interrupt a blocking call)?"""
         if signo == SIGKILL:
             return True
-        if (self.sigmask if mask is None else mask) & bit(signo):
+        if (self.sigmask if mask is None else mask) & sigmask(signo):
             return False
         h = self.action(signo).handler
         return h != SIG_IGN and not (h == SIG_DFL and default_action(signo) == "ignore")
@@ -463,8 +470,8 @@ class Process(ThreadsMixin):
             old = self.saved_sigmask if self.saved_sigmask is not None else self.sigmask
             self.saved_sigmask = None
             setup_rt_frame(self, signo, info, act, old)
-            self.sigmask = old | act.mask | (0 if act.flags & SA_NODEFER else bit(signo))
-            self.sigmask &= ~(bit(SIGKILL) | bit(SIGSTOP))
+            self.sigmask = old | act.mask | (0 if act.flags & SA_NODEFER else sigmask(signo))
+            self.sigmask &= ~UNBLOCKABLE
             if act.flags & SA_RESETHAND:
                 self.sigactions.pop(signo, None)
         self._handle_restart(None)
@@ -630,7 +637,7 @@ class Process(ThreadsMixin):
             self.threads = {}
             self.thread = None
         self.host_sigq.clear()
-        if getattr(self, "_old_handlers", None):
+        if self._old_handlers:
             self._start_signal_watcher()
         if self.tlb_auto is not None:   # threads do not survive fork: the child's own
             self.tlb_auto = TlbAuto(self, trials=self.tlb_auto.trials)
@@ -965,9 +972,9 @@ class Process(ThreadsMixin):
         signal; otherwise the default action (and our one-line crash report)."""
         signo, code, addr, access = self._fault
         self._fault = None
-        info = siginfo(signo, code, addr=addr if code != SI_KERNEL else None)
+        info = pack_siginfo(signo, code, addr=addr)
         act = self.action(signo)
-        if not fatal and act.handler not in (SIG_DFL, SIG_IGN) and not self.sigmask & bit(signo):
+        if not fatal and act.handler not in (SIG_DFL, SIG_IGN) and not self.sigmask & sigmask(signo):
             self.sigqueue.insert(0, (signo, info))
             self.deliver_signals()
             return
@@ -988,7 +995,7 @@ class Process(ThreadsMixin):
         from syscalls.host import buffer, host_syscall
         from syscalls.table import BY_NAME as NR
         self._old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
-        mask = sum(1 << (s - 1) for s in FORWARDED)
+        mask = sum(sigmask(s) for s in FORWARDED)
         buf = buffer(8)
         buf.raw = mask.to_bytes(8, "little")
         self._sigfd = host_syscall(NR["signalfd4"].nr, -1, buf, 8, os.O_CLOEXEC)
@@ -1032,7 +1039,7 @@ class Process(ThreadsMixin):
     def _restore_host_signals(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if not getattr(self, "_old_handlers", None):
+        if not self._old_handlers:
             return
         for s, h in self._old_handlers.items():
             signal.signal(s, h)

@@ -6,7 +6,7 @@ to it (kill from another guest, a child's exit, alarm, Ctrl-C) arrive for real. 
 blocked in every host thread and read with their siginfo from a signalfd by a watcher
 thread, which queues them and stops the emulator.
 
-Delivery (`deliver`) happens when the emulator is stopped: the default action, or an
+Delivery (`Process.deliver_signals`) happens when the emulator is stopped: the default action, or an
 `rt_sigframe` built on the guest stack (or the alternate stack) exactly as x86-64 Linux lays
 it out (return address = sa_restorer, ucontext with the saved registers and mask, siginfo,
 and an FXSAVE area for the SSE state), and the handler runs with rdi/rsi/rdx = signo,
@@ -18,19 +18,42 @@ import struct
 
 from unicorn import x86_const as X
 
-SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)
-SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = range(10, 16)
-SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU = 17, 18, 19, 20, 21, 22
-SIG_DFL, SIG_IGN = 0, 1
-SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND = 4, 0x08000000, 0x10000000, \
-    0x40000000, 0x80000000
-SS_ONSTACK, SS_DISABLE = 1, 2
-SI_USER, SI_KERNEL, SI_TKILL = 0, 0x80, -6
-ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516
+from syscalls.uapi import (
+    KERNEL_SIGACTION,
+    SA_ONSTACK,
+    SIGABRT,
+    SIGBUS,
+    SIGCHLD,
+    SIGCONT,
+    SIGFPE,
+    SIGILL,
+    SIGINFO_SIZE,
+    SIGNALFD_FIELDS,
+    SIGNALFD_SIGINFO,
+    SIGQUIT,
+    SIGSEGV,
+    SIGSTOP,
+    SIGSYS,
+    SIGTRAP,
+    SIGTSTP,
+    SIGTTIN,
+    SIGTTOU,
+    SIGURG,
+    SIGWINCH,
+    SIGXCPU,
+    SIGXFSZ,
+    SS_DISABLE,
+    SS_ONSTACK,
+    UNBLOCKABLE,
+    pack_siginfo,
+)
+
+from .cpu import XMM
 
 # default actions (signal(7))
-DEFAULT_IGNORE = {SIGCHLD, SIGCONT, 23, 28}                  # CHLD CONT URG WINCH
-CORE_SIGNALS = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, 24, 25, 31}
+DEFAULT_IGNORE = {SIGCHLD, SIGCONT, SIGURG, SIGWINCH}
+CORE_SIGNALS = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ,
+                SIGSYS}
 STOP_SIGNALS = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
 SYNCHRONOUS = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}      # faults: never blocked
 
@@ -50,15 +73,10 @@ UC_MCONTEXT = 40              # ucontext: uc_flags, uc_link, uc_stack (24), then
 UC_SIGMASK = UC_MCONTEXT + 256
 UCONTEXT_SIZE = UC_SIGMASK + 8
 FRAME_INFO = 8 + UCONTEXT_SIZE        # rt_sigframe: pretcode, uc, info
-FRAME_SIZE = FRAME_INFO + 128
+FRAME_SIZE = FRAME_INFO + SIGINFO_SIZE
 FXSAVE_SIZE = 512
 UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS = 2, 4
 EFLAGS_DF, EFLAGS_TF = 0x400, 0x100
-XMM = [getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)]
-
-
-def bit(signo: int) -> int:
-    return 1 << (signo - 1)
 
 
 class SigAction:
@@ -68,39 +86,15 @@ class SigAction:
 
     def __init__(self, raw: bytes | None):
         self.handler, self.flags, self.restorer, self.mask = (
-            struct.unpack("<QQQQ", raw) if raw else (0, 0, 0, 0))
-
-
-def siginfo(signo: int, code: int, *, pid: int = 0, uid: int = 0, addr: int | None = None,
-            status: int = 0, utime: int = 0, stime: int = 0, value: int = 0,
-            timerid: int = 0, overrun: int = 0) -> bytes:
-    """A siginfo_t (128 bytes) for the given kind of signal."""
-    b = bytearray(128)
-    struct.pack_into("<iii", b, 0, signo, 0, code)
-    if addr is not None:                               # faults: si_addr
-        struct.pack_into("<Q", b, 16, addr)
-    elif code == -2:                                   # SI_TIMER
-        struct.pack_into("<iiQ", b, 16, timerid, overrun, value)
-    else:
-        struct.pack_into("<iI", b, 16, pid, uid)
-        if signo == SIGCHLD:
-            struct.pack_into("<i", b, 24, status)
-            struct.pack_into("<qq", b, 32, utime, stime)
-        else:
-            struct.pack_into("<Q", b, 24, value)
-    return bytes(b)
+            KERNEL_SIGACTION.unpack(raw) if raw else (0, 0, 0, 0))
 
 
 def from_signalfd(raw: bytes) -> tuple[int, bytes]:
-    """struct signalfd_siginfo (128 bytes) -> (signo, siginfo_t)."""
-    (signo, _err, code, pid, uid, _fd, tid, _band, overrun, _trapno, status, sint, sptr,
-     utime, stime, _addr) = struct.unpack_from("<IiiIIiIIIIiiQQQQ", raw)
-    if code == -2:
-        return signo, siginfo(signo, code, timerid=tid, overrun=overrun, value=sptr)
-    if signo == SIGCHLD and code > 0:
-        return signo, siginfo(signo, code, pid=pid, uid=uid, status=status,
-                              utime=utime, stime=stime)
-    return signo, siginfo(signo, code, pid=pid, uid=uid, value=sptr or sint)
+    """struct signalfd_siginfo -> (signo, siginfo_t)."""
+    f = dict(zip(SIGNALFD_FIELDS, SIGNALFD_SIGINFO.unpack_from(raw)))
+    signo, code = f.pop("signo"), f.pop("code")
+    f["value"] = f["ptr"] or f["int"]
+    return signo, pack_siginfo(signo, code, **f)
 
 
 def default_action(signo: int) -> str:
@@ -170,7 +164,7 @@ def restore_sigframe(task) -> tuple[int, int]:
         for i, r in enumerate(XMM):
             lo, hi = struct.unpack_from("<QQ", fx, 160 + 16 * i)
             uc.reg_write(r, lo | hi << 64)
-    task.sigmask = struct.unpack_from("<Q", raw, UC_SIGMASK)[0] & ~(bit(SIGKILL) | bit(SIGSTOP))
+    task.sigmask = struct.unpack_from("<Q", raw, UC_SIGMASK)[0] & ~UNBLOCKABLE
     restored = task.sigmask
     ss_sp, ss_flags, _pad, ss_size = struct.unpack_from("<QiiQ", raw, 16)
     if task.altstack[2] and not task.altstack[1] & SS_DISABLE:

@@ -18,6 +18,8 @@ import struct
 import time
 from collections.abc import Callable
 
+from syscalls.uapi import ERESTART_RESTARTBLOCK, ERESTARTNOINTR
+
 ROBUST_LIST_LIMIT = 2048        # the kernel's bound on the walk
 FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
 SLICE = 0.01                    # seconds of guest time before another thread gets the CPU
@@ -123,12 +125,14 @@ def child_ready() -> bool:
     return r is not None
 
 
-RESTART = -513                  # ERESTARTNOINTR: the woken thread makes its call again
+RESTART = -ERESTARTNOINTR       # the woken thread makes its call again
 POLLED_WAITS = ("io", "child", "signal")    # waits that end without another thread's help
 
 
 def new_tid(process) -> int:
-    process.next_tid = getattr(process, "next_tid", TID_BASE + (os.getpid() % 1000) * 1000) + 1
+    if process.next_tid is None:
+        process.next_tid = TID_BASE + (os.getpid() % 1000) * 1000
+    process.next_tid += 1
     return process.next_tid
 
 
@@ -334,7 +338,7 @@ class ThreadsMixin:
 
     def sleep_thread(self, end_ns: int):
         return self.block(Wait("sleep", deadline=end_ns, timeout_result=0,
-                                     interrupted=-516))   # ERESTART_RESTARTBLOCK
+                                     interrupted=-ERESTART_RESTARTBLOCK))
 
     def futex_wait(self, addr: int, bitset: int, deadline: int | None,
                    expect: int | None = None):

@@ -1,9 +1,11 @@
 """The emulated Linux x86-64 system call ABI: the "kernel" services for one guest.
 
-`table` names every syscall and its argument kinds (data); `decode` turns those kinds into
-strace text; the handler modules (fs, mm, process, signal, time, net, misc) are grouped as
-the kernel groups them. Handlers never import pyloader: they receive a task object (see
-`task.Task`) and return the kernel's result (>= 0, or -errno; raising OSError works too).
+`table` names every syscall and its argument kinds (data); `uapi` declares the kernel
+structures and constants several modules share (data); `decode` turns argument kinds into
+strace text; the handler modules (fs, mm, process, signal, time, futex, poll, net, misc) are
+grouped as the kernel groups them. Handlers never import pyloader: they receive the task
+(a pyloader Process, used by its attribute and method names) and return the kernel's result
+(>= 0, or -errno; raising OSError works too).
 """
 from __future__ import annotations
 

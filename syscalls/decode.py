@@ -12,6 +12,44 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .table import Syscall
+from .uapi import (
+    BUS_ADRALN,
+    BUS_ADRERR,
+    CLD_CONTINUED,
+    CLD_DUMPED,
+    CLD_EXITED,
+    CLD_KILLED,
+    CLD_STOPPED,
+    CLD_TRAPPED,
+    FPE_INTDIV,
+    FPE_INTOVF,
+    ILL_ILLOPC,
+    ILL_ILLOPN,
+    KERNEL_SIGACTION,
+    SA_RESTORER,
+    SEGV_ACCERR,
+    SEGV_MAPERR,
+    SI_ASYNCIO,
+    SI_KERNEL,
+    SI_MESGQ,
+    SI_QUEUE,
+    SI_SIGIO,
+    SI_TIMER,
+    SI_TKILL,
+    SI_USER,
+    SIG_DFL,
+    SIG_IGN,
+    SIGBUS,
+    SIGCHLD,
+    SIGFPE,
+    SIGILL,
+    SIGINFO_SIZE,
+    SIGSEGV,
+    SIGTRAP,
+    TRAP_BRKPT,
+    TRAP_TRACE,
+    unpack_siginfo,
+)
 
 AT_FDCWD = -100
 
@@ -322,11 +360,11 @@ def st_sigset(ctx: Ctx, raw: bytes) -> str:
 
 
 def st_sigaction(ctx: Ctx, raw: bytes) -> str:
-    handler, flags, restorer, mask = struct.unpack_from("<QQQQ", raw)
-    h = {0: "SIG_DFL", 1: "SIG_IGN"}.get(handler, f"{handler:#x}")
+    handler, flags, restorer, mask = KERNEL_SIGACTION.unpack_from(raw)
+    h = {SIG_DFL: "SIG_DFL", SIG_IGN: "SIG_IGN"}.get(handler, f"{handler:#x}")
     fl = fmt_flags(ctx, "sa_flags", flags) if flags else "0"
     s = f"{{sa_handler={h}, sa_mask={fmt_sigset_bits(mask)}, sa_flags={fl}"
-    if flags & 0x04000000:
+    if flags & SA_RESTORER:
         s += f", sa_restorer={restorer:#x}"
     return s + "}"
 
@@ -398,56 +436,48 @@ def st_wait_status(ctx: Ctx, raw: bytes) -> str:
     return f"[{{{text}}}]"
 
 
-SI_CODE_NAMES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER",
-                 -3: "SI_MESGQ", -4: "SI_ASYNCIO", -5: "SI_SIGIO", -6: "SI_TKILL"}
-CLD_CODES = {1: "CLD_EXITED", 2: "CLD_KILLED", 3: "CLD_DUMPED", 4: "CLD_TRAPPED",
-             5: "CLD_STOPPED", 6: "CLD_CONTINUED"}
-FAULT_CODES = {4: {1: "ILL_ILLOPC", 2: "ILL_ILLOPN"}, 8: {1: "FPE_INTDIV", 2: "FPE_INTOVF"},
-               11: {1: "SEGV_MAPERR", 2: "SEGV_ACCERR"}, 7: {1: "BUS_ADRALN", 2: "BUS_ADRERR"},
-               5: {1: "TRAP_BRKPT", 2: "TRAP_TRACE"}}
+SI_CODE_NAMES = {SI_USER: "SI_USER", SI_KERNEL: "SI_KERNEL", SI_QUEUE: "SI_QUEUE",
+                 SI_TIMER: "SI_TIMER", SI_MESGQ: "SI_MESGQ", SI_ASYNCIO: "SI_ASYNCIO",
+                 SI_SIGIO: "SI_SIGIO", SI_TKILL: "SI_TKILL"}
+CLD_CODES = {CLD_EXITED: "CLD_EXITED", CLD_KILLED: "CLD_KILLED", CLD_DUMPED: "CLD_DUMPED",
+             CLD_TRAPPED: "CLD_TRAPPED", CLD_STOPPED: "CLD_STOPPED",
+             CLD_CONTINUED: "CLD_CONTINUED"}
+FAULT_CODES = {SIGILL: {ILL_ILLOPC: "ILL_ILLOPC", ILL_ILLOPN: "ILL_ILLOPN"},
+               SIGFPE: {FPE_INTDIV: "FPE_INTDIV", FPE_INTOVF: "FPE_INTOVF"},
+               SIGSEGV: {SEGV_MAPERR: "SEGV_MAPERR", SEGV_ACCERR: "SEGV_ACCERR"},
+               SIGBUS: {BUS_ADRALN: "BUS_ADRALN", BUS_ADRERR: "BUS_ADRERR"},
+               SIGTRAP: {TRAP_BRKPT: "TRAP_BRKPT", TRAP_TRACE: "TRAP_TRACE"}}
 
 
 def siginfo_text(signo: int, code: int, fields: dict[str, int]) -> str:
-    """The inside of strace's siginfo braces, from the decoded fields."""
+    """The inside of strace's siginfo braces, from the union's fields (uapi.unpack_siginfo)."""
     name = signame(signo)
-    if code > 0 and signo == 17:
+    value = fields.get("value", 0)
+    sival = f"si_int={(value + 2**31) % 2**32 - 2**31}, si_ptr={ptr(value)}"
+    if code > 0 and signo == SIGCHLD:
         out = (f"si_signo={name}, si_code={CLD_CODES.get(code, code)}, "
                f"si_pid={fields.get('pid', 0)}, si_uid={fields.get('uid', 0)}, ")
         st = fields.get("status", 0)
-        out += f"si_status={signame(st) if code in (2, 3, 5) else st}, "
+        killed = code in (CLD_KILLED, CLD_DUMPED, CLD_STOPPED)
+        out += f"si_status={signame(st) if killed else st}, "
         return out + f"si_utime={fields.get('utime', 0)}, si_stime={fields.get('stime', 0)}"
-    if code > 0 and code != 0x80 and signo in FAULT_CODES:
+    if code > 0 and code != SI_KERNEL and signo in FAULT_CODES:
         addr = fields.get("addr", 0)
         return (f"si_signo={name}, si_code={FAULT_CODES[signo].get(code, code)}, "
                 f"si_addr={ptr(addr)}")
     out = f"si_signo={name}, si_code={SI_CODE_NAMES.get(code, code)}"
-    if code == -2:                                   # SI_TIMER
-        out += (f", si_timerid={fields.get('tid', 0):#x}, si_overrun={fields.get('overrun', 0)}, "
-                f"si_int={fields.get('int', 0)}, si_ptr={ptr(fields.get('ptr', 0))}")
-    elif code in (0, -6, -1):                        # a sender: kill, tgkill, sigqueue
+    if code == SI_TIMER:
+        out += (f", si_timerid={fields.get('tid', 0) & 0xFFFFFFFF:#x}, "
+                f"si_overrun={fields.get('overrun', 0)}, {sival}")
+    elif code in (SI_USER, SI_TKILL, SI_QUEUE):          # a sender: kill, tgkill, sigqueue
         out += f", si_pid={fields.get('pid', 0)}, si_uid={fields.get('uid', 0)}"
-        if code == -1:
-            out += f", si_int={fields.get('int', 0)}, si_ptr={ptr(fields.get('ptr', 0))}"
+        if code == SI_QUEUE:
+            out += f", {sival}"
     return out
 
 
-def parse_siginfo(raw: bytes) -> tuple[int, int, dict[str, int]]:
-    """siginfo_t (128 bytes): signo, errno, code, then the union at offset 16."""
-    signo, _errno, code = struct.unpack_from("<iii", raw)
-    pid, uid = struct.unpack_from("<iI", raw, 16)
-    f = {"pid": pid, "uid": uid, "addr": struct.unpack_from("<Q", raw, 16)[0]}
-    if signo == 17:
-        f["status"] = struct.unpack_from("<i", raw, 24)[0]
-        f["utime"], f["stime"] = struct.unpack_from("<qq", raw, 32)
-    else:
-        f["tid"], f["overrun"] = pid & 0xFFFFFFFF, uid
-        f["int"] = struct.unpack_from("<i", raw, 24)[0]
-        f["ptr"] = struct.unpack_from("<Q", raw, 24)[0]
-    return signo, code, f
-
-
 def st_siginfo(ctx: Ctx, raw: bytes) -> str:
-    signo, code, fields = parse_siginfo(raw)
+    signo, code, fields = unpack_siginfo(raw)
     if signo == 0:
         return "{}"
     return "{" + siginfo_text(signo, code, fields) + "}"
@@ -537,7 +567,7 @@ STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
     "stack_t": (24, st_stack_t),
     "utsname": (390, st_utsname),
     "sigset": (8, st_sigset),
-    "sigaction": (32, st_sigaction),
+    "sigaction": (KERNEL_SIGACTION.size, st_sigaction),
     "winsize": (8, st_winsize),
     "statfs": (120, st_statfs),
     "sysinfo": (112, st_sysinfo),
@@ -546,7 +576,7 @@ STRUCTS: dict[str, tuple[int, Callable[[Ctx, bytes], str]]] = {
     "fds2": (8, st_fds2),
     "int": (4, st_int),
     "wait_status": (4, st_wait_status),
-    "siginfo": (128, st_siginfo),
+    "siginfo": (SIGINFO_SIZE, st_siginfo),
     "itimerspec": (32, st_itimerspec),
     "epoll_event": (12, st_epoll_event),
     "pselect6_sigmask": (16, st_pselect6_sigmask),

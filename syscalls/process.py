@@ -8,6 +8,7 @@ import struct
 from . import syscall
 from .fs import NR, sint, struct_call
 from .host import buffer, from_bytes, host_syscall
+from .uapi import SIGCHLD
 
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
 PR_SET_NAME, PR_GET_NAME = 15, 16
@@ -154,7 +155,7 @@ def sys_rseq(t, rseq, length, flags, sig, *_):
         return 0
     if length < 32 or rseq & 31:
         return -errno.EINVAL
-    if getattr(t, "rseq", 0):
+    if t.rseq:
         return -errno.EBUSY
     # the kernel fills cpu_id_start, cpu_id, node_id, mm_cid on registration: one CPU, 0
     t.mem.write(rseq, bytes(8))
@@ -186,7 +187,7 @@ def sys_prctl(t, option, a2, a3, a4, a5, *_):
         t.set_comm(t.mem.read_cstr(a2, 15))
         return 0
     if option == PR_GET_NAME:
-        name = getattr(t, "comm", None) or os.path.basename(os.fsencode(t.exe))[:15]
+        name = t.comm or os.path.basename(os.fsencode(t.exe))[:15]
         t.mem.write(a2, name + b"\0")
         return 0
     if option in (3, 4, 1, 2, 36, 37, 38, 39):
@@ -420,7 +421,6 @@ def sys_capget(t, hdr, data, *_):
 CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
 CLONE_CHILD_SETTID = 0x1000000
-SIGCHLD = 17
 WNOHANG = 1
 MAX_ARG_STRINGS = 0x7FFFFFFF
 

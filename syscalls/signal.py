@@ -11,12 +11,26 @@ from . import syscall
 from .fs import NR, sint, struct_call
 from .host import buffer, from_bytes, host_syscall
 from .time import read_ts
+from .uapi import (
+    ERESTARTNOHAND,
+    KERNEL_SIGACTION,
+    SIG_BLOCK,
+    SIG_IGN,
+    SIG_SETMASK,
+    SIG_UNBLOCK,
+    SIGINFO_HEAD,
+    SIGKILL,
+    SIGNALFD_SIGINFO,
+    SIGNALFD_SIGINFO_SIZE,
+    SIGSTOP,
+    SS_AUTODISARM,
+    SS_DISABLE,
+    SS_ONSTACK,
+    UNBLOCKABLE,
+    sigmask,
+    unpack_siginfo,
+)
 
-SIGKILL, SIGSTOP = 9, 19
-SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
-UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
-SIGACTION_SIZE = 32     # struct kernel_sigaction: handler, flags, restorer, mask (8 bytes)
-SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
 MINSIGSTKSZ = 2048
 
 
@@ -25,12 +39,12 @@ def sys_rt_sigaction(t, sig, act, oact, sigsetsize, *_):
     sig = sint(sig)
     if sigsetsize != 8 or not 1 <= sig <= 64 or (act and sig in (SIGKILL, SIGSTOP)):
         return -errno.EINVAL
-    new = t.mem.read(act, SIGACTION_SIZE) if act else None
+    new = t.mem.read(act, KERNEL_SIGACTION.size) if act else None
     if oact:
-        t.mem.write(oact, t.sigactions.get(sig, bytes(SIGACTION_SIZE)))
+        t.mem.write(oact, t.sigactions.get(sig, bytes(KERNEL_SIGACTION.size)))
     if new is not None:
         t.sigactions[sig] = new
-        if int.from_bytes(new[:8], "little") == 1:      # SIG_IGN discards what is pending
+        if KERNEL_SIGACTION.unpack(new)[0] == SIG_IGN:  # discards what is pending
             t.sigqueue = [(s, i) for s, i in t.sigqueue if s != sig]
     return 0
 
@@ -62,12 +76,9 @@ def sys_rt_sigpending(t, setp, size, *_):
     t._drain_host_signals()
     bits = 0
     for s, _ in t.sigqueue + t.tsigqueue:
-        bits |= 1 << (s - 1)
+        bits |= sigmask(s)
     t.mem.write_u64(setp, bits & t.sigmask)
     return 0
-
-
-ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516
 
 
 @syscall("rt_sigreturn")
@@ -226,29 +237,21 @@ def sys_timer_simple(t, timerid, *_):
 
 # --- signalfd (fs/signalfd.c) -------------------------------------------------------------------
 SFD_CLOEXEC, SFD_NONBLOCK = 0o2000000, 0o4000
-SIGNALFD_SIGINFO = 128          # sizeof(struct signalfd_siginfo)
 EFD_NONBLOCK = 0o4000
-FAULTS = {4, 5, 7, 8, 11}       # SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV: si_addr
-SIGCHLD, SIGPOLL = 17, 29
 
 
 def signalfd_siginfo(signo: int, info: bytes) -> bytes:
     """signalfd_copyinfo: the siginfo's union read by its layout into the flat record."""
-    _, err, code = struct.unpack_from("<iii", info)
-    pid = uid = fd = tid = band = overrun = status = sival = utime = stime = addr = 0
-    if signo in FAULTS and code > 0:
-        addr = struct.unpack_from("<Q", info, 16)[0]
-    elif signo == SIGPOLL and code > 0:
-        band, fd = struct.unpack_from("<qi", info, 16)
-    elif signo == SIGCHLD and code > 0:
-        pid, uid, status, utime, stime = struct.unpack_from("<IIiqq", info, 16)
-    elif code == -2:                    # SI_TIMER
-        tid, overrun, sival = struct.unpack_from("<iiQ", info, 16)
-    else:                               # kill, tkill, sigqueue: pid, uid, value
-        pid, uid, sival = struct.unpack_from("<IIQ", info, 16)
-    rec = struct.pack("<IiiIIiIIIIiiQQQQ", signo, err, code, pid, uid, fd, tid, band & 0xFFFFFFFF,
-                      overrun, 0, status, sival & 0xFFFFFFFF, sival, utime, stime, addr)
-    return rec.ljust(SIGNALFD_SIGINFO, b"\0")
+    err = SIGINFO_HEAD.unpack_from(info)[1]
+    _, code, f = unpack_siginfo(info)
+    u32 = {k: v & 0xFFFFFFFF for k, v in f.items()}       # the record's fields are unsigned
+    value = f.get("value", 0)
+    rec = SIGNALFD_SIGINFO.pack(signo, err, code, u32.get("pid", 0), u32.get("uid", 0),
+                                f.get("fd", 0), u32.get("tid", 0), u32.get("band", 0),
+                                u32.get("overrun", 0), 0, f.get("status", 0),
+                                (value + 2**31) % 2**32 - 2**31,   # ssi_int: sival_int
+                                value, f.get("utime", 0), f.get("stime", 0), f.get("addr", 0))
+    return rec.ljust(SIGNALFD_SIGINFO_SIZE, b"\0")
 
 
 class SignalFd:
@@ -281,11 +284,11 @@ class SignalFd:
         self.armed = want
 
     def read(self, t, host_fd: int, buf: int, count: int) -> int:
-        if count < SIGNALFD_SIGINFO:
+        if count < SIGNALFD_SIGINFO_SIZE:
             return -errno.EINVAL
         t._drain_host_signals()
         out = b""
-        while len(out) + SIGNALFD_SIGINFO <= count:
+        while len(out) + SIGNALFD_SIGINFO_SIZE <= count:
             found = self.pending(t)
             if found is None:
                 if out:

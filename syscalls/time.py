@@ -6,6 +6,7 @@ import time as _time
 
 from . import syscall
 from .fs import sint
+from .uapi import ERESTART_RESTARTBLOCK
 
 CLOCKS = {0: _time.CLOCK_REALTIME, 1: _time.CLOCK_MONOTONIC, 2: _time.CLOCK_PROCESS_CPUTIME_ID,
           3: _time.CLOCK_THREAD_CPUTIME_ID, 4: _time.CLOCK_MONOTONIC_RAW, 5: 5, 6: 6,
@@ -65,9 +66,6 @@ def sys_time(t, tloc, *_):
     if tloc:
         t.mem.write_u64(tloc, now)
     return now
-
-
-ERESTART_RESTARTBLOCK = 516
 
 
 def sleep_ns(t, ns: int, rem: int) -> int:

@@ -59,7 +59,7 @@ def create_elf_tables(task, bprm, p: int, *, phdr: int, phnum: int, entry: int) 
 
     creds = task.creds
     # ARCH_DLINFO first: AT_SYSINFO_EHDR when a vDSO is mapped, then AT_MINSIGSTKSZ
-    vdso = getattr(task, "vdso", None)
+    vdso = task.vdso
     auxv = [(AT_SYSINFO_EHDR, vdso.base)] if vdso is not None else []
     auxv += [
         (AT_MINSIGSTKSZ, task.minsigstksz),

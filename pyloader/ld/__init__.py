@@ -63,13 +63,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     if r.glibc_minor < 33:          # glibc-hwcaps subdirectories came in 2.33
         r.levels = []
     r.link_map_size = layout.size("link_map")
-    r.redirect = {}
-    r.pending_ifuncs = []
-    r.ifunc_cache = {}
-    r.extra_inits = []
     sp = bprm.sp
-    r.scratch = (sp - 0x2000) & ~0xFFF
-    r.stack_top = r.scratch - 0x1000
 
     # the interpreter is mapped as the kernel would have mapped it (no syscalls)
     img, bias = load_elf_interp(task, interp, bprm.interp_file)
@@ -82,6 +76,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     main = LinkMap(bprm.filename, bprm.filename, bprm.data, l_addr=bprm.load_bias,
                    mapped_by_kernel=True)
     main.is_main = True
+    main.opencount = 1              # what dl_main leaves in l_direct_opencount
     lo, hi = main.img.load_bounds()
     main.map_start, main.map_end = lo + main.l_addr, hi + main.l_addr
     r.main = main
@@ -282,7 +277,7 @@ def sort_maps(maps: list[LinkMap]) -> list[LinkMap]:
 
     def visit(m: LinkMap) -> None:
         seen.add(id(m))
-        for d in getattr(m, "deps", []):
+        for d in m.deps:
             if id(d) not in seen and id(d) in members and not d.is_main:
                 visit(d)
         order.append(m)

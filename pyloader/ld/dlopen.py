@@ -58,7 +58,7 @@ class DynamicLoader:
     def closure(self, m: LinkMap) -> list[LinkMap]:
         out, queue = [m], [m]
         while queue:
-            for d in getattr(queue.pop(0), "deps", []):
+            for d in queue.pop(0).deps:
                 if d not in out:
                     out.append(d)
                     queue.append(d)
@@ -122,11 +122,11 @@ class DynamicLoader:
         unloaded."""
         r = self.r
         m = next((x for x in r.all_maps() if x.guest == map_p), None)
-        if m is None or self._count_open(m, -1) or not getattr(m, "dlopened", False):
+        if m is None or self._count_open(m, -1) or not m.dlopened:
             return 0
         # what stays: the program's objects and every object still opened, with their deps
         keep: set[int] = set()
-        for root in [r.main] + [x for x in r.extra_maps if getattr(x, "opencount", 0)]:
+        for root in [r.main] + [x for x in r.extra_maps if x.opencount]:
             keep.update(id(x) for x in self.closure(root))
         gone = [x for x in r.extra_maps if id(x) not in keep and not x.flags_1 & DF_1_NODELETE]
         if not gone:
@@ -142,7 +142,7 @@ class DynamicLoader:
     def _count_open(self, m: LinkMap, step: int) -> int:
         """l_direct_opencount: each dlopen of the object, the program's own too (the
         program starts at 1, as dl_main leaves it), less each dlclose."""
-        m.opencount = max(0, getattr(m, "opencount", int(m.is_main)) + step)
+        m.opencount = max(0, m.opencount + step)
         self.r.glibc.put(m.guest, "link_map", "l_direct_opencount", m.opencount)
         return m.opencount
 
@@ -219,7 +219,7 @@ class DynamicLoader:
                     dep = r.map_object(dep_name, m)
                     new.append(dep)
                     queue.append(dep)
-                m.deps = getattr(m, "deps", []) + [dep]
+                m.deps = m.deps + [dep]
         g = r.glibc
         tls = [m for m in new if m.tls is not None and (m.tls.blocksize or m.tls.init_size)]
         saved_tls = g.tls_static_used, g.tls_optional

@@ -140,6 +140,13 @@ class LinkMap:
         self.dev = self.ino = -1
         # start-up only: ld.so's blocks for it (_dl_new_object's, the found path, l_origin)
         self.blocks: tuple[int, int, int] | None = None
+        # filled by the linker
+        self.deps: list[LinkMap] = []           # DT_NEEDED objects as found (l_initfini's)
+        self.versions_block = 0                 # its struct r_found_version array (l_versions)
+        self.reloc_counts: dict[int, int] = {}  # relocation type -> count (relocate)
+        self.dlopened = False                   # lt_loaded
+        self.opencount = 0                      # l_direct_opencount (the program's: 1)
+        self.local_scope: list[LinkMap] | None = None   # a dlopened RTLD_LOCAL object's
         # the program was mapped by exec, whose checks are the kernel's: ld.so takes its
         # program headers as they are (libraries it validates as glibc's open_verify does)
         self.img = ElfImage(self.data, self.path, kernel=mapped_by_kernel)

@@ -358,7 +358,7 @@ class GlibcState:
         put("l_map_start", m.map_start)
         put("l_map_end", m.map_end)
         put("l_text_end", text_end(m))
-        dlopened = getattr(m, "dlopened", False)
+        dlopened = m.dlopened
         put("l_type", LT_EXECUTABLE if m.is_main else LT_LOADED if dlopened else LT_LIBRARY)
         vdso = m.is_vdso        # setup_vdso: relocated, nothing more (not global, no init)
         put("l_relocated", 1)

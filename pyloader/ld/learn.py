@@ -21,10 +21,14 @@ import os
 import struct
 import sys
 
+from syscalls.table import BY_NAME
+
 from ..binfmt.elf import make_prot
 from ..binfmt.stack import AT_BASE, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD
+from ..exit import GuestExit
 from ..memory import Fault
+from ..process import Process
 from .dso import DT_GNU_HASH, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_VERSYM, LinkMap
 from .glibc import (
     ALLOCATE_GUARD_USER,
@@ -45,7 +49,7 @@ ADDED = {"_dl_minsigstacksize": 34, "rseq_area": 35, "_dl_find_object": 35,
          "l_ld_readonly": 35, "_dl_dso_sort_algo": 35, "l_tls_in_slotinfo": 41,
          "_dl_vdso_getrandom": 41, "_dl_rtld_map": -41,
          "_dl_stack_flags": -43, "_dl_readonly_area": 43}
-SYSCALLS = {218: "set_tid_address", 273: "set_robust_list", 334: "rseq"}
+RECORDED = ("set_tid_address", "set_robust_list", "rseq")   # their first arguments: addresses
 TCBHEAD = {"header.tcb": 0, "header.dtv": 8, "header.self": 16, "header.stack_guard": 40,
            "header.pointer_guard": 48}   # tcbhead_t: the x86-64 ABI (%fs:0x28 is the guard)
 VDSO_FIELDS = ("clock_gettime64", "gettimeofday", "time", "getcpu", "clock_getres_time64")
@@ -731,8 +735,7 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
                        quiet: bool = True):
     """A Process that ran the real ld.so on `program` up to the program's entry point,
     silently (the guest's stdout and stderr go to /dev/null meanwhile), with the addresses
-    ld.so gave set_tid_address/set_robust_list/rseq (and their results) in `proc.calls`."""
-    from ..process import GuestExit, Process
+    ld.so gave set_tid_address/set_robust_list/rseq (and their results): (proc, calls)."""
     calls: dict[str, int] = {}
     saved = [os.dup(1), os.dup(2)]
     null = os.open(os.devnull, os.O_WRONLY)
@@ -743,7 +746,8 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
             os.dup2(null, 1)
             os.dup2(null, 2)
         proc = Process([program], env, root=os.fsdecode(root.root), ld="system")
-        for nr, name in SYSCALLS.items():
+        for name in RECORDED:
+            nr = BY_NAME[name].nr
             real = proc._handlers[nr]
 
             def record(p, *args, _real=real, _name=name):
@@ -752,7 +756,6 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
                 calls.setdefault(_name + " =", ret)
                 return ret
             proc._handlers[nr] = record
-        proc.calls = calls
         try:
             proc.execve(program)
             entry = proc.bprm.load_bias + proc.bprm.image.e_entry
@@ -764,7 +767,7 @@ def real_ldso_at_entry(root, program: str, env: dict[str, str], what: str,
         if proc.cpu.pc != entry:
             raise LayoutError(f"cannot {what}: the real ld.so did not reach the program's "
                               "entry")
-        yield proc
+        yield proc, calls
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -782,9 +785,10 @@ def learn_layout(rtld_data: bytes, root, program: str, minor: int,
         raise LayoutError("cannot learn the layout of a glibc older than 2.33: install its "
                           "debug info (libc6-dbg)")
     env = {"LD_LIBRARY_PATH": library_path} if library_path else {}
-    with real_ldso_at_entry(root, program, env, "learn this glibc's layout", quiet) as proc:
+    with real_ldso_at_entry(root, program, env, "learn this glibc's layout", quiet) as (proc,
+                                                                                      calls):
         try:
-            return Learner(proc, rtld_data, minor, proc.calls).learn()
+            return Learner(proc, rtld_data, minor, calls).learn()
         except (Fault, ValueError, KeyError, IndexError, struct.error) as e:
             # a state unlike any glibc's the learner knows: not understood, said in a line
             raise _unlearnt(f"{type(e).__name__}: {e}") \
@@ -811,7 +815,7 @@ def cpu_state(rtld_data: bytes, root, program: str, layout, tunables: str | None
     env = {"LD_LIBRARY_PATH": library_path} if library_path else {}
     if tunables is not None:
         env["GLIBC_TUNABLES"] = tunables
-    with real_ldso_at_entry(root, program, env, "read this CPU's cpu_features") as proc:
+    with real_ldso_at_entry(root, program, env, "read this CPU's cpu_features") as (proc, _):
         rt = LinkMap("ld.so", proc.bprm.interp_path, rtld_data,
                      l_addr=dict(proc.bprm.auxv)[AT_BASE])
         ro = rt.l_addr + rt.syms[rt.by_name["_rtld_global_ro"][0]].value

@@ -22,6 +22,10 @@ import struct
 import sys
 from dataclasses import dataclass, field
 
+from syscalls.table import BY_NAME
+
+from ..exit import GuestExit
+from ..process import Process
 from .dso import DT_PLTGOT, STT_TLS, LinkMap
 from .layout import Layout, layout_for
 from .rtld import R_32, R_32S, R_COPY, R_PC32, R_SIZE32, R_TLSDESC, RELOC_NAMES
@@ -132,12 +136,11 @@ def legitimate_reason(key: str) -> str | None:
 def run_to_exit(argv: list[str], ld: str, env: dict[str, str] | None = None, root: str = "/"):
     """A Process that ran argv to its exit_group (not made: the state stays to be read,
     after dlopens and lazy bindings)."""
-    from ..process import GuestExit, Process
     proc = Process(argv, env if env is not None else {"PATH": "/usr/bin:/bin"}, root=root, ld=ld)
 
     def stop(*_):
         raise GuestExit(0)
-    proc._handlers[231] = stop          # exit_group
+    proc._handlers[BY_NAME["exit_group"].nr] = stop
     proc.run(argv[0])
     if proc.ld_mode != ld:
         raise RuntimeError(f"--ld={ld} was not used (see the line above)")
@@ -147,7 +150,6 @@ def run_to_exit(argv: list[str], ld: str, env: dict[str, str] | None = None, roo
 def run_to_entry(argv: list[str], ld: str, env: dict[str, str] | None = None,
                  root: str = "/"):
     """A Process that has exec'd argv[0] with `ld` and stopped at the program's entry."""
-    from ..process import Process
     proc = Process(argv, env if env is not None else {"PATH": "/usr/bin:/bin"}, root=root, ld=ld)
     proc.execve(argv[0])
     if proc.ld_mode != ld:          # the Python linker handed over: nothing to compare
@@ -171,7 +173,7 @@ class _Objects:
         while lm:
             name = mem.read_cstr(mem.read_u64(lm + L.off("link_map", "l_name"))).decode()
             path = name or proc.bprm.filename
-            vdso = getattr(proc, "vdso", None)
+            vdso = proc.vdso
             if vdso is not None and name == "linux-vdso.so.1":    # no file: its image
                 data = vdso.image
             else:
@@ -184,7 +186,7 @@ class _Objects:
             self.maps.append(m)
             lm = mem.read_u64(lm + L.off("link_map", "l_next"))
         # the Python linker's stubs, by the name of the Python function serving them
-        stubs = getattr(getattr(proc, "rtld", None), "stubs", None)
+        stubs = proc.rtld.stubs if proc.rtld is not None else None
         self.stubs = {a: getattr(f, "__name__", "?") for a, f in stubs.funcs.items()} \
             if stubs is not None else {}
 

@@ -2,8 +2,8 @@
 dl-lookup.c, dl-reloc.c, dl-tls.c, dl-init.c; musl's ldso/dynlink.c is the same story).
 
 Objects are found, opened and mapped through the guest's own syscall layer, so the trace
-shows the openat/read/pread64/newfstatat/mmap/mprotect/close lines ld.so makes. Symbols
-are bound eagerly; glibc's private state (link maps, _rtld_global, the thread block) is
+shows the openat/read/pread64/newfstatat/mmap/mprotect/close lines ld.so makes. PLT slots
+are bound lazily unless LD_BIND_NOW or DF_BIND_NOW asks otherwise; glibc's private state (link maps, _rtld_global, the thread block) is
 written with the layouts from layout.py.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 import struct
 import sys
 import time
+from collections.abc import Callable
 
 from ..binfmt.elf import make_prot
 from ..elf import PT_LOAD, ElfError
@@ -112,7 +113,7 @@ class Rtld:
                       "load": 0}          # LD_DEBUG=statistics (times in ns, not cycles)
         self.sym_cache: dict[tuple, tuple[LinkMap, object] | None] = {}
         # --ld-debug, or LD_DEBUG in the program's environment as ld.so reads it
-        self.debug = set(getattr(task, "ld_debug", ()) or ())
+        self.debug = set(task.ld_debug)
         self.debug |= set(self.env.get("LD_DEBUG", "").replace(":", ",").replace(" ", ",")
                           .split(",")) & CATEGORIES
         if "all" in self.debug:
@@ -127,7 +128,18 @@ class Rtld:
         self.unique: dict[str, tuple] = {}      # STB_GNU_UNIQUE name -> (map, Sym)
         # on_bind(map, sym_index, defining map, address, return address): each lazy binding
         # as it happens (`--trace-bindings`, `explain`); set on the task like ld_debug
-        self.on_bind = getattr(task, "on_bind", None)
+        self.on_bind = task.on_bind
+        # set by link_program as dl_main goes
+        self.stubs = None                       # stubs.StubPage: Python functions for guest code
+        self.scratch = (bprm.sp - 0x2000) & ~0xFFF      # a page for the syscalls' arguments
+        self.stack_top: int | None = self.scratch - 0x1000  # start-up's guest calls run here
+        self.pending_ifuncs: list[tuple[LinkMap, list]] = []    # IRELATIVE/ifunc slots to fill
+        self.ifunc_cache: dict[int, int] = {}   # resolver -> what it returned
+        self.init_order: list[LinkMap] = []     # _dl_init's order at start-up
+        self.extra_inits: list[LinkMap] = []    # initialised since (dlopen, hooks' libraries)
+        self.set_symbol: Callable[[str, int, int], None] | None = None  # ld.so's variables
+        self.argc = self.argv = self.envp = 0   # what the initialisers were called with
+        self.dl = None                          # dlopen.DynamicLoader, once the program is linked
 
     # --- LD_DEBUG output (elf/dl-misc.c _dl_debug_printf: "%5d:\t") ----------------------
     def dbg(self, category: str, message: str) -> None:
@@ -563,7 +575,7 @@ class Rtld:
                 if dep not in self.maps:
                     self._add(dep)
                     queue.append(dep)
-                m.deps = getattr(m, "deps", []) + [dep]
+                m.deps = m.deps + [dep]
             if m.needed and not m.is_main:      # _dl_map_object_deps: its l_initfini
                 self.malloc((2 * (len(m.needed) + 1) + 1) * 8)
         nlist = len(self.maps) + (self.rtld not in self.maps)
@@ -699,7 +711,7 @@ class Rtld:
         if sym.bind == 0:                         # STB_LOCAL: the object's own symbol
             return m, sym, m.l_addr + sym.value
         # a dlopened RTLD_LOCAL object also sees its own dependencies (its local scope)
-        local = getattr(m, "local_scope", None)
+        local = m.local_scope
         scope = None if not local or m in self.maps else \
             self.maps + [x for x in local if x not in self.maps]
         version = self.ref_version(m, sym_index)
@@ -785,7 +797,6 @@ class Rtld:
                     self.note_binding(m, sidx, d, value, show=fresh)
                 later.append((addr, value, addend if rtype == R_64 else 0))
                 continue
-            value = self.redirect.get(value, value)
             if sidx and self.debug:
                 self.note_binding(m, sidx, d, value, show=fresh)
             tls_value = (dsym.value if dsym is not None else 0) + addend
@@ -879,7 +890,6 @@ class Rtld:
             self.task.do_exit(127)
         if dsym.type == STT_GNU_IFUNC:
             value = self.stubs.call_guest(value, self.task.hwcap)
-        value = self.redirect.get(value, value)
         mem.write_u64(m.l_addr + r_offset, value)
         self.note_binding(m, sidx, d, value)
         if self.on_bind is not None:

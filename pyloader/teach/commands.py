@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import guest_env
+from ..startup import guest_env
 from .observe import ObserveError, observe, print_error
 
 MOMENTS = ("entry", "main", "exit")

@@ -22,13 +22,17 @@ from dataclasses import dataclass, field
 from unicorn import UC_HOOK_CODE
 from unicorn import x86_const as X
 
+from syscalls.table import BY_NAME
+
 from ..binfmt.stack import AT_NAMES, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
 from ..elf import PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_TLS
 from ..memory import STACK_TOP
+from ..startup import EXIT_NOT_FOUND, exec_status, find_program
 from ..trace.strace import Tracer
 
 R_JUMP_SLOT, R_GLOB_DAT, R_RELATIVE = 7, 6, 8
 STT_GNU_IFUNC = 10
+OPENAT = BY_NAME["openat"].nr
 MAX_PLT_CALLS = 1000        # calls through the PLT remembered (for "where did 13 come from")
 MAX_OUTPUT = 64 << 10            # bytes of the program's stdout/stderr kept
 MAX_LINES, MAX_TAIL = 5000, 200   # trace lines kept: the start of a long run and its end
@@ -85,7 +89,7 @@ class Recorder(Tracer):
         return sum(self.kinds.values())
 
     def syscall(self, task, nr, args, ret):
-        if nr == 257 and ret is not None:            # openat: which path, which result
+        if nr == OPENAT and ret is not None:         # which path, which result
             try:
                 path = task.mem.read_cstr(args[1]).decode(errors="replace")
             except OSError:
@@ -149,7 +153,7 @@ class Observer:
         f.elf = elf_facts(bprm)
         f.stack = stack_facts(proc, bprm)
         f.maps["entry"] = proc.mem.maps_text()
-        r = getattr(proc, "rtld", None)
+        r = proc.rtld
         if r is not None:
             f.ld = ld_facts(r, self.rec.opened)
             f.plt = plt_facts(proc, r)
@@ -455,8 +459,7 @@ def ld_facts(r, opened: list) -> dict:
     from ..ld.rtld import RELOC_NAMES
     objs = []
     for m in r.namespace():        # the link map's order: the vDSO right after the program
-        counts = {RELOC_NAMES.get(t, str(t)): n for t, n in sorted(getattr(m, "reloc_counts",
-                                                                          {}).items())}
+        counts = {RELOC_NAMES.get(t, str(t)): n for t, n in sorted(m.reloc_counts.items())}
         nrelr = len(m.relr())
         if nrelr:
             counts["R_X86_64_RELATIVE (RELR)"] = nrelr
@@ -548,7 +551,6 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
             timeout: float | None = 60) -> Facts:
     """Run argv[0] once under the Python ld.so and return what was observed."""
     from ..binfmt import ExecError
-    from ..cli import EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, find_program
     from ..process import Process
     path = find_program(argv[0], env, root)
     facts = Facts(argv=list(argv))
@@ -569,7 +571,7 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
     except ExecError as e:
         msg = str(e)
         facts.error = msg
-        status = EXIT_NOT_FOUND if e.errno == 2 else EXIT_CANNOT_EXEC
+        status = exec_status(e.errno)
         msg = msg if argv[0] in msg else f"{argv[0]}: {msg}"
         if e.errno == 8 and _first_bytes(proc, path, 2) != "23 21":   # ENOEXEC, no #!
             msg += " (binfmt_script: no '#!'; binfmt_elf: refused; no handler left: ENOEXEC)"
@@ -607,7 +609,7 @@ def observe(argv: list[str], env: dict[str, str], *, root: str = "/", seed: int 
     if obs.faults is not None:
         facts.faults = {"objects": obs.faults.as_data(), "events": obs.faults.events,
                         "summary": obs.faults.summary()}
-    if getattr(proc, "rtld", None) is None and proc.bprm is not None and \
+    if proc.rtld is None and proc.bprm is not None and \
             proc.bprm.interp_path is not None:
         facts.error = "the Python ld.so could not link this program (see the message above)"
     return facts

@@ -16,6 +16,9 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from syscalls.table import BY_NAME, SYSCALLS
+from syscalls.uapi import SI_KERNEL, SIGCHLD, unpack_siginfo
+
 if TYPE_CHECKING:
     from syscalls.decode import Ctx
 
@@ -31,12 +34,6 @@ def _decode():
         import syscalls.decode
         _decoder = syscalls.decode
     return _decoder
-from syscalls.table import SYSCALLS
-
-SI_KERNEL_CODE = 0x80
-SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -6: "SI_TKILL"}
-SEGV_CODES = {1: "SEGV_MAPERR", 2: "SEGV_ACCERR"}
-FAULT_CODES = {4: {2: "ILL_ILLOPN"}, 8: {1: "FPE_INTDIV"}, 11: SEGV_CODES, 5: {1: "TRAP_BRKPT"}}
 
 
 OUTPUT_KINDS = ("obuf", "oiov", "os", "fds2", "oepoll", "socklen", "ogids", "orem", "ocwd")
@@ -359,14 +356,14 @@ class Tracer:
     def execve(self, task, filename: str, argv: list[bytes], envc: int, envp_addr: int,
                ret: int = 0) -> None:
         if self.summary:
-            c = self.counts.setdefault(59, [0, 0, 0.0])      # execve
+            c = self.counts.setdefault(BY_NAME["execve"].nr, [0, 0, 0.0])
             c[0] += 1
             c[1] += ret < 0
             return
         if self.only_failed and ret == 0:
             return
-        sc = next((s for s in SYSCALLS.values() if s.name == "execve"), None)
-        if sc is not None and not self.wants(sc.nr):
+        sc = BY_NAME["execve"]
+        if not self.wants(sc.nr):
             return
         from syscalls.decode import quote
         args = []
@@ -451,31 +448,15 @@ class Tracer:
             tail += f" <{elapsed:.6f}>"
         self._write_call(_decode().format_call(sc, args, ctx), tail)
 
-    def signal(self, task, signo: int, code: int, addr: int, sender: int | None = None) -> None:
-        if self.summary:
-            return
-        name = _decode().signame(signo)
-        if code in FAULT_CODES.get(signo, {}) and sender is None:
-            codes = FAULT_CODES[signo]
-            info = f"si_signo={name}, si_code={codes[code]}, si_addr={addr:#x}" if addr else \
-                f"si_signo={name}, si_code={codes[code]}, si_addr=NULL"
-        elif sender is not None:
-            info = (f"si_signo={name}, si_code={SI_CODES.get(code, code)}, si_pid={sender}, "
-                    f"si_uid={os.getuid()}")
-        else:
-            info = f"si_signo={name}, si_code={SI_CODES.get(code, code)}"
-        self._write(f"--- {name} {{{info}}} ---")
-
     def signal_info(self, task, signo: int, info: bytes) -> None:
         """--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...} --- from a siginfo_t."""
         if self.summary:
             return
-        from syscalls.decode import parse_siginfo, siginfo_text
-        _, code, fields = parse_siginfo(info)
-        if code == SI_KERNEL_CODE and signo not in (17,):
+        _, code, fields = unpack_siginfo(info)
+        if code == SI_KERNEL and signo != SIGCHLD:
             text = f"si_signo={_decode().signame(signo)}, si_code=SI_KERNEL"
         else:
-            text = siginfo_text(signo, code, fields)
+            text = _decode().siginfo_text(signo, code, fields)
         self._write(f"--- {_decode().signame(signo)} {{{text}}} ---")
 
     def exited(self, task, ex) -> None:
