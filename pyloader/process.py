@@ -256,6 +256,7 @@ class Process(ThreadsMixin):
     def ldd(self, filename: str) -> list[tuple[str, str, int]]:
         """What `ldd` prints: (name, path, load address) of every object, program excluded."""
         bprm = do_execve(self, filename, self.argv, self.envp)
+        self.exe = bprm.interp              # the program's $ORIGIN is its directory
         if bprm.interp_path is None:
             return []
         from .ld import link_program

@@ -107,12 +107,10 @@ def fresh_cache(path: Path) -> str:
 
 def pyloader(*args: str, input: bytes | None = None, timeout: float = 120, cwd=None,
              env=None) -> subprocess.CompletedProcess:
-    """Run `python -m pyloader ARGS` the way a user runs the command (this checkout's
-    pyloader, from any cwd)."""
-    env = dict(env if env is not None else os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    """Run `python -m pyloader ARGS` the way a user runs the command."""
     return subprocess.run([sys.executable, "-m", "pyloader", *args], check=False, input=input,
-                          capture_output=True, timeout=timeout, cwd=cwd, env=env)
+                          capture_output=True, timeout=timeout, cwd=cwd,
+                          env=env if env is not None else os.environ.copy())
 
 
 def native(*args: str, input: bytes | None = None, timeout: float = 60, cwd=None,
