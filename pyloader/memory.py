@@ -33,11 +33,18 @@ RLIM_INFINITY = (1 << 64) - 1
 
 
 class Fault(OSError):
-    """A guest pointer that does not point at mapped memory: EFAULT to the guest."""
+    """A guest pointer that does not point at mapped memory: EFAULT to the guest (and the
+    signal guest code touching it would get, for the Python ld.so's own accesses)."""
+    signo = 11                                          # SIGSEGV
 
     def __init__(self, addr: int):
         super().__init__(14, f"bad address 0x{addr:x}")  # EFAULT
         self.addr = addr
+
+
+class BusFault(Fault):
+    """An address in a file mapping past the file's end."""
+    signo = 7                                           # SIGBUS
 
 
 class Vma:
@@ -299,6 +306,23 @@ class AddressSpace:
         return new
 
     # --- guest memory access (bad pointers raise Fault) -----------------------------------
+    def check(self, addr: int, size: int, prot: int) -> None:
+        """Would guest code's access of [addr, addr+size) with `prot` (PROT_READ, PROT_WRITE)
+        work? Fault where a page is unmapped or lacks it, BusFault past a file's end."""
+        end, a = addr + size, addr
+        while a < end:
+            v = self.find(a)
+            if v is None or not v.prot & prot:
+                raise Fault(a)
+            if v.eof and end > v.eof:
+                raise BusFault(max(a, v.eof))
+            a = v.end
+
+    def read_checked(self, addr: int, size: int) -> bytes:
+        """What a load by guest code would read (see check)."""
+        self.check(addr, size, PROT_READ)
+        return self.read(addr, size)
+
     def read(self, addr: int, size: int) -> bytes:
         if size <= 0:
             return b""

@@ -282,7 +282,7 @@ class Process(ThreadsMixin):
         self.altstack = (0, 2, 0)           # ss_sp, ss_flags (SS_DISABLE), ss_size
         self.set_comm(os.path.basename(os.fsencode(filename)))
         if bprm.interp_path is not None and self.ld_mode == "python":
-            from .ld import LayoutError, LinkError, link_program
+            from .ld import LayoutError, LinkError, RtldAssertion, link_program
             try:
                 link_program(self, bprm)
             except LayoutError as e:
@@ -290,14 +290,18 @@ class Process(ThreadsMixin):
                       "running the real ld.so instead", file=sys.stderr)
                 self.ld_mode = "system"
                 self.execve(filename, argv, envp)
+            except RtldAssertion as e:
+                print(e, file=sys.stderr)
+                raise GuestExit(127) from None
             except (LinkError, ElfError) as e:
                 print(f"{filename}: error while loading shared libraries: {e}"
                       if "symbol lookup" not in str(e) and "version" not in str(e)
                       else f"{filename}: {e}", file=sys.stderr)
                 raise GuestExit(127) from None
-            except Fault as e:          # the program's own tables lead outside its memory:
-                print(f"pyloader: ld.so: {e}: SIGSEGV", file=sys.stderr)  # ld.so would fault
-                raise GuestExit(signo=SIGSEGV) from None
+            except Fault as e:          # ld.so's own load or store would fault there
+                name = "SIGBUS" if e.signo == SIGBUS else "SIGSEGV"
+                print(f"pyloader: ld.so: {e}: {name}", file=sys.stderr)
+                raise GuestExit(signo=e.signo) from None
         if self.hooks is not None:     # names can be resolved now that everything is mapped
             self.hooks.attach()
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import struct
 import time
 
-from ..binfmt.stack import AT_PLATFORM, AT_RANDOM
-from ..elf import PF_R, PF_W, PT_LOAD
+from ..binfmt.stack import AT_ENTRY, AT_PHDR, AT_PHNUM, AT_PLATFORM, AT_RANDOM
+from ..elf import PF_R, PF_W, PT_INTERP, PT_LOAD
 from . import search
 from .dso import (
     DT_FINI,
@@ -19,15 +19,18 @@ from .dso import (
     DT_INIT_ARRAY,
     DT_INIT_ARRAYSZ,
     DT_RELACOUNT,
+    MASK64,
+    LinkError,
     LinkMap,
+    RtldAssertion,
 )
 from .glibc import Arena, GlibcState
 from .layout import LayoutError, layout_for
-from .rtld import R_IRELATIVE, LinkError, Rtld, guest_env
+from .rtld import R_IRELATIVE, Rtld, guest_env
 from .stubs import StubPage
 from .vdso import setup_vdso, setup_vdso_pointers
 
-__all__ = ["LayoutError", "LinkError", "link_program"]
+__all__ = ["LayoutError", "LinkError", "RtldAssertion", "link_program"]
 
 PROT_RW = 3
 MAP_PRIVATE_ANON = 0x22
@@ -73,16 +76,22 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     lo, hi = img.load_bounds()
     rt.map_start, rt.map_end = lo + bias, hi + bias
     r.rtld = rt
-    main = LinkMap(bprm.filename, bprm.filename, bprm.data, l_addr=bprm.load_bias,
-                   mapped_by_kernel=True)
+    r.sys("brk", 0)                 # ld.so learns where the break is, first thing
+    auxv = dict(bprm.auxv)      # dl_main's rtld_setup_main_map: the program from memory
+    main = LinkMap(bprm.filename, bprm.filename, bprm.data, mapped_by_kernel=True,
+                   memory=task.mem, auxv=(auxv[AT_PHDR], auxv[AT_PHNUM], auxv[AT_ENTRY]))
     main.is_main = True
     main.opencount = 1              # what dl_main leaves in l_direct_opencount
-    lo, hi = main.img.load_bounds()
-    main.map_start, main.map_end = lo + main.l_addr, hi + main.l_addr
+    if main.img.segments(PT_LOAD):
+        lo, hi = main.img.load_bounds()
+        main.map_start, main.map_end = lo + main.l_addr, hi + main.l_addr
+    else:                           # "Perhaps the executable has no PT_LOAD header entries"
+        main.map_start, main.map_end = MASK64, 0
     r.main = main
     r.maps = [main]
     r.vdso = setup_vdso(r)          # no syscalls: the kernel mapped it (AT_SYSINFO_EHDR)
-    r.sys("brk", 0)                 # ld.so learns where the break is, first thing
+    if main.img.first(PT_INTERP) is None:  # program headers that are not what exec read
+        raise RtldAssertion("rtld.c", "rtld_setup_main_map", "GL(dl_rtld_map).l_libname")
     # the minimal malloc starts with what is left of ld.so's last page (after _end)
     rtld_end = rt.l_addr + max(p.p_vaddr + p.p_memsz for p in rt.img.segments(PT_LOAD))
     r.arena = Arena(lambda size: r.sys("mmap", 0, size, PROT_RW, MAP_PRIVATE_ANON, 2**64 - 1, 0),
@@ -114,7 +123,6 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
     g.rtld_global_ro = _sym(rt, "_rtld_global_ro")
     g.tls_layout()
     tp = g.allocate_tls()
-    auxv = dict(bprm.auxv)
     rnd = task.mem.read(auxv[AT_RANDOM], 16)
     stack_guard = struct.unpack_from("<Q", rnd)[0] & ~0xFF
     pointer_guard = struct.unpack_from("<Q", rnd, 8)[0]
@@ -212,7 +220,7 @@ def link_program(task, bprm, *, list_only: bool = False) -> Rtld:
         else:
             r.dprintf("impcalls", f"\ninitialize program: {r.progname}\n\n")
             r.dprintf("impcalls", f"\ntransferring control: {r.progname}\n\n")
-    task.start_thread(main.l_addr + main.img.e_entry, sp)
+    task.start_thread(main.entry, sp)      # dl_main's user_entry: AT_ENTRY
     task.cpu.set_fs_base(tp)
     task.cpu.set_reg("rdx", fini)
     task.rtld = r

@@ -8,10 +8,10 @@ stubs, so the Python linker is the runtime linker too. Errors go back through th
 from __future__ import annotations
 
 import struct
+import sys
 
-from .dso import DF_STATIC_TLS, DT_SYMTAB, LinkMap, Version
+from .dso import DF_STATIC_TLS, DT_SYMTAB, LinkError, LinkMap, RtldAssertion, Version
 from .glibc import roundup
-from .rtld import LinkError
 
 RTLD_LAZY, RTLD_NOLOAD, RTLD_GLOBAL = 0x1, 0x4, 0x100
 DL_LOOKUP_RETURN_NEWEST = 2
@@ -188,6 +188,9 @@ class DynamicLoader:
             new = self._load(name, lazy=bool(mode & RTLD_LAZY) and r.lazy)
         except LinkError as e:
             return self._signal(str(e))
+        except RtldAssertion as e:
+            print(e, file=sys.stderr)
+            self.r.task.do_exit(127)
         result = new[-1] if new else r._by_name(name)
         self._count_open(result, +1)
         if mode & RTLD_GLOBAL:

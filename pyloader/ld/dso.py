@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import struct
 
-from ..elf import PT_DYNAMIC, PT_GNU_EH_FRAME, PT_GNU_RELRO, PT_LOAD, PT_TLS, ElfError, ElfImage
+from ..elf import (
+    PHDR,
+    PT_DYNAMIC,
+    PT_GNU_EH_FRAME,
+    PT_GNU_RELRO,
+    PT_LOAD,
+    PT_PHDR,
+    PT_TLS,
+    ElfError,
+    ElfImage,
+    Phdr,
+)
+
+MASK64 = (1 << 64) - 1
 
 # d_tag values (elf.h)
 DT_NULL, DT_NEEDED, DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_RELA, \
@@ -22,7 +35,7 @@ DT_GNU_HASH = 0x6FFFFEF5
 DT_VERSYM, DT_RELACOUNT, DT_FLAGS_1 = 0x6FFFFFF0, 0x6FFFFFF9, 0x6FFFFFFB
 DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFC, 0x6FFFFFFD, 0x6FFFFFFE, \
     0x6FFFFFFF
-DF_SYMBOLIC, DF_BIND_NOW, DF_STATIC_TLS = 0x2, 0x8, 0x10
+DF_SYMBOLIC, DF_TEXTREL, DF_BIND_NOW, DF_STATIC_TLS = 0x2, 0x4, 0x8, 0x10
 DF_1_NOW, DF_1_NODELETE, DF_1_NODEFLIB, DF_1_PIE = 0x1, 0x8, 0x800, 0x8000000
 
 STB_LOCAL, STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE = 0, 1, 2, 10
@@ -34,6 +47,20 @@ VER_FLG_BASE = 1
 SYM = struct.Struct("<IBBHQQ")
 RELA = struct.Struct("<QQq")
 DYN = struct.Struct("<qQ")
+
+
+class LinkError(Exception):
+    """ld.so's fatal errors; the message is ld.so's own wording. Exit status 127."""
+
+
+class RtldAssertion(Exception):
+    """A failed assert in ld.so: _dl_assert_fail prints its line and the process exits with
+    status 127 (even inside dlopen: no dlerror)."""
+
+    def __init__(self, file: str, function: str, expr: str):
+        # glibc prints the assert's __LINE__ too, which differs with each version
+        super().__init__(f"Inconsistency detected by ld.so: {file}: {function}: "
+                         f"Assertion `{expr}' failed!")
 
 
 class Sym:
@@ -125,7 +152,12 @@ class LinkMap:
     plain class: see memory.Vma. Objects compare by identity.)"""
 
     def __init__(self, name: str, path: str, data: bytes, l_addr: int = 0,
-                 mapped_by_kernel: bool = False):
+                 mapped_by_kernel: bool = False, memory=None,
+                 auxv: tuple[int, int, int] | None = None):
+        """memory and auxv (AT_PHDR, AT_PHNUM, AT_ENTRY): the program, which the kernel
+        mapped. ld.so knows it only from memory (rtld_setup_main_map): its program headers
+        at AT_PHDR, l_addr from PT_PHDR, its dynamic section and every table read from guest
+        memory as guest code would read it (a Fault is ld.so's SIGSEGV or SIGBUS)."""
         self.name = name                # the name it was asked for (DT_NEEDED or a path)
         self.path = path                # the guest path it was loaded from
         self.data = data
@@ -150,17 +182,22 @@ class LinkMap:
         # the program was mapped by exec, whose checks are the kernel's: ld.so takes its
         # program headers as they are (libraries it validates as glibc's open_verify does)
         self.img = ElfImage(self.data, self.path, kernel=mapped_by_kernel)
+        self.memory = memory
+        self.phdr_addr = self.entry = None      # the program's: AT_PHDR and AT_ENTRY
         self.dyn: dict[int, list[int]] = {}
         self.dyn_vaddr = 0
-        dyn = self.img.first(PT_DYNAMIC)
-        if dyn is not None:
-            self.dyn_vaddr = dyn.p_vaddr
-            end = min(dyn.p_offset + dyn.p_filesz, len(self.data))
-            for off in range(dyn.p_offset, end - DYN.size + 1, DYN.size):
-                tag, val = DYN.unpack_from(self.data, off)
-                if tag == DT_NULL:
-                    break
-                self.dyn.setdefault(tag, []).append(val)
+        if memory is not None:
+            self._main_from_memory(*auxv)
+        else:
+            dyn = self.img.first(PT_DYNAMIC)
+            if dyn is not None:
+                self.dyn_vaddr = dyn.p_vaddr
+                end = min(dyn.p_offset + dyn.p_filesz, len(self.data))
+                for off in range(dyn.p_offset, end - DYN.size + 1, DYN.size):
+                    tag, val = DYN.unpack_from(self.data, off)
+                    if tag == DT_NULL:
+                        break
+                    self.dyn.setdefault(tag, []).append(val)
         self._strtab = self._table(DT_STRTAB, self.one(DT_STRSZ))
         self.needed = [self.string(v) for v in self.dyn.get(DT_NEEDED, [])]
         self.soname = self.string(self.one(DT_SONAME)) if DT_SONAME in self.dyn else None
@@ -187,6 +224,31 @@ class LinkMap:
         eh = self.img.first(PT_GNU_EH_FRAME)
         self.eh_frame_hdr = eh.p_vaddr if eh else 0
 
+    def _main_from_memory(self, at_phdr: int, phnum: int, at_entry: int) -> None:
+        """rtld_setup_main_map's scan: the headers in order, the last PT_PHDR giving l_addr,
+        l_ld the l_addr of that moment plus PT_DYNAMIC's p_vaddr; then the entries up to
+        DT_NULL (elf_get_dynamic_info has no bound but memory's)."""
+        raw = self.memory.read_checked(at_phdr, phnum * PHDR.size)
+        self.img.phdrs = [Phdr(*p) for p in PHDR.iter_unpack(raw)]
+        self.phdr_addr, self.entry = at_phdr, at_entry
+        l_addr = l_ld = 0
+        for ph in self.img.phdrs:
+            if ph.p_type == PT_PHDR:
+                l_addr = (at_phdr - ph.p_vaddr) & MASK64
+            elif ph.p_type == PT_DYNAMIC:
+                l_ld = (l_addr + ph.p_vaddr) & MASK64
+        self.l_addr = l_addr
+        if not l_ld:
+            return
+        self.dyn_vaddr = (l_ld - l_addr) & MASK64
+        at = l_ld
+        while True:
+            tag, val = DYN.unpack(self.memory.read_checked(at, DYN.size))
+            if tag == DT_NULL:
+                break
+            self.dyn.setdefault(tag, []).append(val)
+            at += DYN.size
+
     # --- reading the image -------------------------------------------------------------------
     def one(self, tag: int, default: int = 0) -> int:
         v = self.dyn.get(tag)
@@ -201,10 +263,11 @@ class LinkMap:
     def _table(self, tag: int, size: int) -> bytes:
         if tag not in self.dyn or size <= 0:
             return b""
-        off = self.offset_of(self.one(tag))
-        return self.data[off:off + size]
+        return self.read(self.one(tag), size)
 
     def read(self, vaddr: int, size: int) -> bytes:
+        if self.memory is not None:
+            return self.memory.read_checked((self.l_addr + vaddr) & MASK64, size)
         off = self.offset_of(vaddr)
         return self.data[off:off + size]
 
@@ -233,6 +296,9 @@ class LinkMap:
         if DT_GNU_HASH in self.dyn:
             addr = self.one(DT_GNU_HASH)
             nbuckets, symoffset, bloom_size, _ = struct.unpack_from("<IIII", self.read(addr, 16))
+            if bloom_size & (bloom_size - 1):                 # _dl_setup_hash
+                raise RtldAssertion("dl-setup_hash.c", "_dl_setup_hash",
+                                    "(bitmask_nwords & (bitmask_nwords - 1)) == 0")
             buckets_at = addr + 16 + 8 * bloom_size
             buckets = struct.unpack_from(f"<{nbuckets}I", self.read(buckets_at, 4 * nbuckets))
             last = max(buckets, default=0)
@@ -332,6 +398,11 @@ class LinkMap:
         return out
 
     # --- facts ---------------------------------------------------------------------------------
+    @property
+    def textrel(self) -> bool:
+        """Relocations in read-only segments (ld.so makes them writable meanwhile)."""
+        return DT_TEXTREL in self.dyn or bool(self.flags & DF_TEXTREL)
+
     @property
     def bind_now(self) -> bool:
         return DT_BIND_NOW in self.dyn or bool(self.flags & DF_BIND_NOW) \

@@ -351,10 +351,15 @@ class GlibcState:
         self._fill_info(m, base, self.dt_num)
         if m.is_vdso and self.L.has("link_map", "l_ld_readonly"):
             put("l_ld_readonly", 1)     # setup_vdso: PT_DYNAMIC is not writable
-        phdr = m.img.phdr_vaddr()
-        put("l_phdr", m.l_addr + phdr if phdr is not None else 0)
-        put("l_phnum", m.img.e_phnum)
-        put("l_entry", m.l_addr + m.img.e_entry)
+        if m.phdr_addr is not None:         # the program: what the kernel told ld.so
+            put("l_phdr", m.phdr_addr)
+            put("l_phnum", len(m.img.phdrs))
+            put("l_entry", m.entry)
+        else:
+            phdr = m.img.phdr_vaddr()
+            put("l_phdr", m.l_addr + phdr if phdr is not None else 0)
+            put("l_phnum", m.img.e_phnum)
+            put("l_entry", m.l_addr + m.img.e_entry)
         put("l_map_start", m.map_start)
         put("l_map_end", m.map_end)
         put("l_text_end", text_end(m))

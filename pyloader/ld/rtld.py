@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from ..binfmt.elf import make_prot
 from ..elf import PT_LOAD, ElfError
-from ..memory import PAGE_SIZE, PROT_READ, page_align
+from ..memory import PAGE_SIZE, PROT_READ, PROT_WRITE, Fault, page_align
 from . import search
 from .dso import (
     DEFINING_TYPES,
@@ -26,6 +26,7 @@ from .dso import (
     STB_WEAK,
     STT_GNU_IFUNC,
     STT_TLS,
+    LinkError,
     LinkMap,
     Version,
 )
@@ -60,10 +61,6 @@ RELOC_NAMES = {0: "R_X86_64_NONE", 1: "R_X86_64_64", 2: "R_X86_64_PC32", 5: "R_X
                32: "R_X86_64_SIZE32", 33: "R_X86_64_SIZE64", 36: "R_X86_64_TLSDESC",
                37: "R_X86_64_IRELATIVE", 38: "R_X86_64_RELATIVE64"}
 
-
-
-class LinkError(Exception):
-    """ld.so's fatal errors; the message is ld.so's own wording. Exit status 127."""
 
 
 def _u64(v: int) -> bytes:
@@ -737,7 +734,8 @@ class Rtld:
         a = m.l_addr
         relr = m.relr()
         relocs = m.rela() + m.jmprel()
-        patch = _Patch.over(self.mem, a, relr, relocs, m.one(3))
+        patch = _Patch.over(self.mem, a, relr, relocs, m.one(3),
+                            textrel=m.textrel)
         write, read_u64 = patch.write, patch.read_u64
         for vaddr in relr:
             addr = a + vaddr
@@ -922,31 +920,39 @@ class Rtld:
 
 class _Patch:
     """An object's relocation targets as one buffer: read once, patched in Python, written
-    back once (a few guest-memory writes instead of one per relocation)."""
+    back once (a few guest-memory writes instead of one per relocation). A store ld.so
+    could not make (a page not mapped writable: DT_TEXTREL apart, whose segments ld.so makes
+    writable) is a Fault: ld.so's SIGSEGV."""
     MAX_SPAN = 64 << 20
 
-    def __init__(self, mem, lo: int, data: bytes | None):
+    def __init__(self, mem, lo: int, data: bytes | None, checked: bool = True):
         self.mem, self.lo = mem, lo
         self.buf = bytearray(data) if data is not None else None
+        self.checked = checked          # each write outside buf checked against prot
 
     @classmethod
-    def over(cls, mem, l_addr: int, relr: list[int], relocs: list, pltgot: int) -> _Patch:
+    def over(cls, mem, l_addr: int, relr: list[int], relocs: list, pltgot: int,
+             textrel: bool = False) -> _Patch:
         offs = relr + [r[0] for r in relocs] + ([pltgot, pltgot + 16] if pltgot else [])
         if not offs:
             return cls(mem, 0, None)
         lo, hi = l_addr + min(offs), l_addr + max(offs) + 16      # TLSDESC: two words
         if hi - lo > cls.MAX_SPAN:
-            return cls(mem, 0, None)
+            return cls(mem, 0, None, not textrel)
         try:
+            if not textrel:
+                mem.check(lo, hi - lo, PROT_WRITE)
             return cls(mem, lo, mem.read(lo, hi - lo))
-        except Exception:  # noqa: BLE001 - a gap in the span: write word by word instead
-            return cls(mem, 0, None)
+        except Fault:       # a gap or a read-only page in the span: word by word instead
+            return cls(mem, 0, None, not textrel)
 
     def write(self, addr: int, data: bytes) -> None:
         o = addr - self.lo
         if self.buf is not None and 0 <= o and o + len(data) <= len(self.buf):
             self.buf[o:o + len(data)] = data
         else:
+            if self.checked:
+                self.mem.check(addr, len(data), PROT_WRITE)
             self.mem.write(addr, data)
 
     def read_u64(self, addr: int) -> int:
