@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <dirent.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 static const char *outside;          /* the host directory, as the host names it */
@@ -206,6 +208,14 @@ int main(int argc, char **argv)
 
     int dir = open("/tmp", O_RDONLY | O_DIRECTORY);
     try_open("openat(dirfd, climb)", dir, climb("secret"));
+    struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_IN_ROOT};
+    show_fd("openat2(dirfd, climb, RESOLVE_IN_ROOT)",
+            syscall(SYS_openat2, dir, climb("secret"), &how, sizeof how));
+    how.resolve = RESOLVE_BENEATH;
+    show_fd("openat2(dirfd, .., RESOLVE_BENEATH)", syscall(SYS_openat2, dir, "..", &how, sizeof how));
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    show_fd("openat2(host path, RESOLVE_NO_SYMLINKS)",
+            syscall(SYS_openat2, AT_FDCWD, at("secret"), &how, sizeof how));
     snprintf(cwd, sizeof cwd, "/proc/self/fd/%d/%s", dir, climb("secret"));
     try_open("/proc/self/fd/N/ climb", AT_FDCWD, cwd);
     snprintf(cwd, sizeof cwd, "/proc/self/fd/%d/..", dir);

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 from contextlib import contextmanager
 
 from . import procfs, syscall
@@ -20,6 +21,7 @@ from .vfs import (
     NOFOLLOW,
     O_PATH,
     RESOLVE_BENEATH,
+    RESOLVE_IN_ROOT,
     RESOLVE_NO_MAGICLINKS,
     err,
 )
@@ -179,13 +181,39 @@ def sys_creat(t, path, mode, *_):
 
 
 @syscall("openat2")
-def sys_openat2(t, dirfd, path, how, size, *_):
+def sys_openat2(t, dirfd, path_ptr, how, size, *_):
+    """The guest's own RESOLVE_* rules are the host kernel's: with a rootfs, a walk the guest
+    confines below its dirfd (RESOLVE_BENEATH, RESOLVE_IN_ROOT) starts at that directory,
+    which is inside the root; any other is also kept inside the root."""
     if size < 24:
         return -errno.EINVAL
-    raw = t.mem.read(how, 24)
-    flags = int.from_bytes(raw[:8], "little")
-    mode = int.from_bytes(raw[8:16], "little")
-    return do_open(t, dirfd, path, flags, mode)
+    if size > 4096:                     # PAGE_SIZE: copy_struct_from_user's limit
+        return -errno.E2BIG
+    raw = t.mem.read(how, size)
+    if any(raw[24:]):
+        return -errno.E2BIG
+    flags, mode, resolve = struct.unpack_from("<QQQ", raw)
+    path = read_path(t, path_ptr)
+    d = sint(dirfd)
+    rest = procfs.split(t, path) if path.startswith(procfs.PREFIXES) else None
+    if rest is not None:                # the guest's own /proc/self
+        return do_open(t, dirfd, path_ptr, flags, mode)
+    how_raw = struct.pack("<QQQ", flags | O_CLOEXEC, mode, resolve)
+    root = t.root
+    if root.is_host:
+        base = AT_FDCWD if d == AT_FDCWD or path.startswith(b"/") else t.fds.host(d)
+    elif resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT):
+        base = root.cwd if d == AT_FDCWD else t.fds.host(d)
+        how_raw = struct.pack("<QQQ", flags | O_CLOEXEC, mode, resolve | RESOLVE_NO_MAGICLINKS)
+    else:
+        path = root.absolute(path, None if d == AT_FDCWD else t.fds.host(d))
+        how_raw = struct.pack("<QQQ", flags | O_CLOEXEC, mode,
+                              resolve | RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+        base = root.fd
+    fd = host_syscall(NR["openat2"], base, path, from_bytes(how_raw), 24)
+    if fd < 0:
+        return fd
+    return t.fds.install(fd, guest_fd_path(t, dirfd, path), bool(flags & O_CLOEXEC))
 
 
 @syscall("close")

@@ -42,6 +42,9 @@ EXPECTED = {
     },
     "/proc/self/fd/N directories": {
         "openat(dirfd, climb)": "ENOENT",
+        "openat2(dirfd, climb, RESOLVE_IN_ROOT)": "ENOENT",
+        "openat2(dirfd, .., RESOLVE_BENEATH)": "EXDEV",
+        "openat2(host path, RESOLVE_NO_SYMLINKS)": "ENOENT",
         "/proc/self/fd/N/ climb": "ENOENT",
         "listing of /proc/self/fd/N/..": "escape proc tmp",
         "listing of /proc/self/fd/N/../..": "escape proc tmp",
