@@ -122,9 +122,13 @@ def cmd_run(a: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"pyloader: {e}", file=sys.stderr)
         return EXIT_USAGE
-    if not os.path.isdir(a.rootfs):
-        print(f"pyloader: --rootfs {a.rootfs}: not a directory", file=sys.stderr)
-        return EXIT_USAGE
+    if a.rootfs != "/":
+        from syscalls.vfs import Root
+        try:
+            Root(a.rootfs).close()
+        except OSError as e:
+            print(f"pyloader: --rootfs {a.rootfs}: {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
     path = find_program(a.program, env, a.rootfs)
     if path is None:
         print(f"pyloader: {a.program}: command not found", file=sys.stderr)

@@ -119,6 +119,14 @@ class Root:
         if self.is_host:
             return
         self.fd = os.open(self.root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.close(self.openat2(b"/", O_PATH))
+        except OSError as e:
+            os.close(self.fd)
+            if e.errno == errno.ENOSYS:
+                raise OSError(errno.ENOSYS, "confining the guest needs openat2 "
+                                            "(Linux 5.6 or later)") from None
+            raise
         # chroot(8) starts in the new "/": the host cwd is kept only when it is inside
         cwd = os.getcwdb()
         inside = cwd == self.root or cwd.startswith(self.root + b"/")

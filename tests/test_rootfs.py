@@ -50,3 +50,13 @@ def test_cwd_relative_paths_in_rootfs(rootfs):
                    "/proc/self/maps")
     assert b"/bin/cat" in got.stdout
     assert str(rootfs).encode() not in got.stdout     # the guest sees its own names
+
+
+@pytest.mark.parametrize("bad,why", [("missing", b"No such file or directory"),
+                                     ("file", b"Not a directory")])
+def test_a_rootfs_that_is_not_a_directory_is_one_line(tmp_path, bad, why):
+    (tmp_path / "file").write_text("x")
+    got = pyloader("run", "--rootfs", str(tmp_path / bad), "/bin/true")
+    assert got.returncode == 2
+    assert got.stderr.strip().splitlines() == [
+        f"pyloader: --rootfs {tmp_path / bad}: ".encode() + why]
