@@ -35,7 +35,7 @@ from unicorn import UC_HOOK_CODE, UcError
 from unicorn import x86_const as X
 
 from .cpu import FloatArgs, _uclib
-from .elf import SHDR
+from .elf import SHDR, SHT_SYMTAB, STT_FUNC, STT_GNU_IFUNC
 from .exit import GuestExit
 from .printf import format_call
 
@@ -45,8 +45,6 @@ ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_R
 # number of vector registers a varargs call uses)
 ENTRY_REGS = ARG_REGS + (X.UC_X86_REG_RSP, X.UC_X86_REG_RAX)
 MASK = 0xFFFFFFFFFFFFFFFF
-SHT_SYMTAB = 2
-STT_FUNC, STT_GNU_IFUNC = 2, 10
 STACK_ARGS = 32          # words of the caller's stack arguments copied for call.original()
 WHEN = ("replace", "enter", "exit")
 UNWINDING_LIBS = {"libstdc++.so.6", "libgcc_s.so.1"}

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from syscalls.uapi import GLIBC_SIGACTION
 
 from .cpu import XMM
-from .elf import SHDR
+from .elf import R_GLOB_DAT, R_JUMP_SLOT, SHDR
 from .hooks import Call, Hook, Hooks
 from .ltrace_protos import PROTOS, returns
 from .printf import VaArgs, conversions
 
 ALIGN = 48              # ltrace pads the call to this column before " = "
-R_GLOB_DAT, R_JUMP_SLOT = 6, 7
 UNKNOWN_ARGS = 4        # what ltrace shows of a function it has no prototype for
 SIGNALS = {n: f"SIG{name}" for n, name in enumerate([
     "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",

@@ -31,7 +31,53 @@ import time as _time
 from unicorn import x86_const as X
 
 from ..cpu import CodeHooks
-from ..elf import elf_hash
+from ..elf import (
+    DF_1_NOW,
+    DF_BIND_NOW,
+    DF_SYMBOLIC,
+    DT_FLAGS,
+    DT_FLAGS_1,
+    DT_HASH,
+    DT_NULL,
+    DT_SONAME,
+    DT_STRSZ,
+    DT_STRTAB,
+    DT_SYMBOLIC,
+    DT_SYMENT,
+    DT_SYMTAB,
+    DT_VERDEF,
+    DT_VERDEFNUM,
+    DT_VERSYM,
+    EHDR_SIZE,
+    EM_X86_64,
+    ET_DYN,
+    PF_R,
+    PF_X,
+    PHDR_SIZE,
+    PT_DYNAMIC,
+    PT_LOAD,
+    PT_NOTE,
+    SHDR_SIZE,
+    SHF_ALLOC,
+    SHF_EXECINSTR,
+    SHF_WRITE,
+    SHN_ABS,
+    SHT_DYNAMIC,
+    SHT_DYNSYM,
+    SHT_GNU_VERDEF,
+    SHT_GNU_VERSYM,
+    SHT_HASH,
+    SHT_NOTE,
+    SHT_PROGBITS,
+    SHT_STRTAB,
+    STB_GLOBAL,
+    STB_WEAK,
+    STT_FUNC,
+    STT_OBJECT,
+    SYM,
+    VER_FLG_BASE,
+    elf_hash,
+)
 from ..memory import PAGE_SIZE, PROT_EXEC, PROT_READ
 
 VVAR_PAGES = 4          # arch/x86/include/asm/vdso/vsyscall.h: the vdso data pages
@@ -95,21 +141,7 @@ FUNCTIONS = (
 
 
 # --- the ELF image -------------------------------------------------------------------------
-ET_DYN, EM_X86_64 = 3, 62
-PT_LOAD, PT_DYNAMIC, PT_NOTE = 1, 2, 4
-PF_X, PF_R = 1, 4
-STB_GLOBAL, STB_WEAK, STT_OBJECT, STT_FUNC = 1, 2, 1, 2
-SHN_ABS = 0xFFF1
-DT_NULL, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_STRSZ, DT_SYMENT, DT_SONAME, DT_SYMBOLIC = \
-    0, 4, 5, 6, 10, 11, 14, 16
-DT_FLAGS, DT_VERSYM, DT_FLAGS_1, DT_VERDEF, DT_VERDEFNUM = 30, 0x6FFFFFF0, 0x6FFFFFFB, \
-    0x6FFFFFFC, 0x6FFFFFFD
-DF_SYMBOLIC, DF_BIND_NOW, DF_1_NOW = 0x2, 0x8, 0x1
-VER_FLG_BASE = 1
-SHT_PROGBITS, SHT_STRTAB, SHT_DYNAMIC, SHT_HASH, SHT_NOTE, SHT_DYNSYM = 1, 3, 6, 5, 7, 11
-SHT_GNU_VERDEF, SHT_GNU_VERSYM = 0x6FFFFFFD, 0x6FFFFFFF
-SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 1, 2, 4
-EHDR_SIZE, PHDR_SIZE, SHDR_SIZE, SYM_SIZE = 64, 56, 64, 24
+SYM_SIZE = SYM.size
 
 
 def _align(n: int, a: int) -> int:

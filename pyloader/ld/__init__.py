@@ -9,9 +9,7 @@ import struct
 import time
 
 from ..binfmt.stack import AT_ENTRY, AT_PHDR, AT_PHNUM, AT_PLATFORM, AT_RANDOM
-from ..elf import PF_R, PF_W, PT_INTERP, PT_LOAD
-from . import search
-from .dso import (
+from ..elf import (
     DT_FINI,
     DT_FINI_ARRAY,
     DT_FINI_ARRAYSZ,
@@ -19,14 +17,17 @@ from .dso import (
     DT_INIT_ARRAY,
     DT_INIT_ARRAYSZ,
     DT_RELACOUNT,
-    MASK64,
-    LinkError,
-    LinkMap,
-    RtldAssertion,
+    PF_R,
+    PF_W,
+    PT_INTERP,
+    PT_LOAD,
+    R_IRELATIVE,
 )
+from . import search
+from .dso import MASK64, LinkError, LinkMap, RtldAssertion
 from .glibc import Arena, GlibcState
 from .layout import LayoutError, layout_for
-from .rtld import R_IRELATIVE, Rtld, guest_env
+from .rtld import Rtld, guest_env
 from .stubs import StubPage
 from .vdso import setup_vdso, setup_vdso_pointers
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import struct
 import sys
 
-from .dso import DF_STATIC_TLS, DT_SYMTAB, LinkError, LinkMap, RtldAssertion, Version
+from ..elf import DF_1_NODELETE, DF_STATIC_TLS, DT_SYMTAB, R_TPOFF64
+from .dso import LinkError, LinkMap, RtldAssertion, Version
 from .glibc import roundup
 
 RTLD_LAZY, RTLD_NOLOAD, RTLD_GLOBAL = 0x1, 0x4, 0x100
@@ -18,7 +19,6 @@ DL_LOOKUP_RETURN_NEWEST = 2
 ARG_STACK = 8       # the 7th argument is at [rsp + 8] when a stub is entered
 
 
-R_TPOFF64 = 18
 
 
 def needs_static_tls(m: LinkMap) -> bool:
@@ -28,7 +28,6 @@ def needs_static_tls(m: LinkMap) -> bool:
                                                 for _, i, _ in m.rela())
 
 
-DF_1_NODELETE = 0x8           # DT_FLAGS_1: never unloaded
 
 
 class DynamicLoader:

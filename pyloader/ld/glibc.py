@@ -11,8 +11,20 @@ import os
 import struct
 
 from ..binfmt.elf import make_prot
-from ..elf import PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_LOAD
-from .dso import DF_1_NODELETE, DT_GNU_HASH, DT_HASH, DT_SONAME, DT_STRTAB, LinkMap
+from ..elf import (
+    DF_1_NODELETE,
+    DT_GNU_HASH,
+    DT_HASH,
+    DT_SONAME,
+    DT_STRTAB,
+    PF_R,
+    PF_W,
+    PF_X,
+    PT_DYNAMIC,
+    PT_GNU_STACK,
+    PT_LOAD,
+)
+from .dso import LinkMap
 from .layout import Layout
 
 TLS_TCB_ALIGN = 64

@@ -25,11 +25,22 @@ from syscalls.table import BY_NAME
 
 from ..binfmt.elf import make_prot
 from ..binfmt.stack import AT_BASE, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
-from ..elf import PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD
+from ..elf import (
+    DT_GNU_HASH,
+    DT_HASH,
+    DT_STRTAB,
+    DT_SYMTAB,
+    DT_VERSYM,
+    PF_R,
+    PF_W,
+    PF_X,
+    PT_GNU_STACK,
+    PT_LOAD,
+)
 from ..exit import GuestExit
 from ..memory import Fault
 from ..process import Process
-from .dso import DT_GNU_HASH, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_VERSYM, LinkMap
+from .dso import LinkMap
 from .glibc import (
     ALLOCATE_GUARD_USER,
     AUDIT_SPACE,

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 
 from syscalls.table import BY_NAME
 
+from ..elf import DT_PLTGOT, R_32, R_32S, R_COPY, R_PC32, R_SIZE32, R_TLSDESC, RELOC_NAMES, STT_TLS
 from ..exit import GuestExit
 from ..process import Process
-from .dso import DT_PLTGOT, STT_TLS, LinkMap
+from .dso import LinkMap
 from .layout import Layout, layout_for
-from .rtld import R_32, R_32S, R_COPY, R_PC32, R_SIZE32, R_TLSDESC, RELOC_NAMES
 
 FOUR_BYTE = {R_PC32, R_32, R_32S, R_SIZE32}
 TLS_FIELDS = ("l_tls_blocksize", "l_tls_align", "l_tls_firstbyte_offset", "l_tls_offset",

@@ -16,20 +16,37 @@ import time
 from collections.abc import Callable
 
 from ..binfmt.elf import make_prot
-from ..elf import PT_LOAD, ElfError
-from ..memory import PAGE_SIZE, PROT_READ, PROT_WRITE, Fault, page_align
-from . import search
-from .dso import (
-    DEFINING_TYPES,
+from ..elf import (
+    PT_LOAD,
+    R_32,
+    R_32S,
+    R_64,
+    R_COPY,
+    R_DTPMOD64,
+    R_DTPOFF64,
+    R_GLOB_DAT,
+    R_IRELATIVE,
+    R_JUMP_SLOT,
+    R_NONE,
+    R_PC32,
+    R_PC64,
+    R_RELATIVE,
+    R_RELATIVE64,
+    R_SIZE32,
+    R_SIZE64,
+    R_TLSDESC,
+    R_TPOFF64,
+    RELOC_NAMES,
     STB_GLOBAL,
     STB_GNU_UNIQUE,
     STB_WEAK,
     STT_GNU_IFUNC,
     STT_TLS,
-    LinkError,
-    LinkMap,
-    Version,
+    ElfError,
 )
+from ..memory import PAGE_SIZE, PROT_READ, PROT_WRITE, Fault, page_align
+from . import search
+from .dso import DEFINING_TYPES, LinkError, LinkMap, Version
 from .glibc import new_object_size
 from .search import SearchDir
 
@@ -38,10 +55,6 @@ O_RDONLY_CLOEXEC = 0o2000000
 MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_DENYWRITE = 0x2, 0x10, 0x20, 0x800
 AT_EMPTY_PATH = 0x1000
 
-# x86-64 relocation types (elf.h)
-R_NONE, R_64, R_PC32, R_COPY, R_GLOB_DAT, R_JUMP_SLOT, R_RELATIVE = 0, 1, 2, 5, 6, 7, 8
-R_32, R_32S, R_DTPMOD64, R_DTPOFF64, R_TPOFF64, R_PC64 = 10, 11, 16, 17, 18, 24
-R_SIZE32, R_SIZE64, R_TLSDESC, R_IRELATIVE, R_RELATIVE64 = 32, 33, 36, 37, 38
 # _dl_higher_prime_number's list (the ones a unique symbol table can grow to)
 UNIQUE_PRIMES = (61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071)
 FORCED_DYNAMIC_TLS_OFFSET = 2**64 - 1       # l_tls_offset of TLS that stays dynamic (-1)
@@ -54,12 +67,6 @@ CATEGORIES = ALL_CATEGORIES | {"statistics", "tls", "all"}
 # elf_machine_type_class: which relocations look symbols up alike (1: PLT, 2: COPY)
 TYPE_CLASS = {R_JUMP_SLOT: 1, R_DTPMOD64: 1, R_DTPOFF64: 1, R_TPOFF64: 1, R_TLSDESC: 1,
               R_COPY: 2}
-RELOC_NAMES = {0: "R_X86_64_NONE", 1: "R_X86_64_64", 2: "R_X86_64_PC32", 5: "R_X86_64_COPY",
-               6: "R_X86_64_GLOB_DAT", 7: "R_X86_64_JUMP_SLOT", 8: "R_X86_64_RELATIVE",
-               10: "R_X86_64_32", 11: "R_X86_64_32S", 16: "R_X86_64_DTPMOD64",
-               17: "R_X86_64_DTPOFF64", 18: "R_X86_64_TPOFF64", 24: "R_X86_64_PC64",
-               32: "R_X86_64_SIZE32", 33: "R_X86_64_SIZE64", 36: "R_X86_64_TLSDESC",
-               37: "R_X86_64_IRELATIVE", 38: "R_X86_64_RELATIVE64"}
 
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import struct
 
-from .dso import DT_HASH, DT_STRTAB, DT_VERSYM, LinkMap
+from ..elf import DT_HASH, DT_STRTAB, DT_VERSYM
+from .dso import LinkMap
 
 VDSO_VERSION = "LINUX_2.6"
 # GLRO field -> the vDSO symbol (sysdeps/unix/sysv/linux/x86_64/sysdep.h: HAVE_*_VSYSCALL)

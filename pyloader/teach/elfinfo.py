@@ -5,9 +5,8 @@ import re
 import struct
 from dataclasses import dataclass
 
-from ..elf import SHDR, SYM, ElfImage
+from ..elf import SHDR, SHT_DYNSYM, SHT_SYMTAB, SYM, ElfImage
 
-SHT_SYMTAB, SHT_DYNSYM = 2, 11
 ENDBR64 = b"\xf3\x0f\x1e\xfa"
 RIP_REL = re.compile(r"\[rip ([+-]) (0x[0-9a-f]+)\]")
 

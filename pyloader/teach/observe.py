@@ -25,13 +25,20 @@ from unicorn import x86_const as X
 from syscalls.table import BY_NAME
 
 from ..binfmt.stack import AT_NAMES, AT_PLATFORM, AT_RANDOM, AT_SYSINFO_EHDR
-from ..elf import PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_TLS
+from ..elf import (
+    PT_GNU_RELRO,
+    PT_GNU_STACK,
+    PT_INTERP,
+    PT_LOAD,
+    PT_TLS,
+    R_GLOB_DAT,
+    R_JUMP_SLOT,
+    STT_GNU_IFUNC,
+)
 from ..memory import STACK_TOP
 from ..startup import EXIT_NOT_FOUND, exec_status, find_program
 from ..trace.strace import Tracer
 
-R_JUMP_SLOT, R_GLOB_DAT, R_RELATIVE = 7, 6, 8
-STT_GNU_IFUNC = 10
 OPENAT = BY_NAME["openat"].nr
 MAX_PLT_CALLS = 1000        # calls through the PLT remembered (for "where did 13 come from")
 MAX_OUTPUT = 64 << 10            # bytes of the program's stdout/stderr kept
@@ -456,7 +463,7 @@ def _cstr(mem, addr: int) -> str:
 
 
 def ld_facts(r, opened: list) -> dict:
-    from ..ld.rtld import RELOC_NAMES
+    from ..elf import RELOC_NAMES
     objs = []
     for m in r.namespace():        # the link map's order: the vDSO right after the program
         counts = {RELOC_NAMES.get(t, str(t)): n for t, n in sorted(m.reloc_counts.items())}
