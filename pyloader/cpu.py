@@ -42,6 +42,10 @@ REG = {name: getattr(X, "UC_X86_REG_" + name.upper()) for name in (
     "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
     "r13", "r14", "r15", "rip", "eflags", "fs_base", "gs_base")}
 
+# the SysV x86-64 integer argument registers, in order
+ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RCX,
+            X.UC_X86_REG_R8, X.UC_X86_REG_R9)
+
 def _raw(fn):
     """A C function of the engine as a ctypes pointer with no argument conversion."""
     return ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.cast(fn, ctypes.c_void_p).value)

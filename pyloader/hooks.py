@@ -34,13 +34,11 @@ from typing import NamedTuple
 from unicorn import UC_HOOK_CODE, UcError
 from unicorn import x86_const as X
 
-from .cpu import FloatArgs, _uclib
+from .cpu import ARG_REGS, FloatArgs, _uclib
 from .elf import SHDR, SHT_SYMTAB, STT_FUNC, STT_GNU_IFUNC
 from .exit import GuestExit
 from .printf import format_call
 
-ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RCX,
-            X.UC_X86_REG_R8, X.UC_X86_REG_R9)
 # read at every hooked call, in one batch: the six argument registers, rsp, rax (al is the
 # number of vector registers a varargs call uses)
 ENTRY_REGS = ARG_REGS + (X.UC_X86_REG_RSP, X.UC_X86_REG_RAX)

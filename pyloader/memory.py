@@ -12,7 +12,8 @@ import ctypes
 import mmap
 import os
 
-PAGE_SIZE = 4096
+from syscalls.uapi import MAP_NORESERVE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, RLIM_INFINITY
+
 PAGE_MASK = ~(PAGE_SIZE - 1)
 TASK_SIZE = 0x7FFFFFFFF000          # arch/x86/include/asm/page_64_types.h (47-bit)
 STACK_TOP = TASK_SIZE
@@ -20,16 +21,12 @@ STACK_SIZE = 8 << 20                # RLIMIT_STACK's default; pages are host-laz
 MMAP_BASE = TASK_SIZE - (128 << 20)  # mmap_base(): TASK_SIZE - MIN_GAP with ASLR off
 MMAP_MIN_ADDR = 0x10000
 
-PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
-MAP_SHARED, MAP_PRIVATE = 0x01, 0x02
 
 
 def page_align(n: int) -> int:
     return (n + PAGE_SIZE - 1) & PAGE_MASK
 
 
-MAP_NORESERVE = 0x4000
-RLIM_INFINITY = (1 << 64) - 1
 
 
 class Fault(OSError):

@@ -585,12 +585,7 @@ class Process(ThreadsMixin):
     def do_clone(self, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         """fork/vfork/clone without CLONE_THREAD: the child is a real host process (the
         whole emulator is forked, so its memory is copy-on-write as the guest's would be)."""
-        from syscalls.process import (
-            CLONE_CHILD_SETTID,
-            CLONE_PARENT_SETTID,
-            CLONE_THREAD,
-            CLONE_VFORK,
-        )
+        from syscalls.uapi import CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VFORK
         if flags & CLONE_THREAD:
             return self.clone_thread(flags, stack, ptid, ctid, tls)
         tr = self.tracer
@@ -626,7 +621,7 @@ class Process(ThreadsMixin):
         return pid
 
     def _become_child(self, flags: int, stack: int, ctid: int, tls: int) -> None:
-        from syscalls.process import CLONE_CHILD_CLEARTID, CLONE_SETTLS
+        from syscalls.uapi import CLONE_CHILD_CLEARTID, CLONE_SETTLS
         self.forked = True
         self.pid = self.tid = os.getpid()
         self.children = set()

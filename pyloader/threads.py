@@ -143,7 +143,7 @@ class ThreadsMixin:
     def clone_thread(self, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         """clone(CLONE_VM|CLONE_THREAD|...): the new thread is made once emu_start has
         returned (its registers are the caller's after the syscall, with rax = 0)."""
-        from syscalls.process import CLONE_CHILD_SETTID, CLONE_PARENT_SETTID
+        from syscalls.uapi import CLONE_CHILD_SETTID, CLONE_PARENT_SETTID
         tid = new_tid(self)
         if flags & CLONE_PARENT_SETTID:
             self.mem.write(ptid, tid.to_bytes(4, "little"))
@@ -154,7 +154,7 @@ class ThreadsMixin:
         return tid
 
     def _start_requested_thread(self) -> None:
-        from syscalls.process import CLONE_CHILD_CLEARTID, CLONE_SETTLS
+        from syscalls.uapi import CLONE_CHILD_CLEARTID, CLONE_SETTLS
         flags, stack, ctid, tls, tid = self.clone_request
         self.clone_request = None
         if not self.threads:

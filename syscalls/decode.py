@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from .table import Syscall
 from .uapi import (
+    __O_TMPFILE,
+    AT_FDCWD,
     BUS_ADRALN,
     BUS_ADRERR,
     CLD_CONTINUED,
@@ -21,11 +23,16 @@ from .uapi import (
     CLD_KILLED,
     CLD_STOPPED,
     CLD_TRAPPED,
+    CLONE_CHILD_CLEARTID,
+    CLONE_CHILD_SETTID,
+    CLONE_PARENT_SETTID,
+    CLONE_SETTLS,
     FPE_INTDIV,
     FPE_INTOVF,
     ILL_ILLOPC,
     ILL_ILLOPN,
     KERNEL_SIGACTION,
+    O_CREAT,
     SA_RESTORER,
     SEGV_ACCERR,
     SEGV_MAPERR,
@@ -50,8 +57,6 @@ from .uapi import (
     TRAP_TRACE,
     unpack_siginfo,
 )
-
-AT_FDCWD = -100
 
 
 @dataclass
@@ -611,7 +616,6 @@ def fmt_struct(ctx: Ctx, name: str, v: int, output: bool) -> str:
 
 
 # --- arguments that depend on another argument (strace's per-syscall printing) ----------------------
-O_CREAT, O_TMPFILE = 0o100, 0o20000000
 
 
 def shown_args(sc: Syscall, args: tuple) -> int:
@@ -620,7 +624,7 @@ def shown_args(sc: Syscall, args: tuple) -> int:
     name = sc.name
     if name in ("openat", "open"):
         fl = args[2 if name == "openat" else 1]
-        if not fl & (O_CREAT | O_TMPFILE):
+        if not fl & (O_CREAT | __O_TMPFILE):
             return n - 1
     elif name == "fcntl" and args[1] & 0xFFFFFFFF in (1, 3, 9, 11, 1025, 1032, 1034):  # F_GET*
         return 2
@@ -1000,8 +1004,6 @@ def format_call(sc: Syscall, args: tuple, ctx: Ctx) -> str:
         for i, (fn, p) in enumerate(steps[:n])]) + ")"
 
 
-CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = (
-    0x80000, 0x100000, 0x200000, 0x1000000)
 
 
 def _tid_at(ctx: Ctx, addr: int) -> str:

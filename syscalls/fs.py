@@ -14,29 +14,38 @@ from contextlib import contextmanager
 from . import procfs, syscall
 from .host import buffer, from_bytes, host_read, host_syscall, host_write
 from .table import BY_NAME
-from .vfs import (
+from .uapi import (
+    __O_TMPFILE,
+    AT_EMPTY_PATH,
     AT_FDCWD,
+    AT_REMOVEDIR,
+    AT_SYMLINK_FOLLOW,
+    AT_SYMLINK_NOFOLLOW,
+    O_CLOEXEC,
+    O_CREAT,
+    O_DIRECTORY,
+    O_NOFOLLOW,
+    O_PATH,
+    PATH_MAX,
+    POLLIN,
+    POLLOUT,
+)
+from .vfs import (
     ENTRY,
     FOLLOW,
     NOFOLLOW,
-    O_PATH,
     RESOLVE_BENEATH,
     RESOLVE_IN_ROOT,
     RESOLVE_NO_MAGICLINKS,
     err,
 )
 
-POLLIN, POLLOUT = 1, 4
 NR = {name: sc.nr for name, sc in BY_NAME.items()}
-PATH_MAX = 4096
 MAX_RW_COUNT = 0x7FFFF000
 IO_CHUNK = 1 << 24          # largest single host read we allocate for
 
-O_ACCMODE, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_TMPFILE = 3, 0o100, 0o200000, \
-    0o400000, 0o2000000, 0o20200000
 VALID_OPEN_FLAGS = 0o37777703
 O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC
-AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x100, 0x200, 0x400, 0x1000
 F_DUPFD, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 1, 2, 1030
 FD_CLOEXEC = 1
 
@@ -158,7 +167,7 @@ def do_open(t, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
         flags &= VALID_OPEN_FLAGS
         if flags & O_PATH:
             flags &= O_PATH_FLAGS
-        mode = mode & 0o7777 if flags & (O_CREAT | O_TMPFILE & ~O_DIRECTORY) else 0
+        mode = mode & 0o7777 if flags & (O_CREAT | __O_TMPFILE) else 0
         d = sint(dirfd)
         full = t.root.absolute(path, None if d == AT_FDCWD else t.fds.host(d))
         fd = t.root.openat2(full, flags, mode)

@@ -7,7 +7,8 @@ import os
 from . import syscall
 from .fs import NR, as_path, at_path, read_path, sint, struct_call
 from .host import from_bytes, host_syscall
-from .vfs import AT_FDCWD, FOLLOW, NOFOLLOW
+from .uapi import AT_FDCWD
+from .vfs import FOLLOW, NOFOLLOW
 
 GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 

@@ -6,33 +6,39 @@ import os
 
 from . import syscall
 from .fs import sint
+from .uapi import (
+    MAP_32BIT,
+    MAP_ANONYMOUS,
+    MAP_FIXED,
+    MAP_NORESERVE,
+    MAP_PRIVATE,
+    MAP_SHARED,
+    MAP_SHARED_VALIDATE,
+    PAGE_SIZE,
+    PROT_WRITE,
+)
 
-PAGE = 4096
-MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 1, 2, 3
 MAP_TYPE = 0xF
-MAP_FIXED, MAP_ANONYMOUS, MAP_32BIT = 0x10, 0x20, 0x40
 MAP_FIXED_NOREPLACE = 0x100000
-MAP_NORESERVE = 0x4000
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
-PROT_WRITE = 2
 
 
 def page_align(n: int) -> int:
-    return (n + PAGE - 1) & ~(PAGE - 1)
+    return (n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
 
 
 @syscall("mmap")
 def sys_mmap(t, addr, length, prot, flags, fd, off):
     mem = t.mem
     flags &= 0xFFFFFFFF
-    if not length or off & (PAGE - 1) or length > 1 << 47:
+    if not length or off & (PAGE_SIZE - 1) or length > 1 << 47:
         return -errno.EINVAL
     if flags & MAP_TYPE not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
         return -errno.EINVAL
     size = page_align(length)
     fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)
     if fixed:
-        if addr & (PAGE - 1):
+        if addr & (PAGE_SIZE - 1):
             return -errno.EINVAL
         if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and not mem.is_free(addr, addr + size):
             return -errno.EEXIST
@@ -40,7 +46,7 @@ def sys_mmap(t, addr, length, prot, flags, fd, off):
     elif flags & MAP_32BIT:
         start = None
         top = 0x80000000
-        for cand in range(top - size, 0x40000000, -PAGE):
+        for cand in range(top - size, 0x40000000, -PAGE_SIZE):
             if mem.is_free(cand, cand + size):
                 start = cand
                 break
@@ -104,7 +110,7 @@ def file_pages(fd: int, size: int, off: int, file_size: int, writable: bool):
 
 @syscall("munmap")
 def sys_munmap(t, addr, length, *_):
-    if addr & (PAGE - 1) or not length:
+    if addr & (PAGE_SIZE - 1) or not length:
         return -errno.EINVAL
     t.mem.unmap(addr, length)
     return 0
@@ -112,7 +118,7 @@ def sys_munmap(t, addr, length, *_):
 
 @syscall("mprotect")
 def sys_mprotect(t, addr, length, prot, *_):
-    if addr & (PAGE - 1):
+    if addr & (PAGE_SIZE - 1):
         return -errno.EINVAL
     if length:
         t.mem.protect(addr, length, prot & 7)
@@ -155,7 +161,7 @@ def sys_brk(t, addr, *_):
 @syscall("mremap")
 def sys_mremap(t, old, old_size, new_size, flags, new_addr, *_):
     mem = t.mem
-    if old & (PAGE - 1) or not new_size:
+    if old & (PAGE_SIZE - 1) or not new_size:
         return -errno.EINVAL
     old_size, new_size = page_align(old_size), page_align(new_size)
     vma = mem.find(old)
@@ -188,7 +194,7 @@ def sys_mremap(t, old, old_size, new_size, flags, new_addr, *_):
 
 @syscall("msync")
 def sys_msync(t, addr, length, flags, *_):
-    if addr & (PAGE - 1):
+    if addr & (PAGE_SIZE - 1):
         return -errno.EINVAL
     t.mem.sync(addr, length)
     return 0
@@ -196,7 +202,7 @@ def sys_msync(t, addr, length, flags, *_):
 
 @syscall("madvise")
 def sys_madvise(t, addr, length, advice, *_):
-    if addr & (PAGE - 1):
+    if addr & (PAGE_SIZE - 1):
         return -errno.EINVAL
     if advice == 4 and length:          # MADV_DONTNEED: private anonymous pages read as zero
         end = addr + page_align(length)
@@ -231,8 +237,8 @@ def _dropped_pages(t, vma, start: int, end: int) -> bytes:
 
 @syscall("mincore")
 def sys_mincore(t, addr, length, vec, *_):
-    pages = page_align(length) // PAGE
-    for a in range(addr, addr + pages * PAGE, PAGE):
+    pages = page_align(length) // PAGE_SIZE
+    for a in range(addr, addr + pages * PAGE_SIZE, PAGE_SIZE):
         if t.mem.find(a) is None:
             return -errno.ENOMEM
     t.mem.write(vec, b"\x01" * pages)

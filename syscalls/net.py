@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from . import syscall
 from .fs import NR, as_path, sint
 from .host import buffer, from_bytes, host_syscall
+from .uapi import POLLIN, POLLOUT
 from .vfs import ENTRY, FOLLOW
 
 SOCK_CLOEXEC = 0o2000000
 MSG_DONTWAIT = 0x40
-POLLIN, POLLOUT = 0x1, 0x4
 SOL_SOCKET, SO_ERROR = 1, 4
 
 

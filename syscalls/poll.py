@@ -11,9 +11,8 @@ import time
 from . import syscall
 from .fs import NR, sint
 from .host import buffer, from_bytes, host_syscall
-from .uapi import UNBLOCKABLE
+from .uapi import POLLIN, POLLOUT, POLLPRI, UNBLOCKABLE
 
-POLLIN, POLLOUT, POLLPRI, POLLNVAL = 0x1, 0x4, 0x2, 0x20
 CLOSED_FD = 0x7FFFFFFF          # a host descriptor number that is never open: POLLNVAL
 EP_MAX_EVENTS = 0x7FFFFFFF // 12
 EPOLL_CLOEXEC = 0o2000000

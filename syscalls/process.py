@@ -8,9 +8,17 @@ import struct
 from . import syscall
 from .fs import NR, sint, struct_call
 from .host import buffer, from_bytes, host_syscall
-from .uapi import SIGCHLD
+from .uapi import (
+    ARCH_GET_FS,
+    ARCH_GET_GS,
+    ARCH_SET_FS,
+    ARCH_SET_GS,
+    CLONE_VFORK,
+    CLONE_VM,
+    RLIM_INFINITY,
+    SIGCHLD,
+)
 
-ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
 PR_SET_NAME, PR_GET_NAME = 15, 16
 RLIMIT_NOFILE = 7
 
@@ -227,7 +235,6 @@ def sys_times(t, buf, *_):
 
 
 RLIMIT_STACK, RLIMIT_DATA, RLIMIT_AS = 3, 2, 9
-RLIM_INFINITY = (1 << 64) - 1
 NR_OPEN = 1 << 20                       # fs.nr_open: RLIMIT_NOFILE's ceiling
 # Limits that would bind pyloader itself if they were the host's (its own descriptors, its
 # Python heap, the emulator's memory): the guest's values are kept here and enforced on the
@@ -418,9 +425,6 @@ def sys_capget(t, hdr, data, *_):
 
 
 # --- processes: fork, exec, wait -------------------------------------------------------------------
-CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
-CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
-CLONE_CHILD_SETTID = 0x1000000
 WNOHANG = 1
 MAX_ARG_STRINGS = 0x7FFFFFFF
 

@@ -9,6 +9,8 @@ import os
 import re
 import stat
 
+from .uapi import PAGE_SIZE
+
 _SELF = re.compile(rb"^/proc/(self|thread-self|\d+)(/task/\d+)?(/.*)?$")
 
 
@@ -109,7 +111,6 @@ class ProcMem:
     pyloader's). As access_remote_vm: a transfer stops at the first page that is not
     mapped (EIO when that is the first one), and writes ignore the pages' protection.
     The host descriptor behind it is an empty memfd, which keeps the file offset."""
-    PAGE = 4096
 
     @staticmethod
     def mapped(t, addr: int) -> bool:
@@ -119,7 +120,7 @@ class ProcMem:
         out = []
         addr, end = off, off + count
         while addr < end:
-            n = min(end, (addr // self.PAGE + 1) * self.PAGE) - addr
+            n = min(end, (addr // PAGE_SIZE + 1) * PAGE_SIZE) - addr
             if not self.mapped(t, addr):
                 break
             out.append(t.mem.read(addr, n))
@@ -130,7 +131,7 @@ class ProcMem:
         done = 0
         while done < len(data):
             addr = off + done
-            n = min(len(data) - done, (addr // self.PAGE + 1) * self.PAGE - addr)
+            n = min(len(data) - done, (addr // PAGE_SIZE + 1) * PAGE_SIZE - addr)
             if not self.mapped(t, addr):
                 break
             t.mem.write(addr, data[done:done + n])

@@ -1,11 +1,34 @@
 """The kernel's user-space ABI that more than one module needs, declared once (include/uapi
-and arch/x86/include/uapi): signal numbers and flags, si_codes, the restart errnos, and the
-layouts of siginfo_t, struct kernel_sigaction and struct signalfd_siginfo. Data only: the
+and arch/x86/include/uapi): file, memory, clone and poll constants, signal numbers and
+flags, si_codes, the restart errnos, and the layouts of siginfo_t, struct kernel_sigaction
+and struct signalfd_siginfo. Data only: the
 handlers (signal.py), the delivery (pyloader/signals.py) and strace's text (decode.py) all
 read these structures through the functions here."""
 from __future__ import annotations
 
 import struct
+
+# asm-generic/fcntl.h, linux/fcntl.h, linux/limits.h
+O_ACCMODE, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC = 3, 0o100, 0o200000, 0o400000, 0o2000000
+O_PATH, __O_TMPFILE = 0o10000000, 0o20000000
+O_TMPFILE = __O_TMPFILE | O_DIRECTORY
+AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x100, 0x200, 0x400, 0x1000
+PATH_MAX = 4096
+# asm-generic/poll.h
+POLLIN, POLLPRI, POLLOUT, POLLNVAL = 0x1, 0x2, 0x4, 0x20
+# asm-generic/mman-common.h, linux/mman.h
+PAGE_SIZE = 4096
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 1, 2, 3
+MAP_FIXED, MAP_ANONYMOUS, MAP_32BIT, MAP_DENYWRITE, MAP_NORESERVE = 0x10, 0x20, 0x40, 0x800, \
+    0x4000
+# asm/prctl.h, linux/sched.h, asm-generic/resource.h
+ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
+CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
+CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = \
+    0x80000, 0x100000, 0x200000, 0x1000000
+RLIM_INFINITY = (1 << 64) - 1
 
 # asm/signal.h
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)

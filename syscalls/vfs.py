@@ -15,9 +15,8 @@ import stat
 import struct
 
 from .host import host_syscall
+from .uapi import AT_FDCWD, O_PATH
 
-AT_FDCWD = -100
-O_PATH = 0o10000000
 NR_OPENAT2 = 437
 RESOLVE_NO_MAGICLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x02, 0x08, 0x10
 # how a lookup treats its last component (the kernel's LOOKUP_FOLLOW, or a call on the

@@ -11,7 +11,7 @@ import errno
 import os
 import stat
 
-from syscalls.vfs import O_PATH
+from syscalls.uapi import O_PATH
 
 BINPRM_BUF_SIZE = 256
 MAX_REWRITES = 5          # exec_binprm: "for (depth = 0;; depth++) if (depth > 5) -ELOOP"

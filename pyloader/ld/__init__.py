@@ -8,6 +8,8 @@ from __future__ import annotations
 import struct
 import time
 
+from syscalls.uapi import ARCH_SET_FS
+
 from ..binfmt.stack import AT_ENTRY, AT_PHDR, AT_PHNUM, AT_PLATFORM, AT_RANDOM
 from ..elf import (
     DT_FINI,
@@ -35,7 +37,6 @@ __all__ = ["LayoutError", "LinkError", "RtldAssertion", "link_program"]
 
 PROT_RW = 3
 MAP_PRIVATE_ANON = 0x22
-ARCH_SET_FS = 0x1002
 R_OK = 4
 DL_DEBUG_IMPCALLS = 1 << 1
 

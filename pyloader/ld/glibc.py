@@ -11,6 +11,7 @@ import os
 import struct
 
 from ..binfmt.elf import make_prot
+from ..binfmt.stack import AT_RSEQ_ALIGN, AT_RSEQ_FEATURE_SIZE
 from ..elf import (
     DF_1_NODELETE,
     DT_GNU_HASH,
@@ -49,7 +50,6 @@ THREAD_STATE_JOINABLE = 2
 ROBUST_FUTEX_OFFSET = 0 - (24 + 8)
 RSEQ_AREA_SIZE = 32                # RSEQ_AREA_SIZE_INITIAL: what the syscall accepts at least
 RSEQ_AREA_SIZE_INITIAL_USED, RSEQ_MIN_ALIGN = 20, 32
-AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN = 27, 28
 # the dynamic tags whose d_ptr elf_get_dynamic_info makes absolute in place
 ADJUSTED_TAGS = (4, 3, 5, 6, 7, 17, 23, 0x6FFFFFF0, 0x6FFFFEF5, 36)
 

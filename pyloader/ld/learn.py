@@ -44,6 +44,7 @@ from .dso import LinkMap
 from .glibc import (
     ALLOCATE_GUARD_USER,
     AUDIT_SPACE,
+    LT_LIBRARY,
     ROBUST_FUTEX_OFFSET,
     THREAD_STATE_JOINABLE,
     contiguous,
@@ -66,7 +67,6 @@ TCBHEAD = {"header.tcb": 0, "header.dtv": 8, "header.self": 16, "header.stack_gu
 VDSO_FIELDS = ("clock_gettime64", "gettimeofday", "time", "getcpu", "clock_getres_time64")
 VDSO_NAMES = {"clock_gettime64": "clock_gettime", "clock_getres_time64": "clock_getres"}
 PUBLIC_LINK_MAP = {"l_addr": 0, "l_name": 8, "l_ld": 16, "l_next": 24, "l_prev": 32}
-LT_LIBRARY = 1
 FPU_DEFAULT = 0x37F
 PTHREAD_KEY_2NDLEVEL_SIZE = PTHREAD_KEY_1STLEVEL_SIZE = 32
 HIDDEN = {"__rtld_malloc": "malloc", "__rtld_calloc": "calloc", "__rtld_realloc": "realloc",

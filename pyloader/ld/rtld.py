@@ -15,6 +15,15 @@ import sys
 import time
 from collections.abc import Callable
 
+from syscalls.uapi import (
+    AT_EMPTY_PATH,
+    AT_FDCWD,
+    MAP_ANONYMOUS,
+    MAP_DENYWRITE,
+    MAP_FIXED,
+    MAP_PRIVATE,
+)
+
 from ..binfmt.elf import make_prot
 from ..elf import (
     PT_LOAD,
@@ -46,14 +55,11 @@ from ..elf import (
 )
 from ..memory import PAGE_SIZE, PROT_READ, PROT_WRITE, Fault, page_align
 from . import search
-from .dso import DEFINING_TYPES, LinkError, LinkMap, Version
+from .dso import DEFINING_TYPES, MASK64, LinkError, LinkMap, Version
 from .glibc import new_object_size
 from .search import SearchDir
 
-AT_FDCWD = -100 & 0xFFFFFFFFFFFFFFFF
 O_RDONLY_CLOEXEC = 0o2000000
-MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_DENYWRITE = 0x2, 0x10, 0x20, 0x800
-AT_EMPTY_PATH = 0x1000
 
 # _dl_higher_prime_number's list (the ones a unique symbol table can grow to)
 UNIQUE_PRIMES = (61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071)
@@ -187,7 +193,7 @@ class Rtld:
 
     # --- finding and mapping objects ----------------------------------------------------------
     def open_candidate(self, path: str) -> int:
-        return self.sys("openat", AT_FDCWD, self.scratch_str(path), O_RDONLY_CLOEXEC, 0)
+        return self.sys("openat", AT_FDCWD & MASK64, self.scratch_str(path), O_RDONLY_CLOEXEC, 0)
 
     def load_cache(self) -> None:
         if self.cache is not None:
@@ -463,7 +469,7 @@ class Rtld:
         if self.glibc_minor < 33:           # before 2.33, stat was its own system call
             ok = self.sys("stat", self.scratch_str(path), st) == 0
         else:
-            ok = self.sys("newfstatat", AT_FDCWD, self.scratch_str(path), st, 0) == 0
+            ok = self.sys("newfstatat", AT_FDCWD & MASK64, self.scratch_str(path), st, 0) == 0
         return ok and struct.unpack_from("<I", self.mem.read(st + 24, 4))[0] & 0o170000 == 0o040000
 
     def _print_search_path(self, dirs: list[SearchDir], what: str, where: str | None) -> None:

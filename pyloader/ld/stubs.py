@@ -13,12 +13,11 @@ from collections.abc import Callable
 from unicorn import UcError
 from unicorn import x86_const as X
 
-from ..cpu import CodeHooks
+from syscalls.uapi import PAGE_SIZE
+
+from ..cpu import ARG_REGS, CodeHooks
 
 SLOT = 16
-PAGE = 4096
-ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RCX,
-            X.UC_X86_REG_R8, X.UC_X86_REG_R9)
 RET = b"\xc3"
 TLSDESC_RETURN = b"\x48\x8b\x40\x08\xc3"        # mov rax, [rax+8]; ret  (static TLS offset)
 # _dl_tlsdesc_dynamic: rax = the descriptor, whose argument is {module, offset, gen_count}.
@@ -63,7 +62,7 @@ class StubPage(CodeHooks):
     def __init__(self, task, npages: int = 1):
         self.task = task
         mem = task.mem
-        size = npages * PAGE
+        size = npages * PAGE_SIZE
         base = mem.get_unmapped_area(size)
         code = bytearray(b"\xcc" * size)          # int3 everywhere else
         mem.map(base, size, 5, name="[pyloader]", data=bytes(code))

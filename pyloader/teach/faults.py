@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from unicorn import UcError
 from unicorn import unicorn_const as UCC
 
-PAGE = 4096
+from syscalls.uapi import PAGE_SIZE
+
 PROT_FAULTS = {UCC.UC_ERR_READ_PROT, UCC.UC_ERR_WRITE_PROT, UCC.UC_ERR_FETCH_PROT}
 ACCESS_PROT = {"read": 1, "write": 2, "exec": 4}     # PROT_READ, PROT_WRITE, PROT_EXEC
 
@@ -75,14 +76,14 @@ class FaultTracer:
                 except OSError:
                     files[vma.name] = b""
             data = files[vma.name]
-            for page in range(vma.start, vma.end, PAGE):
+            for page in range(vma.start, vma.end, PAGE_SIZE):
                 obj.pages += 1
                 off = vma.offset + page - vma.start
-                mine = vma.backing[vma.boff + page - vma.start:vma.boff + page - vma.start + PAGE]
-                want = data[off:off + PAGE]
+                mine = vma.backing[vma.boff + page - vma.start:vma.boff + page - vma.start + PAGE_SIZE]
+                want = data[off:off + PAGE_SIZE]
                 if not want or bytes(mine[:len(want)]) != want:
                     obj.present += 1
-                    obj.present_pages.append((page - obj.base) // PAGE)
+                    obj.present_pages.append((page - obj.base) // PAGE_SIZE)
                 else:
                     self.lazy[page] = (obj, off)
         uc = self.task.cpu.uc
@@ -112,10 +113,10 @@ class FaultTracer:
         if found is None:
             return False
         address, access = found
-        page = address & ~(PAGE - 1)
+        page = address & ~(PAGE_SIZE - 1)
         obj, off = self.lazy.pop(page)
         vma = self.task.mem.find(address)
-        self.task.cpu.uc.mem_protect(page, PAGE, vma.prot & 7)
+        self.task.cpu.uc.mem_protect(page, PAGE_SIZE, vma.prot & 7)
         obj.faulted.append((address, access, off))
         ev = {"address": address, "access": access, "object": obj.name,
               "offset": address - obj.base, "file_offset": off,
@@ -137,7 +138,7 @@ class FaultTracer:
         if uc_errno == UCC.UC_ERR_FETCH_PROT:
             # a translated block may run on into the next page (at most two pages): the
             # fault is for pc's page or for the one after it
-            candidates = [(pc, 1), ((pc & ~(PAGE - 1)) + PAGE, 1)]
+            candidates = [(pc, 1), ((pc & ~(PAGE_SIZE - 1)) + PAGE_SIZE, 1)]
             access = "exec"
         else:
             access = "write" if uc_errno == UCC.UC_ERR_WRITE_PROT else "read"
@@ -146,7 +147,7 @@ class FaultTracer:
                 return None
         for addr, size in candidates:
             for a in (addr, addr + size - 1):
-                if (a & ~(PAGE - 1)) in self.lazy:
+                if (a & ~(PAGE_SIZE - 1)) in self.lazy:
                     vma = mem.find(a)
                     if vma is not None and vma.prot & ACCESS_PROT[access]:
                         return a, access
@@ -173,7 +174,7 @@ def _runs(pages: list[int]) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
     for p in pages:
         if runs and runs[-1][1] == p:
-            runs[-1] = (runs[-1][0], p + PAGE)
+            runs[-1] = (runs[-1][0], p + PAGE_SIZE)
         else:
-            runs.append((p, p + PAGE))
+            runs.append((p, p + PAGE_SIZE))
     return runs
