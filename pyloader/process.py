@@ -1,7 +1,7 @@
 """Process: one guest program = address space + CPU + kernel state (fds, cwd, creds).
 
-This is the "task" the syscall handlers receive (they use its attributes and methods by
-name: syscalls/ never imports pyloader) and the object the binfmt loaders fill in.
+This is the task the syscall handlers receive (syscalls/task.py declares what they may use
+of it: syscalls/ never imports pyloader) and the object the binfmt loaders fill in.
 """
 from __future__ import annotations
 
@@ -216,6 +216,8 @@ class Process(ThreadsMixin):
         self.ld_debug: set[str] = set()    # --ld-debug categories (LD_DEBUG's)
         self.on_bind = None            # callback for each lazy binding (see Rtld.on_bind)
         self.rseq = 0                  # the registered rseq area
+        self.robust_list = (0, 0)      # set_robust_list: (head, len)
+        self.altstack = (0, 2, 0)      # sigaltstack: ss_sp, ss_flags (SS_DISABLE), ss_size
         self.next_tid: int | None = None   # the last guest tid given (threads.new_tid)
         self._old_handlers: dict | None = None     # host signal handlers to restore
 
@@ -427,7 +429,7 @@ class Process(ThreadsMixin):
         for sfd in self.signalfds:
             sfd.sync(self)
 
-    def _drain_host_signals(self) -> None:
+    def take_host_signals(self) -> None:
         q = self.host_sigq
         while q:
             self.queue_signal(*q.popleft())
@@ -453,7 +455,7 @@ class Process(ThreadsMixin):
 
     def deliver_signals(self) -> None:
         """get_signal + handle_signal: take each deliverable signal's action."""
-        self._drain_host_signals()
+        self.take_host_signals()
         while True:
             found = self.deliverable()
             if found is None:
@@ -549,7 +551,7 @@ class Process(ThreadsMixin):
             if host_syscall(NANOSLEEP, ts, None) == -errno.EINTR:
                 if self.timed_out:
                     raise GuestExit(signo=SIGKILL)
-                self._drain_host_signals()
+                self.take_host_signals()
                 if any_signal and self.sigqueue or any(self.wants(s) for s, _ in self.sigqueue):
                     return False
 
@@ -559,7 +561,7 @@ class Process(ThreadsMixin):
         returns (queue, index) of it, or None on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            self._drain_host_signals()
+            self.take_host_signals()
             found = self.deliverable(mask)
             if found is not None:
                 return found
@@ -702,7 +704,7 @@ class Process(ThreadsMixin):
         that (Interrupted), else return so that the call is made again."""
         if self.timed_out:
             raise GuestExit(signo=SIGKILL)
-        self._drain_host_signals()
+        self.take_host_signals()
         if any(self.wants(s) for s, _ in self.sigqueue + self.tsigqueue):
             raise Interrupted()
 
