@@ -1,7 +1,7 @@
 """Process: one guest program = address space + CPU + kernel state (fds, cwd, creds).
 
-This is the "task" the syscall handlers receive (they use its attributes and methods by
-name: syscalls/ never imports pyloader) and the object the binfmt loaders fill in.
+This is the task the syscall handlers receive (syscalls/task.py declares what they may use
+of it: syscalls/ never imports pyloader) and the object the binfmt loaders fill in.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import random
 import re
 import resource
 import signal
-import struct
 import sys
 import threading
 import time
@@ -23,54 +22,31 @@ from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from syscalls import dispatch_table, procfs
 from syscalls.table import BY_NAME, SYSCALLS
 from syscalls.uapi import (
-    BUS_ADRERR,
     ERESTART_RESTARTBLOCK,
     ERESTARTNOHAND,
-    ERESTARTNOINTR,
     ERESTARTSYS,
-    FPE_INTDIV,
     ILL_ILLOPN,
-    SA_NODEFER,
-    SA_RESETHAND,
-    SA_RESTART,
-    SEGV_ACCERR,
-    SEGV_MAPERR,
     SI_KERNEL,
-    SI_TKILL,
     SI_USER,
-    SIG_DFL,
-    SIG_IGN,
     SIGBUS,
-    SIGCONT,
-    SIGFPE,
     SIGILL,
     SIGKILL,
     SIGPIPE,
-    SIGRTMIN,
     SIGSEGV,
-    SIGSTOP,
-    SIGTRAP,
-    UNBLOCKABLE,
-    pack_siginfo,
-    sigmask,
 )
 from syscalls.vfs import FdTable, Root
 
 from .binfmt import ExecFatal, do_execve
-from .cpu import FAULT_ERRORS, INTR_BP, INTR_DE, INTR_GP, INTR_UD, Cpu, TlbAuto
+from .cpu import FAULT_ERRORS, Cpu, TlbAuto
+from .cred import Cred
 from .elf import ElfError
-from .exit import GuestExit
+from .exit import ExitMixin, GuestExit
+from .fork import ForkMixin
 from .memory import AddressSpace, Fault
 from .signals import (
-    CORE_SIGNALS,
     NO_RESTART,
-    STOP_SIGNALS,
-    SYNCHRONOUS,
-    SigAction,
-    default_action,
-    from_signalfd,
-    restore_sigframe,
-    setup_rt_frame,
+    Interrupted,
+    SignalMixin,
 )
 from .threads import (
     BLOCKED,
@@ -81,27 +57,14 @@ from .threads import (
     fd_ready,
     nonblocking,
 )
+from .traps import TrapsMixin
 
-WAKE = signal.SIGRTMAX          # ours: interrupts a blocking host call (never the guest's)
-# host signals that are the guest's: all but the host's own faults, SIGPIPE (raised by us on
-# EPIPE), glibc's two internal signals and WAKE
-FORWARDED = [s for s in range(1, 64) if s not in (SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE,
-                                                    SIGILL, SIGTRAP, SIGPIPE, SIGRTMIN,
-                                                    SIGRTMIN + 1)]
 MSG_NOSIGNAL = 0x4000
 # calls that raise SIGPIPE with EPIPE (pipe_write, sock_sendmsg without MSG_NOSIGNAL)
 SIGPIPE_CALLS = {BY_NAME[n].nr for n in ("write", "writev", "pwrite64", "pwritev", "pwritev2",
                                          "sendto", "sendmsg", "sendfile", "splice", "vmsplice",
                                          "tee", "copy_file_range", "sendmmsg")}
-NANOSLEEP = BY_NAME["nanosleep"].nr
 SEND_CALLS = {BY_NAME[n].nr for n in ("sendto", "sendmsg", "sendmmsg")}
-
-
-class Creds:
-    __slots__ = ("egid", "euid", "gid", "uid")
-
-    def __init__(self, uid: int, euid: int, gid: int, egid: int):
-        self.uid, self.euid, self.gid, self.egid = uid, euid, gid, egid
 
 
 SHARE_SLICE = 0.01      # seconds of guest code before another sharing process gets a turn
@@ -131,7 +94,12 @@ class ShareLock:
         os.sched_yield()                # a process waiting for the lock gets it now
 
 
-class Process(ThreadsMixin):
+class Process(ThreadsMixin, SignalMixin, ForkMixin, ExitMixin, TrapsMixin):
+    """One guest process: its state is here (each piece declared where it lives), its
+    behaviour in the mixins named as the kernel's files are (threads: CLONE_THREAD and
+    the scheduler; signals: kernel/signal.c; fork: kernel/fork.c; exit: kernel/exit.c;
+    traps: faults). The user-facing API is hook, redirect, stdout and run."""
+
     def __init__(self, argv: list[str], env: dict[str, str] | list[str] | None = None, *,
                  root: str = "/", ld: str = "python", tracer=None, seed: int | None = None,
                  timeout: float | None = None, tlb: str = "auto"):
@@ -162,7 +130,7 @@ class Process(ThreadsMixin):
                 pass
         self._inherit_fds()
         self.pid = self.tid = os.getpid()
-        self.creds = Creds(os.getuid(), os.geteuid(), os.getgid(), os.getegid())
+        self.creds = Cred(os.getuid(), os.geteuid(), os.getgid(), os.getegid())
         self.umask = os.umask(0o022)
         os.umask(self.umask)
         self.exe = ""                  # guest path of the running image (/proc/self/exe)
@@ -216,6 +184,8 @@ class Process(ThreadsMixin):
         self.ld_debug: set[str] = set()    # --ld-debug categories (LD_DEBUG's)
         self.on_bind = None            # callback for each lazy binding (see Rtld.on_bind)
         self.rseq = 0                  # the registered rseq area
+        self.robust_list = (0, 0)      # set_robust_list: (head, len)
+        self.altstack = (0, 2, 0)      # sigaltstack: ss_sp, ss_flags (SS_DISABLE), ss_size
         self.next_tid: int | None = None   # the last guest tid given (threads.new_tid)
         self._old_handlers: dict | None = None     # host signal handlers to restore
 
@@ -381,279 +351,7 @@ class Process(ThreadsMixin):
             tr.syscall(self, nr, args, ret)
         return ret
 
-    def guest_fault(self, err) -> None:
-        """Guest code run by the linker (an ifunc resolver, a constructor) stopped abnormally."""
-        if err is not None and getattr(err, "errno", None) in FAULT_ERRORS:
-            self._memory_fault(err.errno)
-        if self._fault:
-            self._deliver_fault(fatal=True)
-        if self.timed_out:
-            raise GuestExit(signo=SIGKILL)
-        raise GuestExit(signo=SIGSEGV, core=True)
-
-    def do_exit(self, status: int) -> None:
-        raise GuestExit(status)
-
-    def do_exit_signal(self, signo: int) -> None:
-        """The guest dies of `signo` (SIGKILL for a deadlock, as nothing else could end it)."""
-        raise GuestExit(signo=signo, core=signo in CORE_SIGNALS)
-
-    # --- signals (see signals.py) ---------------------------------------------------------------
-    def action(self, signo: int) -> SigAction:
-        return SigAction(self.sigactions.get(signo))
-
-    def send_signal(self, signo: int, code: int = SI_TKILL, tid: int | None = None) -> None:
-        """A signal the guest sends itself (kill, tgkill, raise, SIGPIPE)."""
-        if code == SI_TKILL and tid is None:
-            tid = self.tid
-        self.queue_signal(signo, pack_siginfo(signo, code, pid=self.pid, uid=self.creds.uid), tid)
-
-    def queue_signal(self, signo: int, info: bytes, tid: int | None = None) -> None:
-        """Pending for the process, or for thread `tid` (tgkill)."""
-        if tid is None or tid == self.tid:
-            queue = self.sigqueue if tid is None else self.tsigqueue
-        else:
-            queue = self.threads[tid].saved["tsigqueue"]
-            self.slice_expired = True
-        if signo < 32 and any(s == signo for s, _ in queue):
-            return                      # standard signals do not queue
-        if signo in STOP_SIGNALS or signo == SIGCONT:   # prepare_signal: each cancels the other
-            cancels = {SIGCONT} if signo in STOP_SIGNALS else STOP_SIGNALS
-            for q in (self.sigqueue, self.tsigqueue):
-                q[:] = [(s, i) for s, i in q if s not in cancels]
-        queue.append((signo, info))
-        self.signals_changed()
-        self.cpu.request_stop()         # delivered before the guest runs on (never inside
-                                        # a run the linker waits for)
-
-    def signals_changed(self) -> None:
-        """What is pending changed: signalfds are readable exactly while theirs is."""
-        for sfd in self.signalfds:
-            sfd.sync(self)
-
-    def _drain_host_signals(self) -> None:
-        q = self.host_sigq
-        while q:
-            self.queue_signal(*q.popleft())
-
-    def deliverable(self, mask: int | None = None) -> tuple[list, int] | None:
-        """(queue, index) of the first signal the running thread may take now, or None:
-        its own signals first, then the process's."""
-        mask = self.sigmask if mask is None else mask
-        for queue in (self.tsigqueue, self.sigqueue):
-            for i, (signo, _) in enumerate(queue):
-                if signo in SYNCHRONOUS or signo == SIGKILL or not mask & sigmask(signo):
-                    return queue, i
-        return None
-
-    def wants(self, signo: int, mask: int | None = None) -> bool:
-        """Would this signal do anything now (so it should interrupt a blocking call)?"""
-        if signo == SIGKILL:
-            return True
-        if (self.sigmask if mask is None else mask) & sigmask(signo):
-            return False
-        h = self.action(signo).handler
-        return h != SIG_IGN and not (h == SIG_DFL and default_action(signo) == "ignore")
-
-    def deliver_signals(self) -> None:
-        """get_signal + handle_signal: take each deliverable signal's action."""
-        self._drain_host_signals()
-        while True:
-            found = self.deliverable()
-            if found is None:
-                self._offer_to_other_thread()
-                break
-            queue, i = found
-            signo, info = queue.pop(i)
-            if self.tracer:
-                self.tracer.signal_info(self, signo, info)
-            act = self.action(signo)
-            if act.handler == SIG_IGN or signo == SIGKILL or act.handler == SIG_DFL:
-                self._default_action(signo, act)
-                continue
-            self._handle_restart(act)
-            old = self.saved_sigmask if self.saved_sigmask is not None else self.sigmask
-            self.saved_sigmask = None
-            setup_rt_frame(self, signo, info, act, old)
-            self.sigmask = old | act.mask | (0 if act.flags & SA_NODEFER else sigmask(signo))
-            self.sigmask &= ~UNBLOCKABLE
-            if act.flags & SA_RESETHAND:
-                self.sigactions.pop(signo, None)
-        self._handle_restart(None)
-        if self.saved_sigmask is not None:     # no handler ran: sigsuspend/ppoll's mask ends
-            self.sigmask, self.saved_sigmask = self.saved_sigmask, None
-        if self.signalfds:
-            self.signals_changed()
-
-    def _offer_to_other_thread(self) -> None:
-        """complete_signal: a process signal this thread blocks goes to one that does not."""
-        if not self.threads or not self.sigqueue:
-            return
-        for th in self.threads.values():
-            if th is self.thread or th.state == "dead":
-                continue
-            mask = th.saved.get("sigmask", 0)
-            if any(self.wants(s, mask) for s, _ in self.sigqueue):
-                if th.state == "blocked":
-                    self.interrupt(th)
-                self.slice_expired = True
-                return
-
-    def _handle_restart(self, act: SigAction | None) -> None:
-        """handle_signal's syscall restart: a call interrupted by a signal left -ERESTART* in
-        rax; with a handler it becomes EINTR (or restarts under SA_RESTART), without one the
-        call runs again."""
-        if self.restart_nr < 0:
-            return
-        rax = self.cpu.reg("rax")
-        code = -(rax - (1 << 64)) if rax >> 63 else 0
-        if code not in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK):
-            self.restart_nr = -1
-            return
-        if act is None or code == ERESTARTNOINTR or (code == ERESTARTSYS
-                                                     and act.flags & SA_RESTART):
-            self.cpu.set_reg("rip", self.cpu.pc - 2)     # the syscall instruction, again
-            self.cpu.set_rax(self.restart_nr)
-        else:
-            self.cpu.set_rax(-errno.EINTR)
-        self.restart_nr = -1
-
-    def _default_action(self, signo: int, act: SigAction) -> None:
-        what = "ignore" if act.handler == SIG_IGN and signo != SIGKILL else default_action(signo)
-        if signo == SIGKILL:
-            what = "term"
-        if what == "ignore":
-            return
-        if what == "stop":
-            if self.tracer:
-                self.tracer.out.flush()
-            os.kill(os.getpid(), signal.SIGSTOP)      # really stopped: the shell sees it
-            return
-        raise GuestExit(signo=signo, core=what == "core")
-
-    def sigreturn(self) -> int:
-        """rt_sigreturn: returns the restored rax (what the call "returns")."""
-        self.resume_pc, mask = restore_sigframe(self)
-        self._last_args = (mask,) + self._last_args[1:]
-        self.cpu.stop()
-        rax = self.cpu.reg("rax")
-        return rax - (1 << 64) if rax >> 63 else rax
-
-    def sleep_until(self, end_ns: int, any_signal: bool = False) -> bool:
-        """Sleep until CLOCK_MONOTONIC reaches end_ns (True), or a signal the guest wants
-        arrives (False). The host nanosleep returns EINTR on our WAKE (time.sleep would
-        resume sleeping, PEP 475)."""
-        from syscalls.host import buffer, host_syscall
-        ts = buffer(16)
-        while True:
-            left = end_ns - time.monotonic_ns()
-            if left <= 0:
-                return True
-            ts.raw = struct.pack("<qq", *divmod(left, 1_000_000_000))
-            if host_syscall(NANOSLEEP, ts, None) == -errno.EINTR:
-                if self.timed_out:
-                    raise GuestExit(signo=SIGKILL)
-                self._drain_host_signals()
-                if any_signal and self.sigqueue or any(self.wants(s) for s, _ in self.sigqueue):
-                    return False
-
-    def sleep_until_signal(self, mask: int | None = None,
-                           timeout: float | None = None) -> tuple[list, int] | None:
-        """pause/sigsuspend/sigtimedwait: sleep until a signal not in `mask` is pending;
-        returns (queue, index) of it, or None on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            self._drain_host_signals()
-            found = self.deliverable(mask)
-            if found is not None:
-                return found
-            if self.timed_out:
-                raise GuestExit(signo=SIGKILL)
-            left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
-            if left <= 0:
-                return None
-            self._nap(left)
-
-    def _nap(self, seconds: float) -> None:
-        """Sleep on the host until `seconds` pass or a host signal comes (our WAKE makes the
-        host nanosleep return EINTR; time.sleep would sleep on, PEP 475)."""
-        from syscalls.host import from_bytes, host_syscall
-        ns = int(seconds * 1e9)
-        host_syscall(NANOSLEEP, from_bytes(struct.pack("<qq", *divmod(ns, 10**9))), None)
-
-    # --- processes ---------------------------------------------------------------------------
-    def do_clone(self, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
-        """fork/vfork/clone without CLONE_THREAD: the child is a real host process (the
-        whole emulator is forked, so its memory is copy-on-write as the guest's would be)."""
-        from syscalls.uapi import CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VFORK
-        if flags & CLONE_THREAD:
-            return self.clone_thread(flags, stack, ptid, ctid, tls)
-        tr = self.tracer
-        if tr is not None:
-            tr.before_fork(self)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        vfork = flags & CLONE_VFORK
-        if vfork:
-            r, w = os.pipe2(os.O_CLOEXEC)
-        pid = os.fork()
-        if pid == 0:
-            self._become_child(flags, stack, ctid, tls)
-            if vfork:
-                os.close(r)
-                self.vfork_fd = w
-            if flags & CLONE_CHILD_SETTID:
-                self.mem.write(ctid, self.tid.to_bytes(4, "little"))
-            return 0
-        self.children.add(pid)
-        if tr is not None:
-            tr.forked(self, pid)
-        if flags & CLONE_PARENT_SETTID:
-            self.mem.write(ptid, pid.to_bytes(4, "little"))
-        if vfork:                       # the parent sleeps until the child execs or exits
-            os.close(w)
-            try:
-                while os.read(r, 1):
-                    pass
-            except OSError:
-                pass
-            os.close(r)
-        return pid
-
-    def _become_child(self, flags: int, stack: int, ctid: int, tls: int) -> None:
-        from syscalls.uapi import CLONE_CHILD_CLEARTID, CLONE_SETTLS
-        self.forked = True
-        self.pid = self.tid = os.getpid()
-        self.children = set()
-        if self.vfork_fd >= 0:          # the parent's vfork pipe is not ours to hold
-            os.close(self.vfork_fd)
-            self.vfork_fd = -1
-        self._timer = None              # the --timeout timer thread stays in the parent
-        self.sigqueue = []              # pending signals are not inherited
-        self.tsigqueue = []
-        for sfd in self.signalfds:
-            sfd.after_fork(self)
-        if self.threads:                # only the forking thread lives on in the child
-            self.threads = {}
-            self.thread = None
-        self.host_sigq.clear()
-        if self._old_handlers:
-            self._start_signal_watcher()
-        if self.tlb_auto is not None:   # threads do not survive fork: the child's own
-            self.tlb_auto = TlbAuto(self, trials=self.tlb_auto.trials)
-            self.tlb_auto.start()
-        if stack:
-            self.cpu.set_reg("rsp", stack)
-        if flags & CLONE_SETTLS:
-            self.cpu.set_fs_base(tls)
-        self.clear_child_tid = ctid if flags & CLONE_CHILD_CLEARTID else 0
-        if self.tracer is not None:
-            self.tracer = self.tracer.in_child(self)
-        self._set_rax(0)
-
-    def child_reaped(self, pid: int) -> None:
-        self.children.discard(pid)
-
+    # --- waiting (see threads.py) -------------------------------------------------------------
     def blocking(self, fn, *args, fd: int | None = None, events: int = 0,
                  child_wait: bool = False, on_ready=None):
         """A host call that may sleep and returns -EINTR when a host signal (our WAKE, sent by
@@ -701,10 +399,11 @@ class Process(ThreadsMixin):
         that (Interrupted), else return so that the call is made again."""
         if self.timed_out:
             raise GuestExit(signo=SIGKILL)
-        self._drain_host_signals()
+        self.take_host_signals()
         if any(self.wants(s) for s, _ in self.sigqueue + self.tsigqueue):
             raise Interrupted()
 
+    # --- execve from the guest -------------------------------------------------------------
     def request_execve(self, filename: str, argv: list[bytes], envp: list[bytes]) -> None:
         """execve from the guest: done by the run loop, outside emu_start, since the old
         image (the code making this call) is unmapped."""
@@ -732,21 +431,6 @@ class Process(ThreadsMixin):
             self.vfork_fd = -1
         if traced:
             tr.execve_done(self)
-
-    def _exit_host(self, ex: GuestExit) -> None:
-        """A forked guest ends its host process the same way, so the parent's wait4 sees
-        the exit status or the signal."""
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except OSError:
-            pass
-        if ex.signo:
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            signal.signal(ex.signo, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, [ex.signo])
-            os.kill(os.getpid(), ex.signo)
-        os._exit(ex.status)
 
     # --- function hooks (pyloader/hooks.py) ---------------------------------------------------
     def hook(self, target, func=None, *, when: str = "replace", callers=None):
@@ -927,144 +611,3 @@ class Process(ThreadsMixin):
         if os.environ.get("PYLOADER_DEBUG"):
             import traceback
             traceback.print_exc()
-
-    # --- faults -----------------------------------------------------------------------------------
-    def _memory_fault(self, uc_errno: int) -> None:
-        pc = self.cpu.pc
-        access, why = FAULT_ERRORS[uc_errno]
-        detail = self.cpu.fault_detail(pc)
-        if detail is None and why == "prot":
-            # Unicorn 2.1.4 lets the replayed access succeed after a protection fault: the
-            # address is then the memory operand whose page forbids this access
-            need = {"read": 1, "write": 2, "exec": 4}.get(access, 1)
-            try:
-                code = self.mem.read(pc, 16)
-            except OSError:
-                code = b""
-            for a, _size in self.cpu.memory_operands(pc, code) if code else []:
-                vma = self.mem.find(a)
-                if vma is None or not vma.prot & need or self.mem.past_eof(a):
-                    detail = (a, access)
-                    break
-        addr = detail[0] if detail else pc
-        if why == "prot" and self.mem.past_eof(addr):
-            self._fault = (SIGBUS, BUS_ADRERR, addr, access)    # no file behind the page
-            return
-        code = SEGV_ACCERR if why == "prot" else SEGV_MAPERR
-        self._fault = (SIGSEGV, code, addr, access)
-
-    def _on_interrupt(self, intno: int) -> None:
-        pc = self.cpu.pc
-        if intno == INTR_UD:
-            self._fault = (SIGILL, ILL_ILLOPN, pc, "exec")
-        elif intno == INTR_DE:
-            self._fault = (SIGFPE, FPE_INTDIV, pc, "exec")
-        elif intno == INTR_BP:
-            self._fault = (SIGTRAP, SI_KERNEL, 0, "exec")
-        elif intno == INTR_GP:
-            self._fault = (SIGSEGV, SI_KERNEL, 0, "exec")
-        else:
-            self._fault = (SIGSEGV, SI_KERNEL, 0, "exec")
-        self.cpu.stop()
-
-    def _deliver_fault(self, fatal: bool = False) -> None:
-        """force_sig_fault: to the guest's handler when it has one and does not block the
-        signal; otherwise the default action (and our one-line crash report)."""
-        signo, code, addr, access = self._fault
-        self._fault = None
-        info = pack_siginfo(signo, code, addr=addr)
-        act = self.action(signo)
-        if not fatal and act.handler not in (SIG_DFL, SIG_IGN) and not self.sigmask & sigmask(signo):
-            self.sigqueue.insert(0, (signo, info))
-            self.deliver_signals()
-            return
-        if self.tracer:
-            self.tracer.signal_info(self, signo, info)
-        from .crash import describe_crash
-        print(describe_crash(self, signo, code, addr, access), file=sys.stderr)
-        raise GuestExit(signo=signo, core=signo in CORE_SIGNALS)
-
-    # --- host signals ------------------------------------------------------------------------------
-    def _install_host_signals(self) -> None:
-        """The guest's signals arrive at this host process for real. Block them in every host
-        thread and read them, with their siginfo, from a signalfd in a watcher thread (Python
-        handlers run only between bytecodes, and emu_start may run for a long time)."""
-        self._old_handlers = None
-        if threading.current_thread() is not threading.main_thread():
-            return
-        from syscalls.host import buffer, host_syscall
-        from syscalls.table import BY_NAME as NR
-        self._old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
-        mask = sum(sigmask(s) for s in FORWARDED)
-        buf = buffer(8)
-        buf.raw = mask.to_bytes(8, "little")
-        self._sigfd = host_syscall(NR["signalfd4"].nr, -1, buf, 8, os.O_CLOEXEC)
-        self._old_handlers = {WAKE: signal.signal(WAKE, self._wake)}
-        self._start_signal_watcher()
-        if self.timeout:
-            cpu = self.cpu
-            main = threading.main_thread().ident
-
-            def expire():
-                self.timed_out = True
-                cpu.request_stop()
-                signal.pthread_kill(main, WAKE)     # wakes a blocked host call
-
-            self._timer = threading.Timer(self.timeout, expire)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _start_signal_watcher(self) -> None:
-        """The thread that reads the signalfd (a forked child starts its own: threads do not
-        survive fork; the descriptor does, and reads the child's own signals)."""
-        fd, cpu = self._sigfd, self.cpu
-        main = threading.main_thread().ident
-
-        def watch():
-            while True:
-                try:
-                    raw = os.read(fd, 128)
-                except OSError:
-                    return
-                if len(raw) < 128:
-                    return
-                signo, info = from_signalfd(raw)
-                self.host_sigq.append((signo, info))
-                cpu.request_stop()      # (never inside a run the linker is waiting for)
-                if self.in_syscall:     # even a blocked signal: a signalfd or sigwait may
-                    signal.pthread_kill(main, WAKE)     # be what the call waits for
-
-        threading.Thread(target=watch, daemon=True, name="pyloader-signals").start()
-
-    def _restore_host_signals(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        if not self._old_handlers:
-            return
-        for s, h in self._old_handlers.items():
-            signal.signal(s, h)
-        # the guest's timers are this process's: disarm them, and take what is pending, so
-        # that unblocking does not deliver the guest's SIGALRM to us
-        for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
-            signal.setitimer(which, 0)
-        from syscalls.host import host_syscall
-        for timerid in self.posix_timers:
-            host_syscall(BY_NAME["timer_delete"].nr, timerid)
-        # (sigtimedwait, never a read of the signalfd: the watcher may take the signal
-        # between a poll and the read, which would then block for good)
-        try:
-            while signal.sigtimedwait(FORWARDED, 0) is not None:
-                pass
-        except OSError:
-            pass
-        os.close(self._sigfd)
-        signal.pthread_sigmask(signal.SIG_SETMASK, self._old_mask)
-        self._old_handlers = None
-
-    def _wake(self, signo: int, frame) -> None:
-        """Nothing to do: WAKE exists to make a blocked host call return EINTR (`blocking`).
-        Raising here could lose the result of a call that had just completed."""
-
-
-class Interrupted(Exception):
-    """A host signal arrived while a syscall blocked: the syscall returns EINTR."""

@@ -427,7 +427,7 @@ class ThreadsMixin:
     def _signal_blocked_threads(self) -> None:
         """A pending signal that a blocked thread accepts interrupts its wait
         (-ERESTARTSYS, which becomes EINTR or a restart once the signal is handled)."""
-        self._drain_host_signals()
+        self.take_host_signals()
         if not (self.sigqueue or self.tsigqueue
                 or any(t.saved.get("tsigqueue") for t in self.threads.values())):
             return
@@ -475,7 +475,7 @@ class ThreadsMixin:
                 fds = [pair for w in io for pair in w.fds]
                 left = max(0, end - time.monotonic_ns())
                 host_ppoll(fds, min(left, 1_000_000_000))   # children: checked each second
-                self._drain_host_signals()
+                self.take_host_signals()
             else:
                 self.sleep_until(end, any_signal=True)
         finally:

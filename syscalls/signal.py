@@ -73,7 +73,7 @@ def sys_rt_sigprocmask(t, how, nset, oset, sigsetsize, *_):
 
 @syscall("rt_sigpending")
 def sys_rt_sigpending(t, setp, size, *_):
-    t._drain_host_signals()
+    t.take_host_signals()
     bits = 0
     for s, _ in t.sigqueue + t.tsigqueue:
         bits |= sigmask(s)
@@ -120,7 +120,7 @@ def sys_rt_sigtimedwait(t, setp, infop, timeout, size, *_):
     wanted = t.mem.read_u64(setp) & ~UNBLOCKABLE
     ns = read_ts(t, timeout) if timeout else None
     if threaded(t):                 # only this thread waits (sigwait in a signal thread)
-        t._drain_host_signals()
+        t.take_host_signals()
         found = t.deliverable(~wanted & ((1 << 64) - 1))
         if found is None:
             deadline = t.resumed_deadline(None if ns is None else time.monotonic_ns() + ns)
@@ -286,7 +286,7 @@ class SignalFd:
     def read(self, t, host_fd: int, buf: int, count: int) -> int:
         if count < SIGNALFD_SIGINFO_SIZE:
             return -errno.EINVAL
-        t._drain_host_signals()
+        t.take_host_signals()
         out = b""
         while len(out) + SIGNALFD_SIGINFO_SIZE <= count:
             found = self.pending(t)

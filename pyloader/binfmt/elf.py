@@ -37,7 +37,7 @@ from ..memory import (
     TASK_SIZE,
     page_align,
 )
-from .exec import ExecError, ExecFatal, LinuxBinprm, open_exec
+from .exec import ExecError, ExecFatal, LinuxBinprm, open_exec, register_binfmt
 from .stack import create_elf_tables, setup_arg_pages
 from .vdso import map_vdso
 
@@ -239,5 +239,7 @@ def load_elf_binary(task, bprm: LinuxBinprm) -> int:
     task.start_thread(bprm.entry, bprm.sp)
     return 0
 
+
+register_binfmt(load_elf_binary)
 
 __all__ = ["PT_INTERP", "elf_load", "load_elf_binary", "load_elf_interp"]

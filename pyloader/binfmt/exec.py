@@ -1,15 +1,18 @@
 """do_execve and the format-handler loop, as fs/exec.c has them.
 
 `do_execve` opens the file through the task's root policy, reads the first
-BINPRM_BUF_SIZE bytes into `bprm.buf` and asks each format handler in turn
-(`search_binary_handler`). A handler returns ENOEXEC to pass; binfmt_script rewrites
-the bprm and asks again, at most 5 times (`exec_binprm`'s depth limit), then ELOOP.
+BINPRM_BUF_SIZE bytes into `bprm.buf` and runs `exec_binprm`: each registered format
+(`formats`, filled by `register_binfmt` as the format modules are imported) is asked in
+turn (`search_binary_handler`); a handler returns ENOEXEC to pass. binfmt_script rewrites
+argv and leaves the interpreter it opened in `bprm.interpreter`; the loop then makes it the
+file and asks again, at most 5 times (`exec_binprm`'s depth limit), then ELOOP.
 """
 from __future__ import annotations
 
 import errno
 import os
 import stat
+from collections.abc import Callable
 
 from syscalls.uapi import O_PATH
 
@@ -41,7 +44,7 @@ class LinuxBinprm:
 
     def __init__(self, filename: str, interp: str, argv: list[bytes], envp: list[bytes],
                  buf: bytes = b"", data: bytes = b"", host_path: bytes = b"",
-                 st: os.stat_result | None = None, depth: int = 0):
+                 st: os.stat_result | None = None):
         self.filename = filename    # the name execve was given (AT_EXECFN, the trace line)
         self.interp = interp        # the file being loaded now (changes with #! rewrites)
         self.argv, self.envp = argv, envp
@@ -49,7 +52,9 @@ class LinuxBinprm:
         self.data = data            # the whole file (ELF images are mapped from it)
         self.host_path = host_path
         self.st = st
-        self.depth = depth
+        # (name, host path, stat, bytes) a handler opened to run instead (binfmt_script's
+        # interpreter): exec_binprm makes it the file and asks the formats again
+        self.interpreter: tuple[str, bytes, os.stat_result, bytes] | None = None
         self.steps: list[str] = []  # what each handler decided, for `explain`
         self.scripts: list = []     # [(script, interpreter, arg)] per #! rewrite
         # filled by load_elf_binary for the loader, the trace and `explain`:
@@ -92,19 +97,37 @@ def open_exec(task, path: str) -> tuple[bytes, os.stat_result, bytes]:
         os.close(fd)
 
 
-def prepare_binprm(task, bprm: LinuxBinprm) -> None:
-    bprm.host_path, bprm.st, bprm.data = open_exec(task, bprm.interp)
+def prepare_binprm(bprm: LinuxBinprm) -> None:
+    """The first BINPRM_BUF_SIZE bytes, which the handlers look at."""
     bprm.buf = bprm.data[:BINPRM_BUF_SIZE]
 
 
+# the registered format handlers, in order: handler(task, bprm) -> 0, or -ENOEXEC to pass
+formats: list[Callable[[object, LinuxBinprm], int]] = []
+
+
+def register_binfmt(handler: Callable[[object, LinuxBinprm], int]) -> None:
+    formats.append(handler)
+
+
 def search_binary_handler(task, bprm: LinuxBinprm) -> None:
-    from .elf import load_elf_binary
-    from .script import load_script
-    for handler in (load_script, load_elf_binary):
+    prepare_binprm(bprm)
+    for handler in formats:
         if handler(task, bprm) != -errno.ENOEXEC:
             return
     bprm.steps.append("no format handler accepts the file")
     raise ExecError(errno.ENOEXEC, f"{bprm.interp}: exec format error (not ELF, no #!)")
+
+
+def exec_binprm(task, bprm: LinuxBinprm) -> None:
+    """Ask the formats; while one leaves an interpreter to run instead, run that."""
+    for _depth in range(MAX_REWRITES + 1):
+        search_binary_handler(task, bprm)
+        if bprm.interpreter is None:
+            return
+        bprm.interp, bprm.host_path, bprm.st, bprm.data = bprm.interpreter
+        bprm.interpreter = None
+    raise ExecError(errno.ELOOP, f"{bprm.filename}: too many levels of #! interpreters")
 
 
 def do_execve(task, filename: str, argv: list[bytes], envp: list[bytes]) -> LinuxBinprm:
@@ -113,6 +136,6 @@ def do_execve(task, filename: str, argv: list[bytes], envp: list[bytes]) -> Linu
         if len(s) + 1 > MAX_ARG_STRLEN:
             raise ExecError(errno.E2BIG)
     bprm = LinuxBinprm(filename=filename, interp=filename, argv=list(argv), envp=list(envp))
-    prepare_binprm(task, bprm)
-    search_binary_handler(task, bprm)
+    bprm.host_path, bprm.st, bprm.data = open_exec(task, filename)
+    exec_binprm(task, bprm)
     return bprm

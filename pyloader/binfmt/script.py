@@ -3,14 +3,7 @@ from __future__ import annotations
 
 import errno
 
-from .exec import (
-    BINPRM_BUF_SIZE,
-    MAX_REWRITES,
-    ExecError,
-    LinuxBinprm,
-    prepare_binprm,
-    search_binary_handler,
-)
+from .exec import BINPRM_BUF_SIZE, ExecError, LinuxBinprm, open_exec, register_binfmt
 
 
 def _spacetab(c: int) -> bool:
@@ -65,9 +58,6 @@ def load_script(task, bprm: LinuxBinprm) -> int:
         i_arg = _next_non_spacetab(buf, i_sep, i_end)
         if i_arg is not None:
             arg = _cstring(buf, i_arg, i_end)
-    bprm.depth += 1
-    if bprm.depth > MAX_REWRITES:
-        raise ExecError(errno.ELOOP, f"{bprm.filename}: too many levels of #! interpreters")
     # argv: interpreter, [arg], the script path (as execve named it), original argv[1:]
     new_argv = [interp] + ([arg] if arg is not None else []) + [bprm.interp.encode()] \
         + bprm.argv[1:]
@@ -77,7 +67,9 @@ def load_script(task, bprm: LinuxBinprm) -> int:
                          else ""))
     bprm.scripts.append((bprm.interp, interp, arg))
     bprm.argv = new_argv
-    bprm.interp = interp.decode("utf-8", "surrogateescape")
-    prepare_binprm(task, bprm)
-    search_binary_handler(task, bprm)
+    name = interp.decode("utf-8", "surrogateescape")
+    bprm.interpreter = (name, *open_exec(task, name))     # exec_binprm runs it next
     return 0
+
+
+register_binfmt(load_script)
