@@ -18,10 +18,15 @@ import struct
 import time
 from collections.abc import Callable
 
-from syscalls.uapi import ERESTART_RESTARTBLOCK, ERESTARTNOINTR
+from syscalls.uapi import (
+    ERESTART_RESTARTBLOCK,
+    ERESTARTNOINTR,
+    FUTEX_OWNER_DIED,
+    FUTEX_TID_MASK,
+    FUTEX_WAITERS,
+)
 
 ROBUST_LIST_LIMIT = 2048        # the kernel's bound on the walk
-FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
 SLICE = 0.01                    # seconds of guest time before another thread gets the CPU
 # pid_max on 64-bit Linux: tids above it cannot collide with the host's real pids
 TID_BASE = 4194304

@@ -16,6 +16,8 @@ from __future__ import annotations
 import errno
 import os
 
+from syscalls.uapi import PATH_MAX
+
 from ..elf import (
     ELFMAG,
     ET_DYN,
@@ -42,7 +44,6 @@ from .stack import create_elf_tables, setup_arg_pages
 from .vdso import map_vdso
 
 ELF_ET_DYN_BASE = 0x555555554000   # arch/x86/include/asm/elf.h: 2/3 of TASK_SIZE, with ASLR off
-PATH_MAX = 4096
 
 
 def make_prot(p_flags: int) -> int:
