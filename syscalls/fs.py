@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import os
 import struct
-from contextlib import contextmanager
 
 from . import procfs, syscall
 from .host import buffer, from_bytes, host_read, host_syscall, host_write
@@ -77,39 +76,50 @@ def read_path(t, ptr: int) -> bytes:
     return path
 
 
-@contextmanager
-def at_path(t, dirfd: int, path: bytes, how: str = FOLLOW, empty: bool = False):
+class at_path:
     """(host dirfd, host path) for a guest (dirfd, path) pair, for one host *at call made
     inside the with-block; descriptors the lookup opened are closed after it. how: FOLLOW,
-    NOFOLLOW or ENTRY (vfs.py). empty: an empty path names dirfd itself (AT_EMPTY_PATH)."""
-    dirfd = sint(dirfd)
+    NOFOLLOW or ENTRY (vfs.py). empty: an empty path names dirfd itself (AT_EMPTY_PATH).
+    A class, not a @contextmanager generator: every path syscall passes here (~0.3 us
+    against ~2.5 us)."""
+    __slots__ = ("opened", "pair")
+
+    def __init__(self, t, dirfd: int, path: bytes, how: str = FOLLOW, empty: bool = False):
+        self.opened: list[int] = []
+        try:
+            self.pair = _at(t, sint(dirfd), path, how, empty, self.opened)
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __enter__(self) -> tuple[int, bytes]:
+        return self.pair
+
+    def __exit__(self, *_) -> None:
+        for fd in self.opened:
+            os.close(fd)
+
+
+def _at(t, dirfd: int, path: bytes, how: str, empty: bool, opened: list[int]
+        ) -> tuple[int, bytes]:
     if not path:
         if not empty:
             raise err(errno.ENOENT)
-        yield (AT_FDCWD if dirfd == AT_FDCWD else t.fds.host(dirfd)), b""
-        return
+        return (AT_FDCWD if dirfd == AT_FDCWD else t.fds.host(dirfd)), b""
     root = t.root
     rest = procfs.split(t, path, how == FOLLOW) if path.startswith(procfs.PREFIXES) else None
     if root.is_host:
         # /proc/self/exe and /proc/self/fd/N are symlinks: only followed when asked to
         if rest is not None and (how == FOLLOW or (rest != b"/exe"
                                                    and not rest.startswith(b"/fd/"))):
-            yield AT_FDCWD, procfs.host_path(t, rest)
-        elif path.startswith(b"/") or dirfd == AT_FDCWD:
-            yield AT_FDCWD, path
-        else:
-            yield t.fds.host(dirfd), path
-        return
-    opened: list[int] = []
-    try:
-        if rest is None:
-            yield root.lookup(path, None if path.startswith(b"/") or dirfd == AT_FDCWD
-                              else t.fds.host(dirfd), how, opened)
-        else:
-            yield proc_lookup(t, rest, how, opened)
-    finally:
-        for fd in opened:
-            os.close(fd)
+            return AT_FDCWD, procfs.host_path(t, rest)
+        if path.startswith(b"/") or dirfd == AT_FDCWD:
+            return AT_FDCWD, path
+        return t.fds.host(dirfd), path
+    if rest is not None:
+        return proc_lookup(t, rest, how, opened)
+    return root.lookup(path, None if path.startswith(b"/") or dirfd == AT_FDCWD
+                       else t.fds.host(dirfd), how, opened)
 
 
 def proc_lookup(t, rest: bytes, how: str, opened: list[int]) -> tuple[int, bytes]:
@@ -207,21 +217,16 @@ def sys_openat2(t, dirfd, path_ptr, how, size, *_):
     rest = procfs.split(t, path) if path.startswith(procfs.PREFIXES) else None
     if rest is not None:                # the guest's own /proc/self
         return do_open(t, dirfd, path_ptr, flags, mode)
-    how_raw = struct.pack("<QQQ", flags | O_CLOEXEC, mode, resolve)
     root = t.root
     if root.is_host:
         base = AT_FDCWD if d == AT_FDCWD or path.startswith(b"/") else t.fds.host(d)
     elif resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT):
         base = root.cwd if d == AT_FDCWD else t.fds.host(d)
-        how_raw = struct.pack("<QQQ", flags | O_CLOEXEC, mode, resolve | RESOLVE_NO_MAGICLINKS)
+        resolve |= RESOLVE_NO_MAGICLINKS
     else:
         path = root.absolute(path, None if d == AT_FDCWD else t.fds.host(d))
-        how_raw = struct.pack("<QQQ", flags | O_CLOEXEC, mode,
-                              resolve | RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-        base = root.fd
-    fd = host_syscall(NR["openat2"], base, path, from_bytes(how_raw), 24)
-    if fd < 0:
-        return fd
+        base, resolve = root.fd, resolve | RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+    fd = root.openat2(path, flags, mode, base=base, resolve=resolve)
     return t.fds.install(fd, guest_fd_path(t, dirfd, path), bool(flags & O_CLOEXEC))
 
 

@@ -175,10 +175,9 @@ class Root:
         target = os.readlink(b"/proc/self/fd/%d" % host_fd)
         if target.endswith(b" (deleted)") and os.fstat(host_fd).st_nlink == 0:
             raise err(errno.ENOENT)
-        guest = self.to_guest(target)
-        if guest is target:          # moved out of the root by the host: nothing to walk
-            raise err(errno.ENOENT)
-        return guest
+        if target != self.root and not target.startswith(self.root + b"/"):
+            raise err(errno.ENOENT)  # moved out of the root by the host: nothing to walk
+        return self.to_guest(target)
 
     def absolute(self, path: bytes, dir_fd: int | None = None) -> bytes:
         """A guest path made absolute: relative to host directory dir_fd, else the cwd."""
