@@ -12,7 +12,16 @@ import ctypes
 import mmap
 import os
 
-from syscalls.uapi import MAP_NORESERVE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, RLIM_INFINITY
+from syscalls.uapi import (
+    MAP_NORESERVE,
+    PAGE_SIZE,
+    PROT_EXEC,
+    PROT_READ,
+    PROT_WRITE,
+    RLIM_INFINITY,
+    SIGBUS,
+    SIGSEGV,
+)
 
 PAGE_MASK = ~(PAGE_SIZE - 1)
 TASK_SIZE = 0x7FFFFFFFF000          # arch/x86/include/asm/page_64_types.h (47-bit)
@@ -32,7 +41,7 @@ def page_align(n: int) -> int:
 class Fault(OSError):
     """A guest pointer that does not point at mapped memory: EFAULT to the guest (and the
     signal guest code touching it would get, for the Python ld.so's own accesses)."""
-    signo = 11                                          # SIGSEGV
+    signo = SIGSEGV
 
     def __init__(self, addr: int):
         super().__init__(14, f"bad address 0x{addr:x}")  # EFAULT
@@ -41,7 +50,7 @@ class Fault(OSError):
 
 class BusFault(Fault):
     """An address in a file mapping past the file's end."""
-    signo = 7                                           # SIGBUS
+    signo = SIGBUS
 
 
 class Vma:

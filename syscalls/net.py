@@ -6,10 +6,9 @@ import errno
 import os
 import stat
 import struct
-from contextlib import contextmanager
 
 from . import syscall
-from .fs import NR, as_path, sint
+from .fs import NR, Lookup, as_path, sint
 from .host import buffer, from_bytes, host_syscall
 from .uapi import POLLIN, POLLOUT
 from .vfs import ENTRY, FOLLOW
@@ -57,22 +56,20 @@ AF_UNIX = 1
 SOCKADDR_MAX = 128                      # sizeof(struct sockaddr_storage)
 
 
-@contextmanager
-def addr_in(t, addr: int, length: int, how: str = FOLLOW):
-    """(host buffer, length) for a guest socket address. With a rootfs, a unix socket's
-    path name is looked up inside the root: a bind creates the name in the directory found
-    there (ENTRY), the other calls reach the socket found there (FOLLOW); the host gets
-    it as a /proc/self/fd name, which its own walk cannot take out of the root."""
+def addr_in(t, addr: int, length: int, how: str = FOLLOW) -> Lookup:
+    """(host buffer, length) for a guest socket address, for one host call made inside the
+    with-block. With a rootfs, a unix socket's path name is looked up inside the root: a
+    bind creates the name in the directory found there (ENTRY), the other calls reach the
+    socket found there (FOLLOW); the host gets it as a /proc/self/fd name, which its own
+    walk cannot take out of the root."""
+    return Lookup(_addr_in, t, addr, length, how)
+
+
+def _addr_in(t, addr: int, length: int, how: str, opened: list[int]) -> tuple:
     if not addr:
-        yield None, 0
-        return
-    opened: list[int] = []
-    try:
-        raw = unix_in(t, t.mem.read(addr, min(length, SOCKADDR_MAX)), how, opened)
-        yield from_bytes(raw), len(raw) if opened else length
-    finally:
-        for fd in opened:
-            os.close(fd)
+        return None, 0
+    raw = unix_in(t, t.mem.read(addr, min(length, SOCKADDR_MAX)), how, opened)
+    return from_bytes(raw), len(raw) if opened else length
 
 
 def is_unix_path(raw: bytes) -> bool:
